@@ -51,6 +51,10 @@ export const ERROR_CODES = {
   file_exists: 409,
   file_io: 500,
 
+  // Sealed CA keys (server configuration and storage, never the caller's doing).
+  master_key_invalid: 500,
+  ca_key_unreadable: 500,
+
   // Something we did not foresee; details are logged, not returned.
   internal: 500,
 } as const;
