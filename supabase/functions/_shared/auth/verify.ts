@@ -1,0 +1,111 @@
+// Verifies the caller's Supabase JWT inside the function (the gateway's
+// verify_jwt is defence in depth, not our only check). Current Supabase
+// projects sign with ES256 keys published as a JWKS; older ones share an HS256
+// secret, accepted only when one is configured. `alg: none` and every other
+// algorithm are refused because jose checks the header's `alg` against the
+// allow-list before it looks for a key.
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
+import { VidsyncError } from '../errors.ts';
+
+export type CallerRole = 'authenticated' | 'service_role' | 'anon';
+
+export interface Caller {
+  /** The `sub` claim: the Supabase user id. '' for anon and service-role keys, which have none. */
+  userId: string;
+  role: CallerRole;
+  /** The verified claims, for `request.jwt.claims` in Postgres. */
+  claims: Record<string, unknown>;
+}
+
+export interface JwtVerifierOptions {
+  /** The project's public keys, or the URL of its JWKS (`…/auth/v1/.well-known/jwks.json`). */
+  jwks?: JSONWebKeySet | URL;
+  /** The legacy shared secret; HS256 tokens are refused unless this is set. */
+  hs256Secret?: string;
+  /** Expected `iss`; a list when user tokens and API keys differ (`…/auth/v1` vs `supabase`). */
+  issuer: string | string[];
+  /** Expected `aud`, e.g. 'authenticated'. Unset: not checked (API keys carry none). */
+  audience?: string | string[];
+  /** Clock skew allowed on exp/nbf/iat, in seconds (default 0). */
+  clockToleranceSeconds?: number;
+}
+
+export type JwtVerifier = (authorizationHeader: string | null) => Promise<Caller>;
+
+/** A real token is well under 2 KiB; parsing megabytes of header is pure cost. */
+export const MAX_TOKEN_CHARS = 8 * 1024;
+
+const ROLES: readonly CallerRole[] = ['authenticated', 'service_role', 'anon'];
+
+export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
+  // An empty secret (an unset env var) means "no HS256", not "sign with ''".
+  const hs256Secret = opts.hs256Secret === '' ? undefined : opts.hs256Secret;
+  if (!opts.jwks && !hs256Secret) {
+    throw new VidsyncError('internal', 'JWT verification needs a JWKS or an HS256 secret.');
+  }
+  if (hs256Secret !== undefined && hs256Secret.length < 32) {
+    // Supabase's legacy secrets are at least 32 characters; a short one is a misconfiguration.
+    throw new VidsyncError('internal', 'The HS256 secret is too short (need at least 32 characters).');
+  }
+  const jwks: JWTVerifyGetKey | undefined = opts.jwks === undefined
+    ? undefined
+    : opts.jwks instanceof URL
+    ? createRemoteJWKSet(opts.jwks)
+    : createLocalJWKSet(opts.jwks);
+  const secret = hs256Secret === undefined ? undefined : new TextEncoder().encode(hs256Secret);
+
+  const algorithms = [...(jwks ? ['ES256'] : []), ...(secret ? ['HS256'] : [])];
+  const getKey: JWTVerifyGetKey = (header, token) => {
+    if (header.alg === 'HS256' && secret) return secret;
+    if (header.alg === 'ES256' && jwks) return jwks(header, token);
+    throw new errors.JOSEAlgNotAllowed('algorithm not allowed');
+  };
+
+  return async (authorizationHeader) => {
+    const token = bearerToken(authorizationHeader);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, {
+        algorithms,
+        issuer: opts.issuer,
+        audience: opts.audience,
+        clockTolerance: opts.clockToleranceSeconds ?? 0,
+        requiredClaims: ['exp'],
+      }));
+    } catch (e) {
+      throw fromJoseError(e);
+    }
+    return callerOf(payload);
+  };
+}
+
+function bearerToken(header: string | null): string {
+  if (!header) throw unauthorized('Missing Authorization header.');
+  const m = /^Bearer[ ]+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)[ ]*$/i.exec(header);
+  if (header.length > MAX_TOKEN_CHARS || !m) throw unauthorized('Expected "Authorization: Bearer <JWT>".');
+  return m[1]!;
+}
+
+function callerOf(payload: JWTPayload): Caller {
+  const role = payload.role;
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
+    throw unauthorized('The token has no usable role.');
+  }
+  const sub = typeof payload.sub === 'string' ? payload.sub : '';
+  if (role === 'authenticated' && sub === '') throw unauthorized('The token has no subject.');
+  return { userId: sub, role: role as CallerRole, claims: { ...payload } };
+}
+
+function fromJoseError(e: unknown): VidsyncError {
+  if (e instanceof errors.JWTExpired) return unauthorized('The token has expired.', e);
+  // A JWKS we cannot fetch is our outage, not the caller's fault.
+  if (e instanceof errors.JWKSTimeout || !(e instanceof errors.JOSEError)) {
+    return new VidsyncError('internal', 'Could not verify the token.', { cause: e });
+  }
+  return unauthorized('The token is invalid.', e);
+}
+
+function unauthorized(message: string, cause?: unknown): VidsyncError {
+  return new VidsyncError('unauthorized', message, cause === undefined ? undefined : { cause });
+}

@@ -1,0 +1,63 @@
+// The one place that turns a thrown value into an HTTP error response
+// `{ "error": { "code", "message", "details"? } }`. Callers' mistakes keep
+// their message; anything unforeseen becomes a 500 `internal` with a generic
+// message, and the real error goes to the injected logger under a request id
+// that is also returned in the `x-request-id` header.
+import { fromPostgresError, isVidsyncError, VidsyncError } from '../errors.ts';
+import { jsonResponse } from './response.ts';
+
+/** Where unexpected errors are reported. `console` fits; tests pass a spy. */
+export interface ErrorLogger {
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+export interface ErrorResponseOptions {
+  /** Correlates the response with the log line; generated when absent. */
+  requestId?: string;
+  logger?: ErrorLogger;
+}
+
+const GENERIC_MESSAGE = 'Something went wrong on our side; quote the request id when reporting it.';
+
+/** Turns anything thrown by a handler into the error JSON response. */
+export function errorResponse(err: unknown, opts: ErrorResponseOptions = {}): Response {
+  const requestId = opts.requestId ?? crypto.randomUUID();
+  const known = toVidsyncError(err);
+  const headers = { 'x-request-id': requestId };
+
+  if (known && known.status < 500) {
+    const body: { code: string; message: string; details?: Record<string, unknown> } = {
+      code: known.code,
+      message: known.message,
+    };
+    // Postgres details carry the SQLSTATE only; other details are built by us
+    // for the caller (e.g. validation issues) and never hold secrets.
+    if (known.details) body.details = known.details;
+    return jsonResponse({ error: body }, known.status, headers);
+  }
+
+  // Server-side failures: the caller learns the code and the request id only.
+  (opts.logger ?? console).error('request failed', { requestId, error: describe(err) });
+  const code = known?.code ?? 'internal';
+  const status = known?.status ?? 500;
+  return jsonResponse({ error: { code, message: GENERIC_MESSAGE } }, status, headers);
+}
+
+function toVidsyncError(err: unknown): VidsyncError | undefined {
+  if (isVidsyncError(err)) return err;
+  return fromPostgresError(err);
+}
+
+/**
+ * What we log of an error: its name, code, message and stack, and the same for
+ * its causes. Never the error's own enumerable fields, which for a Postgres
+ * error include query parameters (and so could include sealed keys).
+ */
+function describe(err: unknown, depth = 0): Record<string, unknown> {
+  if (!(err instanceof Error)) return { value: typeof err };
+  const out: Record<string, unknown> = { name: err.name, message: err.message, stack: err.stack };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  if (err.cause !== undefined && depth < 3) out.cause = describe(err.cause, depth + 1);
+  return out;
+}

@@ -1,0 +1,31 @@
+// The HTTP edge of the function: request bodies and their schemas, JSON and
+// byte responses, the error body, CORS, and a small router.
+export { MAX_JSON_BODY_BYTES, readJsonBody, validate } from './body.ts';
+export type { ReadJsonOptions, ValidationIssue } from './body.ts';
+export { corsHeaders, preflight, withCors } from './cors.ts';
+export { errorResponse } from './errors.ts';
+export type { ErrorLogger, ErrorResponseOptions } from './errors.ts';
+export { bytesResponse, jsonResponse, wantsRawBundle } from './response.ts';
+export { base64ToBytes, bytesToBase64 } from './base64.ts';
+export { Router } from './router.ts';
+export type { Handler, Params } from './router.ts';
+export {
+  CreateProjectBody,
+  DeviceParams,
+  Endpoint,
+  ImportCaBody,
+  Ipv4Subnet,
+  isEndpoint,
+  LighthouseRequest,
+  MAX_CA_PEM_CHARS,
+  MAX_DEVICE_NAME_CHARS,
+  MAX_LIGHTHOUSE_ENDPOINTS,
+  MAX_PROJECT_NAME_CHARS,
+  MAX_PUBLIC_KEY_CHARS,
+  MAX_SUBNET_PREFIX,
+  MIN_SUBNET_PREFIX,
+  ProjectParams,
+  RegisterBody,
+  SyncthingDeviceId,
+  Uuid,
+} from './schemas.ts';

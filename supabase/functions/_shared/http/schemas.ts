@@ -1,0 +1,145 @@
+// The shapes of what callers send to the `nebula` function, checked at the
+// edge with zod before any handler logic runs. Everything is `.strict()`: an
+// unknown key is a client bug we want to hear about, not silently drop.
+// Certificate formats (PEM contents) are checked later by the cert library;
+// here we only bound sizes and reject characters that could break the
+// structure of the files we generate.
+import { z } from 'zod';
+
+/** Longest device name: fits in a Nebula cert name and a terminal line. */
+export const MAX_DEVICE_NAME_CHARS = 64;
+export const MAX_PROJECT_NAME_CHARS = 100;
+/** A Nebula public key PEM is ~100 bytes; 1 KiB bounds it with room for CRLFs. */
+export const MAX_PUBLIC_KEY_CHARS = 1024;
+/** A CA certificate PEM with many groups/subnets stays far below 16 KiB. */
+export const MAX_CA_PEM_CHARS = 16 * 1024;
+/** Lighthouse endpoints per device: a few addresses (v4, v6, DNS) suffice. */
+export const MAX_LIGHTHOUSE_ENDPOINTS = 8;
+/** Project subnets: /16 at most (65k addresses), /30 at least (2 usable hosts). */
+export const MIN_SUBNET_PREFIX = 16;
+export const MAX_SUBNET_PREFIX = 30;
+
+/**
+ * Characters that must never reach a certificate name, YAML or Markdown:
+ * C0/C1 controls (newline, tab, NUL, DEL…), the Unicode line and paragraph
+ * separators, and the bidirectional overrides that make text display in an
+ * order other than its bytes.
+ */
+const FORBIDDEN_TEXT_CHARS = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+
+function displayText(maxChars: number) {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(maxChars, `must be at most ${maxChars} characters`)
+    .refine((s) => !FORBIDDEN_TEXT_CHARS.test(s), 'must not contain control characters or line breaks')
+    .refine((s) => s.trim().length > 0, 'must not be blank');
+}
+
+/**
+ * Any 8-4-4-4-12 hex id, lowercased. Postgres's uuid type accepts every such
+ * value (not only RFC version 4), and a canonical lowercase form matters: the
+ * project id is the associated data that binds a sealed CA key to its project.
+ */
+export const Uuid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID')
+  .transform((s) => s.toLowerCase());
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIPv4(s: string): boolean {
+  return IPV4.test(s);
+}
+
+export function ipv4ToInt(s: string): number {
+  return s.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+/** `a.b.c.d/p`, host bits zero, prefix within the allowed project range. */
+export const Ipv4Subnet = z.string().superRefine((s, ctx) => {
+  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(s);
+  if (!m || !isIPv4(m[1]!)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an IPv4 CIDR such as 10.99.0.0/24' });
+    return;
+  }
+  const prefix = Number(m[2]);
+  if (prefix < MIN_SUBNET_PREFIX || prefix > MAX_SUBNET_PREFIX) {
+    ctx.addIssue({ code: 'custom', message: `prefix must be between /${MIN_SUBNET_PREFIX} and /${MAX_SUBNET_PREFIX}` });
+    return;
+  }
+  const hostBits = 2 ** (32 - prefix);
+  if (ipv4ToInt(m[1]!) % hostBits !== 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a network address (host bits zero)' });
+  }
+});
+
+const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+const ipv6 = z.ipv6();
+
+/** True for `host:port` with a DNS name, an IPv4 address or a bracketed IPv6 address. */
+export function isEndpoint(s: string): boolean {
+  const m = /^(\[([0-9A-Fa-f:.]+)\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(s);
+  if (!m) return false;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535 || m[3]!.startsWith('0')) return false;
+  if (m[2] !== undefined) return ipv6.safeParse(m[2]).success;
+  const host = m[1]!;
+  if (/^[\d.]+$/.test(host)) return isIPv4(host); // all digits: an address or nothing
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  return name.length <= 253 && name.split('.').every((label) => HOSTNAME_LABEL.test(label));
+}
+
+export const Endpoint = z
+  .string()
+  .max(261, 'is too long') // 253-char name + ':' + 5-digit port, or [IPv6]:port
+  .refine(isEndpoint, 'must be host:port (a DNS name, an IPv4 address or [IPv6], port 1-65535)');
+
+/** Syncthing's device ID: 8 groups of 7 base32 characters (A-Z, 2-7). */
+export const SyncthingDeviceId = z
+  .string()
+  .regex(/^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}$/, 'must be a Syncthing device ID (8 dash-separated groups of 7 A-Z/2-7)');
+
+/** A PEM-looking string; its contents are parsed by the cert library. */
+function pemText(maxChars: number) {
+  return z
+    .string()
+    .max(maxChars, `must be at most ${maxChars} characters`)
+    .refine((s) => /-----BEGIN [A-Z0-9 ]+-----/.test(s) && /-----END [A-Z0-9 ]+-----/.test(s), 'must be PEM');
+}
+
+export const CreateProjectBody = z.strictObject({
+  name: displayText(MAX_PROJECT_NAME_CHARS),
+  subnet: Ipv4Subnet.optional(),
+});
+export type CreateProjectBody = z.output<typeof CreateProjectBody>;
+
+export const LighthouseRequest = z.strictObject({
+  endpoints: z
+    .array(Endpoint)
+    .min(1, 'a lighthouse needs at least one endpoint')
+    .max(MAX_LIGHTHOUSE_ENDPOINTS, `at most ${MAX_LIGHTHOUSE_ENDPOINTS} endpoints`),
+});
+export type LighthouseRequest = z.output<typeof LighthouseRequest>;
+
+export const RegisterBody = z.strictObject({
+  projectId: Uuid,
+  deviceId: Uuid,
+  deviceName: displayText(MAX_DEVICE_NAME_CHARS),
+  publicKey: z.string().min(1, 'must not be empty').max(MAX_PUBLIC_KEY_CHARS, `must be at most ${MAX_PUBLIC_KEY_CHARS} characters`),
+  syncthingDeviceId: SyncthingDeviceId.optional(),
+  lighthouse: LighthouseRequest.optional(),
+});
+export type RegisterBody = z.output<typeof RegisterBody>;
+
+export const ImportCaBody = z.strictObject({
+  caCertificate: pemText(MAX_CA_PEM_CHARS),
+  caKey: pemText(MAX_CA_PEM_CHARS),
+});
+export type ImportCaBody = z.output<typeof ImportCaBody>;
+
+/** Path parameters: `/projects/:projectId`, `/projects/:projectId/devices/:deviceId`. */
+export const ProjectParams = z.strictObject({ projectId: Uuid });
+export type ProjectParams = z.output<typeof ProjectParams>;
+export const DeviceParams = z.strictObject({ projectId: Uuid, deviceId: Uuid });
+export type DeviceParams = z.output<typeof DeviceParams>;
