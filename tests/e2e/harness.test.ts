@@ -1,0 +1,143 @@
+// Proves the e2e network harness with real nebula 1.6.1 and certificates from
+// the real `nebula-cert` (two CAs): lighthouse discovery, isolation between
+// projects, relaying through the lighthouse, and a clean teardown. The final
+// issue-5 suite reuses this harness with bundles from our API instead.
+//
+// Worst case for isolation on purpose: P2 uses the same overlay /24 as P1 and
+// C is told A's and B's real underlay endpoints, so C really sends handshakes
+// to them; only the CA tells them apart.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { binary, isRoot, missing, type Requirement } from '../support/requirements.ts';
+import { createCliProject, startCliNode, type CliProject } from '../../scripts/e2e/cli-project.ts';
+import { canPing, pingRtts, waitForPing, type NebulaHost } from '../../scripts/e2e/nebula-host.ts';
+import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+
+const nft: Requirement = { name: 'the `nft` binary (apt-get install nftables)', met: () => binary('nft').met() };
+const reason = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('ip'), binary('ping'), nft);
+
+describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => {
+  let underlay: Underlay;
+  let dir: string;
+  let p1: CliProject;
+  let p2: CliProject;
+  const hosts: Record<string, UnderlayHost> = {};
+  const nebula: Record<string, NebulaHost> = {};
+  const nebulaPids: number[] = [];
+
+  const start = async (project: CliProject, name: string, extra?: Record<string, string[]>) => {
+    const node = name === project.lighthouse.name ? project.lighthouse : project.devices[name];
+    if (!node) throw new Error(`no node ${name} in ${project.name}`);
+    const running = await startCliNode(underlay, project, node, extra);
+    if (running.pid) nebulaPids.push(running.pid);
+    nebula[name] = running;
+    return running;
+  };
+  const overlayIp = (project: CliProject, name: string) => project.devices[name]?.overlayIp ?? '';
+
+  beforeAll(async () => {
+    const swept = sweepStale();
+    if (swept.length) console.log(`swept stale namespaces: ${swept.join(' ')}`);
+    dir = await mkdtemp(join(tmpdir(), 'vidsync-e2e-'));
+    underlay = await Underlay.create();
+    for (const name of ['lh1', 'a', 'b', 'lh2', 'c']) hosts[name] = await underlay.addHost(name);
+    p1 = await createCliProject(dir, {
+      name: 'p1',
+      overlay24: '10.71.0',
+      lighthouse: hosts.lh1!,
+      devices: [{ host: hosts.a!, octet: 11 }, { host: hosts.b!, octet: 12 }],
+    });
+    p2 = await createCliProject(dir, { name: 'p2', overlay24: '10.71.0', lighthouse: hosts.lh2!, devices: [{ host: hosts.c!, octet: 21 }] });
+    await start(p1, 'lh1');
+    await start(p2, 'lh2');
+  });
+
+  afterAll(async () => {
+    await underlay?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('A finds B through the lighthouse and pings it over the overlay', async () => {
+    await start(p1, 'a');
+    await start(p1, 'b');
+    const config = parseYaml(await readFile(p1.devices.a!.configPath, 'utf8')) as { static_host_map: Record<string, unknown> };
+    expect(Object.keys(config.static_host_map)).toEqual([p1.lighthouse.overlayIp]);
+
+    const firstPingMs = await waitForPing(hosts.a!, overlayIp(p1, 'b'), { timeoutMs: 10_000 });
+    const overlayRtts = await pingRtts(hosts.a!, overlayIp(p1, 'b'));
+    const underlayRtts = await pingRtts(hosts.a!, hosts.b!.ip);
+    console.log(`A→B first overlay ping after ${firstPingMs.toFixed(0)} ms; rtt overlay ${fmt(overlayRtts)} ms, underlay ${fmt(underlayRtts)} ms`);
+
+    expect(overlayRtts.length).toBeGreaterThan(0);
+    expect(nebula.a!.handshakeCompletedWith(overlayIp(p1, 'b'))).toBe(true);
+    expect(nebula.b!.handshakeCompletedWith(overlayIp(p1, 'a'))).toBe(true);
+    expect(await canPing(hosts.b!, overlayIp(p1, 'a'))).toBe(true);
+  });
+
+  it('C (another CA) reaches A and B on the underlay but completes no handshake with them', async () => {
+    const endpoints = {
+      [overlayIp(p1, 'a')]: [`${hosts.a!.ip}:${await nebula.a!.udpPort()}`],
+      [overlayIp(p1, 'b')]: [`${hosts.b!.ip}:${await nebula.b!.udpPort()}`],
+    };
+    await start(p2, 'c', endpoints);
+
+    expect(await canPing(hosts.c!, hosts.a!.ip)).toBe(true);
+    expect(await canPing(hosts.c!, overlayIp(p1, 'a'), 2)).toBe(false);
+    expect(await canPing(hosts.c!, overlayIp(p1, 'b'), 2)).toBe(false);
+
+    // C's handshakes did arrive and were refused for their certificate...
+    expect(nebula.a!.rejectedCertificatesFrom().some((addr) => addr.includes(hosts.c!.ip))).toBe(true);
+    expect(nebula.b!.rejectedCertificatesFrom().some((addr) => addr.includes(hosts.c!.ip))).toBe(true);
+    // ...and no side ever accepted the other.
+    expect(nebula.c!.handshakeCompletedWith(overlayIp(p1, 'a'))).toBe(false);
+    expect(nebula.c!.handshakeCompletedWith(overlayIp(p1, 'b'))).toBe(false);
+    expect(nebula.a!.handshakeCompletedWith(overlayIp(p2, 'c'))).toBe(false);
+    expect(nebula.b!.handshakeCompletedWith(overlayIp(p2, 'c'))).toBe(false);
+    expect(nebula.c!.handshakePeers()).toEqual([p2.lighthouse.overlayIp]);
+  });
+
+  it('with the direct path dropped, A and B reach each other through the lighthouse relay', async () => {
+    // Fresh processes, so the tunnel has to be built anew with the path already gone.
+    await nebula.a!.stop();
+    await nebula.b!.stop();
+    await underlay.dropDirectPath(hosts.a!, hosts.b!);
+    expect(await canPing(hosts.a!, hosts.b!.ip, 1)).toBe(false);
+    expect(await canPing(hosts.a!, hosts.lh1!.ip, 1)).toBe(true);
+    await start(p1, 'a');
+    await start(p1, 'b');
+
+    const firstPingMs = await waitForPing(hosts.a!, overlayIp(p1, 'b'), { timeoutMs: 15_000 });
+    const relayRtts = await pingRtts(hosts.a!, overlayIp(p1, 'b'));
+    console.log(`A→B via relay: first ping after ${firstPingMs.toFixed(0)} ms; rtt ${fmt(relayRtts)} ms`);
+
+    expect(nebula.a!.handshakeViaRelayWith(overlayIp(p1, 'b'))).toBe(true);
+    expect(nebula.b!.handshakeViaRelayWith(overlayIp(p1, 'a'))).toBe(true);
+    expect(await canPing(hosts.b!, overlayIp(p1, 'a'))).toBe(true);
+  });
+
+  it('destroy() leaves no namespace and no nebula process behind', async () => {
+    expect(listNamespaces().filter((ns) => ns.startsWith(underlay.prefix)).length).toBeGreaterThan(0);
+    expect(nebulaPids.length).toBe(7);
+    await underlay.destroy();
+    expect(listNamespaces().filter((ns) => ns.startsWith(underlay.prefix))).toEqual([]);
+    expect(nebulaPids.filter(isAlive)).toEqual([]);
+  });
+});
+
+function fmt(rtts: number[]): string {
+  if (rtts.length === 0) return 'n/a';
+  const sorted = [...rtts].sort((x, y) => x - y);
+  return `min ${sorted[0]!.toFixed(3)} / median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
