@@ -55,6 +55,9 @@ export const ERROR_CODES = {
   master_key_invalid: 500,
   ca_key_unreadable: 500,
 
+  // The SDK could not reach the function at all.
+  unreachable: 503,
+
   // Something we did not foresee; details are logged, not returned.
   internal: 500,
 } as const;
