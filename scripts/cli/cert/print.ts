@@ -1,0 +1,34 @@
+// `vidsync cert print`: nebula-cert print — every certificate in a file, as
+// nebula-cert prints it (plain, or one JSON object per line with -json).
+import {
+  certificateToNebulaJsonString,
+  certificateToNebulaText,
+  type NebulaCertificate,
+  parseCertificateBundlePem,
+} from '../../../supabase/functions/_shared/nebula-cert/index.ts';
+import type { CliIo } from '../io.ts';
+import { context, type ModeDefinition, readInput, required, runMode } from './common.ts';
+
+export const mode: ModeDefinition = {
+  name: 'print',
+  summary: 'print <flags>: prints details about a certificate',
+  flags: {
+    json: { kind: 'bool', usage: 'Optional: outputs certificates in json format' },
+    path: { kind: 'string', usage: 'Required: path to the certificate' },
+  },
+  async action(flags, io) {
+    const path = required(flags, 'path');
+    const pem = await readInput(io, path, 'cert', 'unable to read');
+    let certs: NebulaCertificate[];
+    try {
+      certs = parseCertificateBundlePem(pem);
+    } catch (e) {
+      throw context('error while unmarshaling cert', e);
+    }
+    for (const cert of certs) {
+      io.stdout.write((flags.bools.json ? await certificateToNebulaJsonString(cert) : await certificateToNebulaText(cert)) + '\n');
+    }
+  },
+};
+
+export const run = (args: string[], io: CliIo): Promise<number> => runMode(mode, args, io);
