@@ -1,0 +1,70 @@
+// A device's bundle: ca.crt, node.crt, nebula.yml and README.md, zipped. The
+// device's private key is never part of it — the device generated it and
+// keeps it.
+import { buildNebulaConfig, DEFAULT_PATHS, tunDeviceName } from './nebula-config.ts';
+import type { LighthouseInfo } from './nebula-config.ts';
+import { buildBundleReadme } from './readme.ts';
+import { zipBundle } from './zip.ts';
+
+export {
+  buildNebulaConfig,
+  DEFAULT_LIGHTHOUSE_PORT,
+  DEFAULT_PATHS,
+  MAX_TUN_DEVICE_CHARS,
+  toNebulaYaml,
+  tunDeviceName,
+} from './nebula-config.ts';
+export type { LighthouseInfo, NebulaConfigInput } from './nebula-config.ts';
+export { buildBundleReadme, inlineCode } from './readme.ts';
+export type { BundleReadmeInput } from './readme.ts';
+export { MAX_UNZIPPED_BYTES, unzipBundle, zipBundle } from './zip.ts';
+
+/** The files of a bundle, in the order they are zipped. */
+export const BUNDLE_FILE_NAMES = ['ca.crt', 'node.crt', 'nebula.yml', 'README.md'] as const;
+export type BundleFiles = Record<(typeof BUNDLE_FILE_NAMES)[number], string>;
+
+export interface BundleInput {
+  projectId: string;
+  projectName?: string;
+  deviceName: string;
+  /** The project's CA certificate and the device's signed certificate, PEM. */
+  caPem: string;
+  certPem: string;
+  /** When the device certificate expires (for the README). */
+  notAfter: Date;
+  overlayCidr: string;
+  self: { ip: string; isLighthouse: boolean; listenPort?: number };
+  lighthouses: LighthouseInfo[];
+  /** Name of the device's private key file next to nebula.yml (default `host.key`). */
+  keyPath?: string;
+}
+
+export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint8Array } {
+  const tunDev = tunDeviceName(input.projectId);
+  const keyPath = input.keyPath ?? DEFAULT_PATHS.key;
+  const files: BundleFiles = {
+    'ca.crt': input.caPem,
+    'node.crt': input.certPem,
+    'nebula.yml': buildNebulaConfig({
+      projectId: input.projectId,
+      overlayCidr: input.overlayCidr,
+      self: input.self,
+      lighthouses: input.lighthouses,
+      tunDev,
+      paths: { key: keyPath },
+    }),
+    'README.md': buildBundleReadme({
+      deviceName: input.deviceName,
+      projectName: input.projectName,
+      projectId: input.projectId,
+      ip: input.self.ip,
+      cidr: input.overlayCidr,
+      notAfter: input.notAfter,
+      tunDev,
+      keyPath,
+      isLighthouse: input.self.isLighthouse,
+      listenPort: input.self.listenPort,
+    }),
+  };
+  return { files, zip: zipBundle(files) };
+}

@@ -1,0 +1,152 @@
+// Builds a device's nebula.yml for nebula 1.6.1 (the Debian package; later
+// versions read the same keys). The YAML is produced by a YAML library from a
+// plain object, never by concatenating strings, so no value — an endpoint, a
+// path — can add keys or change the document's structure.
+//
+// Decisions:
+// - pki.ca / pki.cert reference `ca.crt` / `node.crt` next to nebula.yml
+//   rather than inlining the PEMs: renewal then means "replace node.crt and
+//   send SIGHUP" (nebula's own idiom), humans can `nebula-cert print` the
+//   files, and pki.key must be a path anyway. Relative paths resolve against
+//   nebula's working directory, so the README says to run it from the bundle
+//   directory (the desktop app sets the cwd).
+// - Firewall: any protocol from `host: any`, because the only peers that can
+//   complete a handshake are those whose certificate the project's CA signed
+//   (pki.ca holds that CA alone). We deliberately do not pin `ca_sha`: it
+//   would break tunnels during a CA rotation, when pki.ca holds two CAs.
+import { stringify } from 'yaml';
+import { VidsyncError } from '../errors.ts';
+import { ipv4ToInt, isEndpoint, isIPv4 } from '../http/schemas.ts';
+
+/** Linux interface names: IFNAMSIZ is 16 bytes including the NUL. */
+export const MAX_TUN_DEVICE_CHARS = 15;
+/** A lighthouse must listen on a known port; nebula's customary one. */
+export const DEFAULT_LIGHTHOUSE_PORT = 4242;
+
+export interface LighthouseInfo {
+  /** Overlay IP, inside the project's subnet. */
+  ip: string;
+  /** Public `host:port` endpoints where the lighthouse is reachable. */
+  endpoints: string[];
+}
+
+export interface NebulaConfigInput {
+  projectId: string;
+  /** The project's overlay subnet, e.g. '10.99.3.0/24'. */
+  overlayCidr: string;
+  self: { ip: string; isLighthouse: boolean; listenPort?: number };
+  /** Every lighthouse of the project (self included or not; it is skipped). */
+  lighthouses: LighthouseInfo[];
+  /** Default: `tunDeviceName(projectId)`. */
+  tunDev?: string;
+  /** File names relative to nebula's working directory. */
+  paths?: { ca?: string; cert?: string; key?: string };
+}
+
+export const DEFAULT_PATHS = { ca: 'ca.crt', cert: 'node.crt', key: 'host.key' } as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A tun device name that is stable and distinct per project, so that several
+ * projects' nebula instances run side by side: `vs` + the last 12 hex digits
+ * of the project id (14 characters). The last digits are random in both v4
+ * and v7 UUIDs, whose first digits are a timestamp.
+ */
+export function tunDeviceName(projectId: string): string {
+  if (!UUID.test(projectId)) invalid('projectId', 'must be a UUID');
+  return `vs${projectId.slice(-12).toLowerCase()}`;
+}
+
+/** The nebula.yml text for one device. */
+export function buildNebulaConfig(input: NebulaConfigInput): string {
+  const [network, prefix] = parseCidr(input.overlayCidr);
+  const inOverlay = (ip: string) => isIPv4(ip) && sameNetwork(ip, network, prefix);
+  if (!inOverlay(input.self.ip)) invalid('self.ip', 'must be an IPv4 address inside the overlay subnet');
+
+  const tunDev = input.tunDev ?? tunDeviceName(input.projectId);
+  if (!/^[a-z0-9_-]{1,15}$/i.test(tunDev) || tunDev.length > MAX_TUN_DEVICE_CHARS) {
+    invalid('tunDev', `must be 1-${MAX_TUN_DEVICE_CHARS} letters, digits, '-' or '_'`);
+  }
+
+  const self = input.self;
+  const listenPort = self.isLighthouse ? (self.listenPort ?? DEFAULT_LIGHTHOUSE_PORT) : (self.listenPort ?? 0);
+  if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535 || (self.isLighthouse && listenPort === 0)) {
+    invalid('self.listenPort', 'must be a port number (non-zero on a lighthouse)');
+  }
+
+  const others = input.lighthouses.filter((lh) => lh.ip !== self.ip && lh.endpoints.length > 0);
+  const staticHostMap: Record<string, string[]> = {};
+  for (const [i, lh] of others.entries()) {
+    // nebula 1.6.1 refuses static_host_map keys outside the host's own network.
+    if (!inOverlay(lh.ip)) invalid(`lighthouses.${i}.ip`, 'must be inside the overlay subnet');
+    for (const endpoint of lh.endpoints) {
+      if (!isEndpoint(endpoint)) invalid(`lighthouses.${i}.endpoints`, 'must be host:port');
+    }
+    staticHostMap[lh.ip] = [...lh.endpoints];
+  }
+  const lighthouseIps = others.map((lh) => lh.ip);
+  const paths = { ...DEFAULT_PATHS, ...input.paths };
+
+  const config = {
+    pki: { ca: paths.ca, cert: paths.cert, key: paths.key },
+    static_host_map: staticHostMap,
+    lighthouse: {
+      am_lighthouse: self.isLighthouse,
+      interval: 60,
+      // A lighthouse queries nobody; nebula warns if it is given hosts.
+      hosts: self.isLighthouse ? [] : lighthouseIps,
+    },
+    listen: { host: '0.0.0.0', port: listenPort },
+    punchy: { punch: true, respond: true },
+    relay: self.isLighthouse
+      ? { am_relay: true, use_relays: false, relays: [] }
+      : { am_relay: false, use_relays: true, relays: lighthouseIps },
+    tun: {
+      disabled: false,
+      dev: tunDev,
+      drop_local_broadcast: false,
+      drop_multicast: false,
+      tx_queue: 500,
+      mtu: 1300,
+      routes: [],
+      unsafe_routes: [],
+    },
+    logging: { level: 'info', format: 'text' },
+    firewall: {
+      conntrack: { tcp_timeout: '12m', udp_timeout: '3m', default_timeout: '10m' },
+      outbound: [{ port: 'any', proto: 'any', host: 'any' }],
+      // Only certificates signed by this project's CA can handshake, so `any`
+      // here means "any device of this project".
+      inbound: [{ port: 'any', proto: 'any', host: 'any' }],
+    },
+  };
+
+  const header = ` nebula.yml for VidSync project ${input.projectId.toLowerCase()} - generated; edits are lost on renewal.`;
+  return `#${header}\n${toNebulaYaml(config)}`;
+}
+
+/**
+ * YAML that nebula's parser (go-yaml, YAML 1.1) reads back as exactly `value`:
+ * emitted in 1.1 mode so strings such as `on`, `no` or `1:20` are quoted
+ * rather than turning into booleans or numbers there.
+ */
+export function toNebulaYaml(value: unknown): string {
+  return stringify(value, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 });
+}
+
+function parseCidr(cidr: string): [number, number] {
+  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(cidr);
+  const prefix = m ? Number(m[2]) : NaN;
+  if (!m || !isIPv4(m[1]!) || !(prefix >= 1 && prefix <= 32)) invalid('overlayCidr', 'must be an IPv4 CIDR');
+  return [ipv4ToInt(m[1]!), prefix];
+}
+
+function sameNetwork(ip: string, network: number, prefix: number): boolean {
+  const size = 2 ** (32 - prefix);
+  return Math.floor(ipv4ToInt(ip) / size) === Math.floor(network / size);
+}
+
+function invalid(field: string, message: string): never {
+  throw new VidsyncError('validation_failed', `Cannot build nebula.yml: ${field} ${message}.`, { details: { field } });
+}
