@@ -9,7 +9,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { binary, isRoot, missing, type Requirement } from '../support/requirements.ts';
 import { createCliProject, startCliNode, type CliProject } from '../../scripts/e2e/cli-project.ts';
@@ -53,6 +53,15 @@ describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => 
     p2 = await createCliProject(dir, { name: 'p2', overlay24: '10.71.0', lighthouse: hosts.lh2!, devices: [{ host: hosts.c!, octet: 21 }] });
     await start(p1, 'lh1');
     await start(p2, 'lh2');
+  });
+
+  // The namespaces and logs are gone after teardown: show the logs on failure.
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      for (const [name, host] of Object.entries(nebula)) {
+        console.error(`--- nebula log of ${name} (last 40 lines) ---\n${host.logText().split('\n').slice(-40).join('\n')}`);
+      }
+    });
   });
 
   afterAll(async () => {
