@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One Postgres per run; suites read its URL with inject('dbUrl').
+    globalSetup: ['tests/support/global-setup.ts'],
   },
 });

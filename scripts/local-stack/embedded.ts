@@ -13,6 +13,8 @@ export interface EmbeddedOptions {
   port: number;
   /** false trades crash safety for speed (test clusters). */
   fsync: boolean;
+  /** false deletes the data directory on stop. */
+  persistent: boolean;
   log: (line: string) => void;
 }
 
@@ -46,7 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     user: USER,
     password: PASSWORD,
     authMethod: 'scram-sha-256',
-    persistent: true,
+    persistent: options.persistent,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-instructions'],
     postgresFlags: [
@@ -96,4 +98,17 @@ async function accepts(url: string): Promise<boolean> {
 function keepTail(lines: string[], line: string): void {
   lines.push(line);
   if (lines.length > 50) lines.shift();
+}
+
+/** A TCP port that was free a moment ago (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }

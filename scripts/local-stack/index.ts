@@ -2,10 +2,12 @@
 // tests' globalSetup and the benchmarks: start (or attach to) Postgres,
 // bootstrap what Supabase would provide, apply our migrations with the
 // Supabase CLI, and hand back the connection URL and a `stop()`.
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { bootstrapDatabase, isSupabaseDatabase } from './bootstrap.ts';
-import { startEmbeddedPostgres } from './embedded.ts';
+import { freePort, startEmbeddedPostgres } from './embedded.ts';
 import { applyMigrations } from './migrate.ts';
 import { localDir } from './paths.ts';
 
@@ -23,6 +25,13 @@ export interface LocalStackOptions {
   database?: string;
   /** Embedded only: false turns fsync off (disposable test clusters). Default true. */
   fsync?: boolean;
+  /**
+   * Embedded only: a throwaway cluster in a new temp directory on a free
+   * port, fsync off, deleted by stop(). Ignores dataDir/port. It can collide
+   * with nothing (a dev stack, a second test run), at the cost of an initdb
+   * (about a second).
+   */
+  ephemeral?: boolean;
   /** Progress lines. Default: silent. */
   log?: (line: string) => void;
 }
@@ -50,10 +59,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log(`postgres: using ${redact(externalUrl)}`);
     serverUrl = externalUrl;
   } else {
+    const ephemeral = options.ephemeral ?? false;
     const cluster = await startEmbeddedPostgres({
-      dataDir: options.dataDir ?? defaultDataDir,
-      port: options.port ?? DEFAULT_DEV_PORT,
-      fsync: options.fsync ?? true,
+      // Directly under the temp dir (world-traversable), not in a mkdtemp
+      // directory: as root, the server runs as the postgres OS user.
+      dataDir: ephemeral ? path.join(tmpdir(), `vidsync-pg-${process.pid}-${randomBytes(4).toString('hex')}`) : (options.dataDir ?? defaultDataDir),
+      port: ephemeral ? await freePort() : (options.port ?? DEFAULT_DEV_PORT),
+      fsync: ephemeral ? false : (options.fsync ?? true),
+      persistent: !ephemeral,
       log,
     });
     serverUrl = cluster.adminUrl;

@@ -1,0 +1,422 @@
+-- The callable API (functions in `public`, as PostgREST's RPC or the edge
+-- function's SQL see it) and the row-level security of the tables.
+--
+-- Identity is PostgREST's: inside a transaction the caller runs
+--   select set_config('request.jwt.claims', '{"sub": "…", "role": "authenticated"}', true);
+--   set local role authenticated;   -- or anon / service_role
+-- and these functions read auth.uid(). The service role, and a direct session
+-- of postgres (the SQL editor), may act for any user (vidsync.caller_is_privileged).
+-- Every function is security definer with an empty search_path and fully
+-- qualified names, checks the caller itself, and raises coded errors
+-- (VS001…VS006, see the allocator migration). anon may call none of them.
+
+-- Projects ----------------------------------------------------------------------
+
+-- Creates a project owned by the caller (or, for a privileged caller, by
+-- `owner_id`), with `subnet` or else the first free block of the supernet,
+-- and populates its pool. Returns the project row.
+create function public.create_project(name text, subnet cidr default null, owner_id uuid default null)
+  returns vidsync.projects
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+declare
+  actor uuid := auth.uid();
+  owner uuid;
+  created vidsync.projects;
+  chosen cidr;
+  attempt integer;
+begin
+  if create_project.owner_id is not null and create_project.owner_id is distinct from actor
+     and not vidsync.caller_is_privileged() then
+    raise exception 'only the service role may create a project for another user' using errcode = 'VS004';
+  end if;
+  owner := coalesce(create_project.owner_id, actor);
+  if owner is null then
+    if vidsync.caller_is_privileged() then
+      raise exception 'owner_id is required when no user is calling' using errcode = 'VS005';
+    end if;
+    raise exception 'no user is calling' using errcode = 'VS004';
+  end if;
+  if not exists (select 1 from auth.users u where u.id = owner) then
+    raise exception 'user % not found', owner using errcode = 'VS003';
+  end if;
+  if create_project.name is null or pg_catalog.length(pg_catalog.btrim(create_project.name)) not between 1 and 100 then
+    raise exception 'a project name has 1 to 100 characters' using errcode = 'VS005';
+  end if;
+
+  if create_project.subnet is not null then
+    perform vidsync.validate_subnet(create_project.subnet);
+    begin
+      insert into vidsync.projects (name, owner_id, subnet)
+      values (pg_catalog.btrim(create_project.name), owner, create_project.subnet)
+      returning * into created;
+    exception when exclusion_violation then
+      raise exception 'subnet % overlaps another project''s subnet', create_project.subnet using errcode = 'VS002';
+    end;
+  else
+    -- Automatic subnets: creations serialise on this lock so that two of
+    -- them never pick the same block; a concurrent creation with an explicit
+    -- subnet does not take the lock, so the exclusion constraint may still
+    -- refuse our pick, and we take the next free block (bounded).
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vidsync.first_free_subnet'));
+    for attempt in 1..5 loop
+      chosen := vidsync.first_free_subnet();
+      if chosen is null then
+        raise exception 'no free subnet left in the supernet' using errcode = 'VS001';
+      end if;
+      begin
+        insert into vidsync.projects (name, owner_id, subnet)
+        values (pg_catalog.btrim(create_project.name), owner, chosen)
+        returning * into created;
+        exit;
+      exception when exclusion_violation then
+        if attempt = 5 then
+          raise exception 'could not find a free subnet: concurrent creations keep taking them' using errcode = 'VS002';
+        end if;
+      end;
+    end loop;
+  end if;
+
+  insert into vidsync.project_members (project_id, user_id, role) values (created.id, owner, 'owner');
+  perform vidsync.populate_pool(created.id, created.subnet);
+  return created;
+end
+$$;
+
+-- Adds a member or changes a member's role (owner or admin only). The owner's
+-- own role cannot be changed here.
+create function public.add_project_member(project uuid, user_id uuid, role text) returns void
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform vidsync.require_project_role(add_project_member.project, auth.uid(), array['owner', 'admin']);
+  if add_project_member.role is null or add_project_member.role not in ('admin', 'member') then
+    raise exception 'role must be admin or member, not %', add_project_member.role using errcode = 'VS005';
+  end if;
+  if not exists (select 1 from auth.users u where u.id = add_project_member.user_id) then
+    raise exception 'user % not found', add_project_member.user_id using errcode = 'VS003';
+  end if;
+  if exists (select 1 from vidsync.projects p where p.id = add_project_member.project and p.owner_id = add_project_member.user_id) then
+    raise exception 'the project owner''s role cannot change' using errcode = 'VS006';
+  end if;
+  insert into vidsync.project_members as m (project_id, user_id, role)
+  values (add_project_member.project, add_project_member.user_id, add_project_member.role)
+  on conflict (project_id, user_id) do update set role = excluded.role;
+end
+$$;
+
+-- Adds the host addresses of `cidr` (inside the project's subnet) to the
+-- pool; idempotent. Owner or admin only. Returns the number of addresses added.
+create function public.populate_project_pool(project uuid, cidr cidr) returns integer
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform vidsync.require_project_role(populate_project_pool.project, auth.uid(), array['owner', 'admin']);
+  return vidsync.populate_pool(populate_project_pool.project, populate_project_pool.cidr);
+end
+$$;
+
+-- Devices -----------------------------------------------------------------------
+
+-- Registers (or re-registers) a device of the caller in a project and
+-- returns its overlay address: `ip` is the host address, `subnet` the
+-- project's network, so the certificate names host(ip)/masklen(subnet).
+-- Re-registering updates name, key, lighthouse data and keeps the address.
+-- A device id already used by another user or in another project is VS006.
+-- Lighthouses need the owner or admin role. A privileged caller names the
+-- device's user with `owner_id`.
+create function public.register_device(
+  project uuid,
+  device uuid,
+  name text,
+  public_key text,
+  is_lighthouse boolean default false,
+  lighthouse_endpoints text[] default '{}',
+  syncthing_device_id text default null,
+  owner_id uuid default null
+) returns table (device_id uuid, ip inet, subnet cidr)
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+#variable_conflict error
+declare
+  actor uuid := auth.uid();
+  privileged boolean := vidsync.caller_is_privileged();
+  device_owner uuid;
+  owner_role text;
+  existing record;
+  endpoint text;
+begin
+  if register_device.owner_id is not null and register_device.owner_id is distinct from actor and not privileged then
+    raise exception 'only the service role may register a device for another user' using errcode = 'VS004';
+  end if;
+  device_owner := coalesce(register_device.owner_id, actor);
+  if device_owner is null then
+    if privileged then
+      raise exception 'owner_id is required when no user is calling' using errcode = 'VS005';
+    end if;
+    raise exception 'no user is calling' using errcode = 'VS004';
+  end if;
+  if not exists (select 1 from vidsync.projects p where p.id = register_device.project) then
+    raise exception 'project % not found', register_device.project using errcode = 'VS003';
+  end if;
+  owner_role := vidsync.member_role(register_device.project, device_owner);
+  if owner_role is null then
+    raise exception 'user % is not a member of project %', device_owner, register_device.project using errcode = 'VS004';
+  end if;
+
+  if register_device.device is null then
+    raise exception 'a device id is required' using errcode = 'VS005';
+  end if;
+  if register_device.name is null or pg_catalog.length(pg_catalog.btrim(register_device.name)) not between 1 and 100 then
+    raise exception 'a device name has 1 to 100 characters' using errcode = 'VS005';
+  end if;
+  if register_device.public_key is null or pg_catalog.length(register_device.public_key) not between 1 and 4096 then
+    raise exception 'a public key is required' using errcode = 'VS005';
+  end if;
+  if coalesce(register_device.is_lighthouse, false) then
+    if owner_role not in ('owner', 'admin') and not privileged then
+      raise exception 'only a project owner or admin may register a lighthouse' using errcode = 'VS004';
+    end if;
+    if coalesce(pg_catalog.cardinality(register_device.lighthouse_endpoints), 0) = 0 then
+      raise exception 'a lighthouse needs at least one public endpoint (host:port)' using errcode = 'VS005';
+    end if;
+    foreach endpoint in array register_device.lighthouse_endpoints loop
+      if endpoint is null
+         or endpoint !~ '^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):[0-9]{1,5}$'
+         or pg_catalog.split_part(endpoint, ':', -1)::integer not between 1 and 65535 then
+        raise exception 'not a host:port endpoint: %', endpoint using errcode = 'VS005';
+      end if;
+    end loop;
+  elsif coalesce(pg_catalog.cardinality(register_device.lighthouse_endpoints), 0) > 0 then
+    raise exception 'only lighthouses have public endpoints' using errcode = 'VS005';
+  end if;
+
+  -- Insert, or find and lock the existing row (a concurrent registration of
+  -- the same new id waits for ours here, then sees it).
+  insert into vidsync.devices as d (id, project_id, owner_id, name, public_key)
+  values (register_device.device, register_device.project, device_owner, pg_catalog.btrim(register_device.name), register_device.public_key)
+  on conflict on constraint devices_pkey do nothing;
+  select d.project_id, d.owner_id into existing from vidsync.devices d where d.id = register_device.device for update;
+  if existing.project_id <> register_device.project or existing.owner_id <> device_owner then
+    raise exception 'device id % is already registered by another user or in another project', register_device.device
+      using errcode = 'VS006';
+  end if;
+
+  update vidsync.devices d set
+    name = pg_catalog.btrim(register_device.name),
+    public_key = register_device.public_key,
+    is_lighthouse = coalesce(register_device.is_lighthouse, false),
+    lighthouse_endpoints = coalesce(register_device.lighthouse_endpoints, '{}'),
+    syncthing_device_id = register_device.syncthing_device_id,
+    last_seen_at = pg_catalog.now(),
+    updated_at = pg_catalog.now()
+  where d.id = register_device.device;
+
+  device_id := register_device.device;
+  ip := vidsync.allocate_ip(register_device.project, register_device.device, actor);
+  select p.subnet into subnet from vidsync.projects p where p.id = register_device.project;
+  return next;
+end
+$$;
+
+-- Raises VS003 for an unknown device, VS004 unless the caller owns it (and is
+-- still a member of its project), is an owner/admin of its project, or is
+-- privileged. Returns the device's project.
+create function vidsync.require_device_access(device_id uuid, user_id uuid, manage boolean) returns uuid
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  d record;
+  caller_role text;
+begin
+  select x.project_id, x.owner_id into d from vidsync.devices x where x.id = require_device_access.device_id;
+  if not found then
+    raise exception 'device % not found', require_device_access.device_id using errcode = 'VS003';
+  end if;
+  if vidsync.caller_is_privileged() then
+    return d.project_id;
+  end if;
+  caller_role := vidsync.member_role(d.project_id, require_device_access.user_id);
+  if caller_role in ('owner', 'admin')
+     or (caller_role is not null and (not require_device_access.manage or d.owner_id = require_device_access.user_id)) then
+    return d.project_id;
+  end if;
+  raise exception 'no access to device %', require_device_access.device_id using errcode = 'VS004';
+end
+$$;
+
+-- The allocator ---------------------------------------------------------------
+
+-- Returns the device's live address, allocating one if needed (idempotent).
+-- The device must already be registered in `project`. `allocated_by` is
+-- recorded in the history; only a privileged caller may name someone else.
+create function public.allocate_nebula_ip(project uuid, device uuid, allocated_by uuid default null) returns inet
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+declare
+  actor uuid := auth.uid();
+  device_project uuid;
+begin
+  if allocate_nebula_ip.allocated_by is distinct from actor and allocate_nebula_ip.allocated_by is not null
+     and not vidsync.caller_is_privileged() then
+    raise exception 'allocated_by must be the calling user' using errcode = 'VS004';
+  end if;
+  device_project := vidsync.require_device_access(allocate_nebula_ip.device, actor, true);
+  if device_project <> allocate_nebula_ip.project then
+    raise exception 'device % belongs to another project', allocate_nebula_ip.device using errcode = 'VS006';
+  end if;
+  return vidsync.allocate_ip(allocate_nebula_ip.project, allocate_nebula_ip.device, coalesce(allocate_nebula_ip.allocated_by, actor));
+end
+$$;
+
+-- Releases the device's address (device owner, project owner/admin, or
+-- privileged). It cools for the configured interval before reuse. A device
+-- without an address is a no-op; an unknown device is VS003.
+create function public.release_nebula_ip(device uuid, reason text default null) returns void
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform vidsync.require_device_access(release_nebula_ip.device, auth.uid(), true);
+  perform vidsync.release_ip(release_nebula_ip.device, auth.uid(), release_nebula_ip.reason);
+end
+$$;
+
+-- The device's live allocation: one row, or none when it holds no address.
+create function public.get_device_allocation(device uuid)
+  returns table (project_id uuid, device_id uuid, ip inet, subnet cidr, allocated_at timestamptz, allocated_by uuid)
+  language plpgsql stable
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform vidsync.require_device_access(get_device_allocation.device, auth.uid(), false);
+  return query
+    select a.project_id, a.device_id, a.ip, p.subnet, a.allocated_at, a.allocated_by
+    from vidsync.ip_allocations a
+    join vidsync.projects p on p.id = a.project_id
+    where a.device_id = get_device_allocation.device and a.released_at is null;
+end
+$$;
+
+-- Every live allocation of a project, by address (members only).
+create function public.list_project_allocations(project uuid)
+  returns table (device_id uuid, device_name text, owner_id uuid, is_lighthouse boolean, ip inet, allocated_at timestamptz, allocated_by uuid)
+  language plpgsql stable
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform vidsync.require_project_role(list_project_allocations.project, auth.uid(), array['owner', 'admin', 'member']);
+  return query
+    select d.id, d.name, d.owner_id, d.is_lighthouse, a.ip, a.allocated_at, a.allocated_by
+    from vidsync.ip_allocations a
+    join vidsync.devices d on d.id = a.device_id
+    where a.project_id = list_project_allocations.project and a.released_at is null
+    order by a.ip;
+end
+$$;
+
+-- Pool statistics (members only): total addresses, used (allocated), free
+-- (allocatable now), cooling (released, not yet reusable).
+create function public.project_pool_stats(project uuid)
+  returns table (total integer, used integer, free integer, cooling integer)
+  language plpgsql stable
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform vidsync.require_project_role(project_pool_stats.project, auth.uid(), array['owner', 'admin', 'member']);
+  return query
+    select pg_catalog.count(*)::integer,
+           (pg_catalog.count(*) filter (where p.device_id is not null))::integer,
+           (pg_catalog.count(*) filter (where p.device_id is null and p.reusable_after <= pg_catalog.now()))::integer,
+           (pg_catalog.count(*) filter (where p.device_id is null and p.reusable_after > pg_catalog.now()))::integer
+    from vidsync.ip_pool p
+    where p.project_id = project_pool_stats.project;
+end
+$$;
+
+-- Grants --------------------------------------------------------------------------
+
+-- Supabase grants every new function in `public` to anon, authenticated and
+-- service_role by default (and Postgres to PUBLIC): take that back, then
+-- grant exactly what is meant.
+revoke all on function
+  public.create_project(text, cidr, uuid),
+  public.add_project_member(uuid, uuid, text),
+  public.populate_project_pool(uuid, cidr),
+  public.register_device(uuid, uuid, text, text, boolean, text[], text, uuid),
+  public.allocate_nebula_ip(uuid, uuid, uuid),
+  public.release_nebula_ip(uuid, text),
+  public.get_device_allocation(uuid),
+  public.list_project_allocations(uuid),
+  public.project_pool_stats(uuid)
+from public, anon, authenticated, service_role;
+
+grant execute on function
+  public.create_project(text, cidr, uuid),
+  public.add_project_member(uuid, uuid, text),
+  public.populate_project_pool(uuid, cidr),
+  public.register_device(uuid, uuid, text, text, boolean, text[], text, uuid),
+  public.allocate_nebula_ip(uuid, uuid, uuid),
+  public.release_nebula_ip(uuid, text),
+  public.get_device_allocation(uuid),
+  public.list_project_allocations(uuid),
+  public.project_pool_stats(uuid)
+to authenticated, service_role;
+
+-- The private schema: readable by members through RLS, written only by the
+-- functions above; the service role (BYPASSRLS) may do anything; anon nothing.
+revoke all on all functions in schema vidsync from public;
+revoke all on all tables in schema vidsync from public, anon, authenticated, service_role;
+grant usage on schema vidsync to authenticated, service_role;
+grant select on vidsync.projects, vidsync.project_members, vidsync.devices, vidsync.ip_pool, vidsync.ip_allocations
+  to authenticated;
+grant all on all tables in schema vidsync to service_role;
+grant usage on all sequences in schema vidsync to service_role;
+-- The policies call this as the querying user.
+grant execute on function vidsync.is_project_member(uuid, text[]) to authenticated;
+
+-- Row-level security ---------------------------------------------------------------
+
+alter table vidsync.settings enable row level security;
+alter table vidsync.projects enable row level security;
+alter table vidsync.project_members enable row level security;
+alter table vidsync.devices enable row level security;
+alter table vidsync.ip_pool enable row level security;
+alter table vidsync.ip_allocations enable row level security;
+
+-- settings: no policy; only the service role and the SQL editor see it.
+
+create policy "Projects are visible to their members" on vidsync.projects
+  for select to authenticated
+  using (vidsync.is_project_member(id));
+
+create policy "Memberships are visible to members of the same project" on vidsync.project_members
+  for select to authenticated
+  using (vidsync.is_project_member(project_id));
+
+create policy "Devices are visible to project members" on vidsync.devices
+  for select to authenticated
+  using (vidsync.is_project_member(project_id));
+
+create policy "Pool addresses are visible to project members" on vidsync.ip_pool
+  for select to authenticated
+  using (vidsync.is_project_member(project_id));
+
+create policy "Allocation history is visible to project members" on vidsync.ip_allocations
+  for select to authenticated
+  using (vidsync.is_project_member(project_id));

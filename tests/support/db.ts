@@ -1,0 +1,88 @@
+// Database helpers for tests: connections to the run's database (see
+// global-setup.ts), a database of one's own, and acting as a user the way
+// PostgREST and the edge function do (claims + SET LOCAL ROLE in a transaction).
+import postgres from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
+import { inject } from 'vitest';
+
+export type ApiRole = 'anon' | 'authenticated' | 'service_role';
+const API_ROLES: readonly ApiRole[] = ['anon', 'authenticated', 'service_role'];
+
+/** A superuser connection to the run's shared database (or `url`). End it in afterAll. */
+export function connect(url: string = inject('dbUrl'), options: { max?: number } = {}): Sql {
+  return postgres(url, { max: options.max ?? 4, onnotice: () => {} });
+}
+
+export interface FreshDatabase {
+  url: string;
+  /** Superuser connection to it. */
+  sql: Sql;
+  /** Ends `sql` and drops the database. */
+  drop(): Promise<void>;
+}
+
+let freshCount = 0;
+
+/**
+ * A new database, migrated, that no other suite touches: for tests that
+ * depend on the whole pool or supernet (auto-assigned subnets, exhaustion).
+ * A copy of the run's template, so it costs a file copy, not a migration.
+ */
+export async function freshDatabase(options: { max?: number } = {}): Promise<FreshDatabase> {
+  const template = inject('dbTemplate');
+  const name = `${template.replace(/_tpl$/, '')}_${process.pid}_${++freshCount}`;
+  const admin = connect(inject('dbUrl'), { max: 1 });
+  try {
+    await admin.unsafe(`create database ${name} template ${template} strategy = file_copy`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(inject('dbUrl'));
+  url.pathname = `/${name}`;
+  const sql = connect(url.toString(), options);
+  return {
+    url: url.toString(),
+    sql,
+    async drop() {
+      await sql.end();
+      const dropper = connect(inject('dbUrl'), { max: 1 });
+      await dropper.unsafe(`drop database if exists ${name} with (force)`).finally(() => dropper.end());
+    },
+  };
+}
+
+/**
+ * Runs `fn` in a transaction as `role` with `userId` as the JWT subject
+ * (null: no subject), exactly as PostgREST does per request. The
+ * transaction commits when `fn` resolves and rolls back when it throws.
+ */
+export async function asUser<T>(sql: Sql, userId: string | null, role: ApiRole, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  if (!API_ROLES.includes(role)) throw new Error(`not an API role: ${role}`);
+  const claims = JSON.stringify(userId ? { sub: userId, role } : { role });
+  const result = await sql.begin(async (tx) => {
+    await tx`select set_config('request.jwt.claims', ${claims}, true)`;
+    await tx.unsafe(`set local role ${role}`);
+    return [await fn(tx)];
+  });
+  return result[0] as T;
+}
+
+/** Inserts a user into auth.users (as Supabase Auth would) and returns its id. */
+export async function createUser(sql: Sql, email = `user-${crypto.randomUUID()}@example.com`): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', ${email})
+    returning id`;
+  return row!.id;
+}
+
+/** The SQLSTATE a promise rejects with, or 'ok' when it resolves. */
+export async function sqlstateOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    throw e;
+  }
+}
