@@ -39,7 +39,7 @@ export interface BundleInput {
   keyPath?: string;
 }
 
-export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint8Array } {
+export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint8Array<ArrayBuffer> } {
   const tunDev = tunDeviceName(input.projectId);
   const keyPath = input.keyPath ?? DEFAULT_PATHS.key;
   const files: BundleFiles = {

@@ -26,14 +26,14 @@ export const MAX_UNZIPPED_BYTES = 4 * 1024 * 1024;
  * Zips `files` in the order of their keys (keep them non-numeric: JavaScript
  * puts integer-like keys first).
  */
-export function zipBundle(files: Record<string, string | Uint8Array>): Uint8Array {
+export function zipBundle(files: Record<string, string | Uint8Array>): Uint8Array<ArrayBuffer> {
   const mtime = fixedMtime();
   const entries: Zippable = {};
   for (const [name, content] of Object.entries(files)) {
     const bytes = typeof content === 'string' ? strToU8(content) : content;
     entries[name] = [bytes, { level: DEFLATE_LEVEL, mtime, os: MADE_BY_UNIX, attrs: UNIX_FILE_MODE_ATTRS }];
   }
-  return zipSync(entries);
+  return zipSync(entries) as Uint8Array<ArrayBuffer>; // fflate allocates a plain ArrayBuffer
 }
 
 /**

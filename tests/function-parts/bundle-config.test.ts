@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parse } from 'yaml';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildNebulaConfig, MAX_TUN_DEVICE_CHARS, toNebulaYaml, tunDeviceName } from '../../supabase/functions/_shared/bundle/nebula-config.ts';
+import type { NebulaConfigInput } from '../../supabase/functions/_shared/bundle/nebula-config.ts';
+import { binary, missing } from '../support/requirements.ts';
+
+const PROJECT = '3f2c1a9e-1111-4222-8333-abcdefabcdef';
+const device: NebulaConfigInput = {
+  projectId: PROJECT,
+  overlayCidr: '10.99.3.0/24',
+  self: { ip: '10.99.3.7', isLighthouse: false },
+  lighthouses: [
+    { ip: '10.99.3.1', endpoints: ['127.0.0.1:4242', '[::1]:4242'] },
+    { ip: '10.99.3.2', endpoints: ['127.0.0.2:4243'] },
+  ],
+};
+const lighthouse: NebulaConfigInput = { ...device, self: { ip: '10.99.3.1', isLighthouse: true } };
+
+/** YAML as nebula (go-yaml, YAML 1.1) reads it. */
+const readAsNebula = (text: string) => parse(text, { version: '1.1' }) as Record<string, any>;
+
+describe('buildNebulaConfig', () => {
+  it('builds an ordinary device: lighthouses, relays through them, random port', () => {
+    const c = readAsNebula(buildNebulaConfig(device));
+    expect(c.pki).toEqual({ ca: 'ca.crt', cert: 'node.crt', key: 'host.key' });
+    expect(c.static_host_map).toEqual({ '10.99.3.1': ['127.0.0.1:4242', '[::1]:4242'], '10.99.3.2': ['127.0.0.2:4243'] });
+    expect(c.lighthouse).toEqual({ am_lighthouse: false, interval: 60, hosts: ['10.99.3.1', '10.99.3.2'] });
+    expect(c.listen.port).toBe(0);
+    expect(c.relay).toEqual({ am_relay: false, use_relays: true, relays: ['10.99.3.1', '10.99.3.2'] });
+    expect(c.punchy).toEqual({ punch: true, respond: true });
+    expect(c.tun.dev).toBe(tunDeviceName(PROJECT));
+    expect(c.firewall.inbound).toEqual([{ port: 'any', proto: 'any', host: 'any' }]);
+    expect(c.firewall.outbound).toEqual([{ port: 'any', proto: 'any', host: 'any' }]);
+  });
+
+  it('builds a lighthouse: fixed port, no hosts, relays for others, skips itself', () => {
+    const c = readAsNebula(buildNebulaConfig(lighthouse));
+    expect(c.lighthouse.am_lighthouse).toBe(true);
+    expect(c.lighthouse.hosts).toEqual([]);
+    expect(c.listen.port).toBe(4242);
+    expect(c.relay).toEqual({ am_relay: true, use_relays: false, relays: [] });
+    expect(Object.keys(c.static_host_map)).toEqual(['10.99.3.2']);
+    expect(readAsNebula(buildNebulaConfig({ ...lighthouse, self: { ...lighthouse.self, listenPort: 5000 } })).listen.port).toBe(5000);
+  });
+
+  it('builds a device of a project without lighthouses yet', () => {
+    const c = readAsNebula(buildNebulaConfig({ ...device, lighthouses: [] }));
+    expect(c.static_host_map).toEqual({});
+    expect(c.lighthouse.hosts).toEqual([]);
+  });
+
+  it.each<[string, Partial<NebulaConfigInput>]>([
+    ['self outside the overlay', { self: { ip: '10.99.4.7', isLighthouse: false } }],
+    ['a lighthouse outside the overlay (nebula 1.6.1 refuses it)', { lighthouses: [{ ip: '10.98.0.1', endpoints: ['127.0.0.1:1'] }] }],
+    ['a malformed endpoint', { lighthouses: [{ ip: '10.99.3.1', endpoints: ['127.0.0.1:1\nfirewall: {}'] }] }],
+    ['a lighthouse on port 0', { self: { ip: '10.99.3.1', isLighthouse: true, listenPort: 0 } }],
+    ['a 16-character tun name', { tunDev: 'x'.repeat(16) }],
+    ['a tun name with a slash', { tunDev: 'vs/1' }],
+    ['a project id that is not a UUID', { projectId: 'abc' }],
+    ['a bad cidr', { overlayCidr: '10.99.3.0' }],
+  ])('refuses %s', (_label, patch) => {
+    expect(() => buildNebulaConfig({ ...device, ...patch })).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+  });
+});
+
+describe('tunDeviceName', () => {
+  it('is short, stable, and distinct per project', () => {
+    const name = tunDeviceName(PROJECT);
+    expect(name).toBe('vsabcdefabcdef');
+    expect(name.length).toBeLessThanOrEqual(MAX_TUN_DEVICE_CHARS);
+    expect(tunDeviceName(PROJECT.toUpperCase())).toBe(name);
+    const names = new Set(Array.from({ length: 1000 }, () => tunDeviceName(crypto.randomUUID())));
+    expect(names.size).toBe(1000);
+  });
+});
+
+describe('YAML injection', () => {
+  const hostile = [
+    'evil\nfirewall:\n  inbound: []',
+    '"quoted" \'single\'',
+    'on', 'yes', 'no', 'off', 'y', 'n', '~', 'null', 'true', '0x1F', '1:20', '010', '.inf', '1e3',
+    '- item', '? key', ': value', '#comment', '&anchor', '*alias', '!!binary AAAA', '%YAML 1.2', '---', '...',
+    '{a: 1}', '[1, 2]', '|\n  block', '>\n  folded', '$(rm -rf /)', '`id`', 'a\u2028b', 'tab\there', '\u0000nul',
+  ];
+
+  it('keeps hostile strings as the same strings, in keys and values', () => {
+    for (const s of hostile) {
+      const value = { pki: { key: s }, static_host_map: { [s]: [s, 'x'] }, list: [s] };
+      expect(readAsNebula(toNebulaYaml(value))).toEqual(value);
+    }
+  });
+
+  it('round-trips arbitrary strings as go-yaml (YAML 1.1) would read them', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 10 }), (a, b) => {
+        const value = { pki: { key: a }, static_host_map: { [b || 'k']: [a] }, tun: { dev: b } };
+        expect(readAsNebula(toNebulaYaml(value))).toEqual(value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+const skipNebula = missing(binary('nebula'), binary('nebula-cert'));
+describe.runIf(!skipNebula)('nebula 1.6.1 accepts the generated configs (nebula -test)', () => {
+  it('for a device and for a lighthouse', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vs-nebula-config-'));
+    try {
+      const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
+      run('nebula-cert', ['ca', '-name', 'test project', '-duration', '1h']);
+      for (const [name, ip] of [['device', '10.99.3.7/24'], ['lh', '10.99.3.1/24']] as const) {
+        run('nebula-cert', ['sign', '-name', name, '-ip', ip, '-out-crt', `${name}.crt`, '-out-key', `${name}.key`]);
+      }
+      writeFileSync(join(dir, 'device.yml'), buildNebulaConfig({ ...device, paths: { cert: 'device.crt', key: 'device.key' } }));
+      writeFileSync(join(dir, 'lh.yml'), buildNebulaConfig({ ...lighthouse, paths: { cert: 'lh.crt', key: 'lh.key' } }));
+      // Throws (with nebula's output) on a non-zero exit.
+      run('nebula', ['-test', '-config', 'device.yml']);
+      run('nebula', ['-test', '-config', 'lh.yml']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

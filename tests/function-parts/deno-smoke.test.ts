@@ -1,0 +1,37 @@
+// The same modules under Deno, the runtime the function is deployed on: one
+// process runs deno-smoke.ts, and its zip must match Node's byte for byte.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { buildBundle } from '../../supabase/functions/_shared/bundle/index.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('function parts under Deno', () => {
+  it('verify a token, seal and open a key, parse a body, and zip the same bytes as Node', () => {
+    const out = execFileSync('npx', ['--no-install', 'deno', 'run', '--quiet', '--no-prompt', 'tests/function-parts/deno-smoke.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    const result = JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+    const { zip } = buildBundle({
+      projectId: '3f2c1a9e-1111-4222-8333-abcdefabcdef',
+      deviceName: 'd',
+      caPem: 'CA',
+      certPem: 'CERT',
+      notAfter: new Date(0),
+      overlayCidr: '10.99.3.0/24',
+      self: { ip: '10.99.3.7', isLighthouse: false },
+      lighthouses: [],
+    });
+    expect(result).toEqual({
+      userId: 'u1',
+      opened: 'PEM',
+      files: ['ca.crt', 'node.crt', 'nebula.yml', 'README.md'],
+      zipSha256: createHash('sha256').update(zip).digest('hex'),
+      deviceName: 'd',
+    });
+  });
+});
