@@ -193,15 +193,20 @@ export interface PingOptions {
   readonly timeoutMs?: number;
   /** Pause between failed attempts (default 50 ms). */
   readonly intervalMs?: number;
+  /**
+   * A `performance.now()` taken earlier (e.g. before a device registered):
+   * the result and the timeout count from there instead of from this call.
+   */
+  readonly since?: number;
 }
 
 /**
  * Pings `ip` from inside `from`'s namespace (`ping -c1 -W1`) until one reply
- * arrives; returns the ms from the call to that reply. Rejects on timeout.
+ * arrives; returns the ms from the call (or `since`) to that reply. Rejects on timeout.
  */
 export async function waitForPing(from: UnderlayHost, ip: string, options: PingOptions = {}): Promise<number> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const started = performance.now();
+  const started = options.since ?? performance.now();
   for (;;) {
     if (await pingOnce(from, ip)) return performance.now() - started;
     if (performance.now() - started > timeoutMs) throw new Error(`${from.name} could not ping ${ip} within ${timeoutMs} ms`);

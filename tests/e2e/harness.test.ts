@@ -70,15 +70,16 @@ describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => 
   });
 
   it('A finds B through the lighthouse and pings it over the overlay', async () => {
+    const aStarting = performance.now();
     await start(p1, 'a');
     await start(p1, 'b');
     const config = parseYaml(await readFile(p1.devices.a!.configPath, 'utf8')) as { static_host_map: Record<string, unknown> };
     expect(Object.keys(config.static_host_map)).toEqual([p1.lighthouse.overlayIp]);
 
-    const firstPingMs = await waitForPing(hosts.a!, overlayIp(p1, 'b'), { timeoutMs: 10_000 });
+    const firstPingMs = await waitForPing(hosts.a!, overlayIp(p1, 'b'), { timeoutMs: 10_000, since: aStarting });
     const overlayRtts = await pingRtts(hosts.a!, overlayIp(p1, 'b'));
     const underlayRtts = await pingRtts(hosts.a!, hosts.b!.ip);
-    console.log(`A→B first overlay ping after ${firstPingMs.toFixed(0)} ms; rtt overlay ${fmt(overlayRtts)} ms, underlay ${fmt(underlayRtts)} ms`);
+    console.log(`A→B first overlay ping ${firstPingMs.toFixed(0)} ms after starting nebula on A; rtt overlay ${fmt(overlayRtts)} ms, underlay ${fmt(underlayRtts)} ms`);
 
     expect(overlayRtts.length).toBeGreaterThan(0);
     expect(nebula.a!.handshakeCompletedWith(overlayIp(p1, 'b'))).toBe(true);
