@@ -105,7 +105,7 @@ begin
   end if;
   insert into vidsync.project_members as m (project_id, user_id, role)
   values (add_project_member.project, add_project_member.user_id, add_project_member.role)
-  on conflict (project_id, user_id) do update set role = excluded.role;
+  on conflict on constraint project_members_pkey do update set role = excluded.role;
 end
 $$;
 
