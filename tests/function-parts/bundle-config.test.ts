@@ -46,6 +46,10 @@ describe('buildNebulaConfig', () => {
     expect(c.relay).toEqual({ am_relay: true, use_relays: false, relays: [] });
     expect(Object.keys(c.static_host_map)).toEqual(['10.99.3.2']);
     expect(readAsNebula(buildNebulaConfig({ ...lighthouse, self: { ...lighthouse.self, listenPort: 5000 } })).listen.port).toBe(5000);
+    // Without an explicit port: the one its own endpoint announces, else 4242.
+    const second = { ...lighthouse, self: { ip: '10.99.3.2', isLighthouse: true } };
+    expect(readAsNebula(buildNebulaConfig(second)).listen.port).toBe(4243);
+    expect(readAsNebula(buildNebulaConfig({ ...second, lighthouses: [] })).listen.port).toBe(4242);
   });
 
   it('builds a device of a project without lighthouses yet', () => {

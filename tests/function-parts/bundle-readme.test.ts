@@ -12,6 +12,7 @@ const base: BundleReadmeInput = {
   tunDev: 'vsabcdefabcdef',
   keyPath: 'host.key',
   isLighthouse: false,
+  listenPort: 0,
 };
 
 /**
@@ -70,6 +71,10 @@ describe('buildBundleReadme', () => {
     expect(md).toContain('`host.key`');
     expect(md).toContain('`10.99.3.7`');
     expect(md).toMatch(/not included/);
+  });
+
+  it('tells a lighthouse which UDP port to open', () => {
+    expect(buildBundleReadme({ ...base, isLighthouse: true, listenPort: 4243 })).toContain('UDP port 4243');
   });
 
   const hostileNames = [

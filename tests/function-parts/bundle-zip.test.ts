@@ -81,6 +81,11 @@ describe('buildBundle', () => {
     expect(Object.values(out).join('')).not.toMatch(/PRIVATE KEY/);
     expect(Buffer.from(buildBundle(input).zip).equals(Buffer.from(zip))).toBe(true);
   });
+
+  it('keeps the device name out of nebula.yml, so no name can change it', () => {
+    const hostile = buildBundle({ ...input, deviceName: 'x"\n  firewall: {inbound: []}\n# $(reboot)', projectName: "'; drop table" });
+    expect(hostile.files['nebula.yml']).toBe(buildBundle(input).files['nebula.yml']);
+  });
 });
 
 const skipPython = missing(binary('python3'));

@@ -1,7 +1,7 @@
 // A device's bundle: ca.crt, node.crt, nebula.yml and README.md, zipped. The
 // device's private key is never part of it — the device generated it and
 // keeps it.
-import { buildNebulaConfig, DEFAULT_PATHS, tunDeviceName } from './nebula-config.ts';
+import { buildNebulaConfig, DEFAULT_PATHS, listenPortOf, tunDeviceName } from './nebula-config.ts';
 import type { LighthouseInfo } from './nebula-config.ts';
 import { buildBundleReadme } from './readme.ts';
 import { zipBundle } from './zip.ts';
@@ -10,6 +10,7 @@ export {
   buildNebulaConfig,
   DEFAULT_LIGHTHOUSE_PORT,
   DEFAULT_PATHS,
+  listenPortOf,
   MAX_TUN_DEVICE_CHARS,
   toNebulaYaml,
   tunDeviceName,
@@ -63,7 +64,7 @@ export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint
       tunDev,
       keyPath,
       isLighthouse: input.self.isLighthouse,
-      listenPort: input.self.listenPort,
+      listenPort: listenPortOf(input),
     }),
   };
   return { files, zip: zipBundle(files) };

@@ -34,6 +34,10 @@ export interface NebulaConfigInput {
   projectId: string;
   /** The project's overlay subnet, e.g. '10.99.3.0/24'. */
   overlayCidr: string;
+  /**
+   * `listenPort` defaults to 0 (random) on a device, and on a lighthouse to
+   * the port of its own first endpoint in `lighthouses`, else 4242.
+   */
   self: { ip: string; isLighthouse: boolean; listenPort?: number };
   /** Every lighthouse of the project (self included or not; it is skipped). */
   lighthouses: LighthouseInfo[];
@@ -70,7 +74,7 @@ export function buildNebulaConfig(input: NebulaConfigInput): string {
   }
 
   const self = input.self;
-  const listenPort = self.isLighthouse ? (self.listenPort ?? DEFAULT_LIGHTHOUSE_PORT) : (self.listenPort ?? 0);
+  const listenPort = listenPortOf(input);
   if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535 || (self.isLighthouse && listenPort === 0)) {
     invalid('self.listenPort', 'must be a port number (non-zero on a lighthouse)');
   }
@@ -133,6 +137,20 @@ export function buildNebulaConfig(input: NebulaConfigInput): string {
  */
 export function toNebulaYaml(value: unknown): string {
   return stringify(value, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 });
+}
+
+/**
+ * The UDP port nebula will listen on: `self.listenPort` when given; 0
+ * (random) on a device; on a lighthouse the port its own first endpoint
+ * announces — where the others will send to — else 4242. Behind a NAT that
+ * maps ports differently, pass `self.listenPort`.
+ */
+export function listenPortOf(input: Pick<NebulaConfigInput, 'self' | 'lighthouses'>): number {
+  if (input.self.listenPort !== undefined) return input.self.listenPort;
+  if (!input.self.isLighthouse) return 0;
+  const own = input.lighthouses.find((lh) => lh.ip === input.self.ip)?.endpoints[0];
+  const port = own === undefined ? NaN : Number(own.slice(own.lastIndexOf(':') + 1));
+  return Number.isInteger(port) && port > 0 && port <= 65535 ? port : DEFAULT_LIGHTHOUSE_PORT;
 }
 
 function parseCidr(cidr: string): [number, number] {

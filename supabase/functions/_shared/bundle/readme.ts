@@ -16,7 +16,8 @@ export interface BundleReadmeInput {
   /** Where nebula.yml expects the device's private key (it is not in the bundle). */
   keyPath: string;
   isLighthouse: boolean;
-  listenPort?: number;
+  /** The UDP port a lighthouse listens on. */
+  listenPort: number;
 }
 
 /**
@@ -36,7 +37,7 @@ export function inlineCode(text: string): string {
 export function buildBundleReadme(input: BundleReadmeInput): string {
   const project = input.projectName === undefined ? inlineCode(input.projectId) : `${inlineCode(input.projectName)} (${inlineCode(input.projectId)})`;
   const role = input.isLighthouse
-    ? `This device is a **lighthouse and relay**: it must be reachable from the internet on UDP port ${input.listenPort ?? 4242}.`
+    ? `This device is a **lighthouse and relay**: it must be reachable from the internet on UDP port ${input.listenPort}.`
     : 'This device picks a random UDP port and reaches the others through the project\'s lighthouses.';
   return [
     '# VidSync Nebula bundle',
