@@ -11,13 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { binary, isRoot, missing, type Requirement } from '../support/requirements.ts';
+import { binary, isRoot, missing } from '../support/requirements.ts';
 import { createCliProject, startCliNode, type CliProject } from '../../scripts/e2e/cli-project.ts';
 import { canPing, pingRtts, waitForPing, type NebulaHost } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
 
-const nft: Requirement = { name: 'the `nft` binary (apt-get install nftables)', met: () => binary('nft').met() };
-const reason = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('ip'), binary('ping'), nft);
+const reason = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('ip'), binary('ping'), binary('nft'));
 
 describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => {
   let underlay: Underlay;
