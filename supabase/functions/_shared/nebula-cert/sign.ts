@@ -159,11 +159,23 @@ export async function signHostCertificate(options: HostCertificateOptions): Prom
     notAfter,
     publicKey,
     isCA: false,
-    issuer: await fingerprint(ca),
+    issuer: await caFingerprint(ca),
   };
   checkCaConstraints(details, ca.details);
   const certificate = await signCertificate(details, signer);
   return { certificate, pem: certificateToPem(certificate), fingerprint: await fingerprint(certificate), details };
+}
+
+const caFingerprints = new WeakMap<NebulaCertificate, Promise<string>>();
+
+/** A CA signs many certificates in a row; hash it once per parsed CA object. */
+function caFingerprint(ca: NebulaCertificate): Promise<string> {
+  let fp = caFingerprints.get(ca);
+  if (!fp) {
+    fp = fingerprint(ca);
+    caFingerprints.set(ca, fp);
+  }
+  return fp;
 }
 
 function signerFor(ca: HostCertificateOptions['ca']): Promise<Ed25519Signer> {
