@@ -1,0 +1,176 @@
+// The SDK's one object: register this device in a project and keep its
+// Nebula files current. Everything goes through supabase-js, so it works the
+// same against `npm run dev` and a hosted Supabase project.
+import { join } from 'node:path';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
+import { VidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import { base64ToBytes } from '../../supabase/functions/_shared/http/base64.ts';
+import { BUNDLE_FILES, defaultBaseDir, ensureDir, projectDir, writeFileAtomic } from './files.ts';
+import { loadOrCreateIdentity, readDeviceFile, writeDeviceFile } from './identity.ts';
+import { invokeNebula } from './invoke.ts';
+import { localizeConfig } from './install-config.ts';
+import { verifyBundleCertificate } from './verify-bundle.ts';
+
+export interface NebulaClientOptions {
+  readonly supabase: SupabaseClient;
+  /** Where projects' directories live. Default `~/.vidsync/nebula`. */
+  readonly baseDir?: string;
+}
+
+export interface RegisterOptions {
+  readonly projectId: string;
+  readonly deviceName: string;
+  /** This project's directory. Default `<baseDir>/<projectId>`. */
+  readonly dir?: string;
+  readonly syncthingDeviceId?: string;
+  /** Project admins register lighthouses with their public `host:port` endpoints. */
+  readonly lighthouse?: { endpoints: string[] };
+}
+
+export interface Registration {
+  readonly projectId: string;
+  readonly deviceId: string;
+  readonly ip: string;
+  readonly cidr: string;
+  readonly fingerprint: string;
+  readonly notAfter: Date;
+  readonly dir: string;
+  readonly paths: { config: string; ca: string; certificate: string; privateKey: string; readme: string };
+}
+
+export interface DeviceStatus {
+  readonly deviceId: string;
+  readonly projectId: string;
+  readonly name: string;
+  readonly ip: string | null;
+  readonly cidr: string | null;
+  readonly isLighthouse: boolean;
+  readonly fingerprint: string | null;
+  readonly notAfter: string | null;
+  readonly lastSeenAt: string | null;
+}
+
+interface RegisterResponse {
+  deviceId: string;
+  ip: string;
+  cidr: string;
+  fingerprint: string;
+  notAfter: string;
+  bundle: string;
+}
+
+export class NebulaClient {
+  readonly #supabase: SupabaseClient;
+  readonly #baseDir: string;
+
+  constructor(options: NebulaClientOptions) {
+    this.#supabase = options.supabase;
+    this.#baseDir = options.baseDir ?? defaultBaseDir();
+  }
+
+  /** The directory of a project's files on this device. */
+  dirOf(projectId: string): string {
+    return projectDir(this.#baseDir, projectId);
+  }
+
+  /**
+   * Registers this device (again: the same device id and key are reused),
+   * verifies what comes back and installs it. The private key never leaves
+   * the device.
+   */
+  async register(options: RegisterOptions): Promise<Registration> {
+    const dir = options.dir ?? this.dirOf(options.projectId);
+    const identity = await loadOrCreateIdentity(dir, options.projectId);
+    const body: Record<string, unknown> = {
+      projectId: options.projectId,
+      deviceId: identity.deviceId,
+      deviceName: options.deviceName,
+      publicKey: identity.publicKeyPem,
+    };
+    if (options.syncthingDeviceId) body.syncthingDeviceId = options.syncthingDeviceId;
+    if (options.lighthouse) body.lighthouse = options.lighthouse;
+
+    const response = await invokeNebula<RegisterResponse>(this.#supabase, 'register', { method: 'POST', body });
+    const zip = base64ToBytes(response.bundle);
+    if (!zip) throw new VidsyncError('validation_failed', 'the server sent a bundle that is not base64');
+    const files = unzipBundle(zip);
+    const caPem = requiredFile(files, BUNDLE_FILES.ca);
+    const certificatePem = requiredFile(files, BUNDLE_FILES.certificate);
+    await verifyBundleCertificate({ caPem, certificatePem }, { cidr: response.cidr, fingerprint: response.fingerprint, publicKey: identity.publicKey });
+
+    await ensureDir(dir);
+    const paths = pathsIn(dir);
+    await writeFileAtomic(paths.ca, caPem);
+    await writeFileAtomic(paths.certificate, certificatePem);
+    await writeFileAtomic(paths.readme, requiredFile(files, BUNDLE_FILES.readme));
+    // The config last: a nebula restarted mid-install still finds a consistent set.
+    await writeFileAtomic(paths.config, localizeConfig(requiredFile(files, BUNDLE_FILES.config), dir));
+    await writeDeviceFile(dir, {
+      deviceId: identity.deviceId,
+      projectId: options.projectId,
+      deviceName: options.deviceName,
+      ip: response.ip,
+      cidr: response.cidr,
+      fingerprint: response.fingerprint,
+      notAfter: response.notAfter,
+    });
+    return {
+      projectId: options.projectId,
+      deviceId: identity.deviceId,
+      ip: response.ip,
+      cidr: response.cidr,
+      fingerprint: response.fingerprint,
+      notAfter: new Date(response.notAfter),
+      dir,
+      paths,
+    };
+  }
+
+  async status(projectId: string): Promise<DeviceStatus> {
+    return invokeNebula<DeviceStatus>(this.#supabase, `status/${await this.#deviceIdOf(projectId)}`, { method: 'GET' });
+  }
+
+  /** Fetches the current nebula.yml (lighthouses change) and installs it; returns its path. */
+  async refreshConfig(projectId: string): Promise<string> {
+    const dir = this.dirOf(projectId);
+    const yaml = await invokeNebula<string>(this.#supabase, `config/${await this.#deviceIdOf(projectId)}`, { method: 'GET' });
+    const path = join(dir, BUNDLE_FILES.config);
+    await writeFileAtomic(path, localizeConfig(yaml, dir));
+    return path;
+  }
+
+  /** Releases this device's IP in the project; the IP cools down before anyone gets it again. */
+  async release(projectId: string, reason?: string): Promise<{ releasedIp: string | null; reusableAfter: string | null }> {
+    const query = reason ? `?reason=${encodeURIComponent(reason)}` : '';
+    return invokeNebula(this.#supabase, `release/${await this.#deviceIdOf(projectId)}${query}`, { method: 'POST' });
+  }
+
+  /** The PEM of every CA the project's devices trust. */
+  async ca(projectId: string): Promise<string> {
+    const response = await invokeNebula<{ pem: string }>(this.#supabase, `ca/${projectId}`, { method: 'GET' });
+    return response.pem;
+  }
+
+  async #deviceIdOf(projectId: string): Promise<string> {
+    const device = await readDeviceFile(this.dirOf(projectId));
+    if (!device) throw new VidsyncError('not_found', `this device has not registered in project ${projectId} (no ${BUNDLE_FILES.device} in ${this.dirOf(projectId)})`);
+    return device.deviceId;
+  }
+}
+
+function pathsIn(dir: string): Registration['paths'] {
+  return {
+    config: join(dir, BUNDLE_FILES.config),
+    ca: join(dir, BUNDLE_FILES.ca),
+    certificate: join(dir, BUNDLE_FILES.certificate),
+    privateKey: join(dir, BUNDLE_FILES.privateKey),
+    readme: join(dir, BUNDLE_FILES.readme),
+  };
+}
+
+function requiredFile(files: Record<string, Uint8Array>, name: string): string {
+  const bytes = files[name];
+  if (!bytes) throw new VidsyncError('validation_failed', `the bundle has no ${name}`);
+  return new TextDecoder().decode(bytes);
+}

@@ -1,0 +1,62 @@
+// A device's identity in one project: a UUID made once per install and an
+// X25519 key pair made on the device. The private key never leaves it; a
+// repeated registration reuses both, so the server sees the same device.
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import {
+  generateX25519KeyPair,
+  parseX25519PrivateKeyPem,
+  x25519PrivateKeyToPem,
+  x25519PublicKeyFromPrivate,
+  x25519PublicKeyToPem,
+} from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { BUNDLE_FILES, ensureDir, readTextIfExists, writeFileAtomic } from './files.ts';
+
+export interface DeviceIdentity {
+  readonly deviceId: string;
+  readonly publicKey: Uint8Array;
+  readonly publicKeyPem: string;
+  readonly privateKeyPath: string;
+}
+
+interface DeviceFile {
+  deviceId: string;
+  projectId: string;
+  deviceName?: string;
+  ip?: string;
+  cidr?: string;
+  fingerprint?: string;
+  notAfter?: string;
+}
+
+export async function loadOrCreateIdentity(dir: string, projectId: string): Promise<DeviceIdentity> {
+  await ensureDir(dir);
+  const privateKeyPath = join(dir, BUNDLE_FILES.privateKey);
+  const device = await readDeviceFile(dir);
+  const existingKey = await readTextIfExists(privateKeyPath);
+
+  let privateKey: Uint8Array;
+  if (existingKey) {
+    privateKey = parseX25519PrivateKeyPem(existingKey).privateKey;
+  } else {
+    const pair = await generateX25519KeyPair();
+    privateKey = pair.privateKey;
+    await writeFileAtomic(privateKeyPath, x25519PrivateKeyToPem(privateKey), 0o600);
+  }
+  const publicKey = await x25519PublicKeyFromPrivate(privateKey);
+  const publicKeyPem = x25519PublicKeyToPem(publicKey);
+  await writeFileAtomic(join(dir, BUNDLE_FILES.publicKey), publicKeyPem);
+
+  const deviceId = device?.deviceId ?? randomUUID();
+  if (!device) await writeDeviceFile(dir, { deviceId, projectId });
+  return { deviceId, publicKey, publicKeyPem, privateKeyPath };
+}
+
+export async function readDeviceFile(dir: string): Promise<DeviceFile | undefined> {
+  const text = await readTextIfExists(join(dir, BUNDLE_FILES.device));
+  return text ? (JSON.parse(text) as DeviceFile) : undefined;
+}
+
+export async function writeDeviceFile(dir: string, device: DeviceFile): Promise<void> {
+  await writeFileAtomic(join(dir, BUNDLE_FILES.device), JSON.stringify(device, null, 2) + '\n');
+}

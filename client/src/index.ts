@@ -1,0 +1,7 @@
+// @vidsync/nebula-client: join a VidSync project's Nebula overlay from a
+// desktop app (Node >= 20, Electron main). Named exports only.
+export { NebulaClient } from './client.ts';
+export type { DeviceStatus, NebulaClientOptions, Registration, RegisterOptions } from './client.ts';
+export { BUNDLE_FILES, defaultBaseDir } from './files.ts';
+export { VidsyncError, isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
+export type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';

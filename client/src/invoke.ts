@@ -1,0 +1,38 @@
+// Calls the `nebula` function through supabase-js, exactly as the desktop app
+// does against a hosted project, and turns every failure into a VidsyncError
+// carrying the server's code.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { FunctionsFetchError, FunctionsHttpError, FunctionsRelayError } from '@supabase/supabase-js';
+import { ERROR_CODES, VidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';
+
+export async function invokeNebula<T>(
+  supabase: SupabaseClient,
+  path: string,
+  options: { method: 'GET' | 'POST'; body?: Record<string, unknown> },
+): Promise<T> {
+  const { data, error } = await supabase.functions.invoke(`nebula/${path}`, options);
+  if (error) throw await toVidsyncError(error);
+  return data as T;
+}
+
+async function toVidsyncError(error: unknown): Promise<VidsyncError> {
+  if (error instanceof FunctionsHttpError) {
+    const response = error.context as Response;
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      body = undefined;
+    }
+    const server = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+    const code = typeof server?.code === 'string' && server.code in ERROR_CODES ? (server.code as ErrorCode) : 'internal';
+    const message = typeof server?.message === 'string' ? server.message : `the nebula function answered ${response.status}`;
+    return new VidsyncError(code, message, { cause: error, details: { status: response.status, requestId, server: server?.details } });
+  }
+  if (error instanceof FunctionsFetchError || error instanceof FunctionsRelayError) {
+    return new VidsyncError('unreachable', `could not reach the nebula function: ${(error as Error).message}`, { cause: error });
+  }
+  return new VidsyncError('internal', String((error as Error)?.message ?? error), { cause: error });
+}

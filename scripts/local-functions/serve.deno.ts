@@ -1,0 +1,44 @@
+// The local stand-in for Supabase's edge gateway, run by real Deno: it serves
+// the `nebula` function's own code at Supabase's local URL layout
+// (http://127.0.0.1:54321/functions/v1/nebula/...) and publishes the local
+// auth server's JWKS at /auth/v1/.well-known/jwks.json, as a hosted project does.
+import { createNebulaApp } from '../../supabase/functions/nebula/app.ts';
+import { loadSettings } from '../../supabase/functions/nebula/settings.ts';
+
+const env = (name: string) => Deno.env.get(name);
+const app = await createNebulaApp(loadSettings(env));
+const jwks = env('SUPABASE_JWKS') ?? '{"keys":[]}';
+const port = Number(env('LOCAL_FUNCTIONS_PORT') ?? '54321');
+
+const server = Deno.serve(
+  {
+    hostname: '127.0.0.1',
+    port,
+    // The parent process reads this line to learn the port (0 picks a free one).
+    onListen: ({ port }) => console.log(JSON.stringify({ listening: port })),
+  },
+  (request) => {
+    const url = new URL(request.url);
+    if (url.pathname === '/auth/v1/.well-known/jwks.json') {
+      return new Response(jwks, { headers: { 'content-type': 'application/json', 'access-control-allow-origin': '*' } });
+    }
+    if (url.pathname === '/health') return new Response('ok');
+    // The hosted gateway strips /functions/v1 before the function sees the path.
+    if (url.pathname.startsWith('/functions/v1/')) {
+      url.pathname = url.pathname.slice('/functions/v1'.length);
+      return app.handle(new Request(url, request));
+    }
+    return new Response(JSON.stringify({ error: { code: 'not_found', message: `no such path: ${url.pathname}` } }), {
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+    });
+  },
+);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await server.shutdown();
+    await app.close();
+    Deno.exit(0);
+  });
+}

@@ -1,0 +1,62 @@
+// Shared steps of the API suites: projects, memberships and keys as a test
+// needs them, each through the same paths the product uses.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Sql } from 'postgres';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { generateX25519KeyPair, x25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+
+export const execFileAsync = promisify(execFile);
+
+export interface CreatedProject {
+  projectId: string;
+  name: string;
+  subnet: string;
+  ownerId: string;
+  ca: { fingerprint: string; notAfter: string; certificate: string };
+}
+
+export async function createProject(client: SupabaseClient, name: string, subnet?: string): Promise<CreatedProject> {
+  const { data, error } = await client.functions.invoke('nebula/projects', { body: subnet ? { name, subnet } : { name } });
+  if (error) throw new Error(`create project failed: ${await describe(error)}`);
+  return data as CreatedProject;
+}
+
+/** Adds a member as the SQL editor would (the API has no membership routes yet). */
+export async function addMember(sql: Sql, projectId: string, userId: string, role: 'admin' | 'member'): Promise<void> {
+  await sql`insert into vidsync.project_members (project_id, user_id, role) values (${projectId}, ${userId}, ${role})`;
+}
+
+export async function newDeviceKey(): Promise<{ publicKeyPem: string; publicKey: Uint8Array }> {
+  const pair = await generateX25519KeyPair();
+  return { publicKey: pair.publicKey, publicKeyPem: x25519PublicKeyToPem(pair.publicKey) };
+}
+
+/**
+ * Counts behind the API of everything one user's requests could have left,
+ * to prove a refused request changed nothing. Scoped to the user because
+ * other suites write to the same database at the same time.
+ */
+export async function footprintOf(sql: Sql, userId: string): Promise<Record<string, number>> {
+  const [row] = await sql<Record<string, number>[]>`
+    select (select count(*)::int from vidsync.devices where owner_id = ${userId}) as devices,
+           (select count(*)::int from vidsync.ip_allocations where allocated_by = ${userId}) as allocations,
+           (select count(*)::int from vidsync.ip_pool p join vidsync.devices d on d.id = p.device_id where d.owner_id = ${userId}) as pool_used,
+           (select count(*)::int from vidsync.issued_certificates where issued_by = ${userId}) as certificates,
+           (select count(*)::int from vidsync.projects where owner_id = ${userId}) as projects,
+           (select count(*)::int from vidsync.project_cas where created_by = ${userId}) as cas`;
+  return row!;
+}
+
+export async function errorOf(result: { error: unknown }): Promise<{ status: number; code: string }> {
+  const error = result.error as { context?: Response } | null;
+  if (!error?.context) throw new Error(`expected an HTTP error, got ${String(result.error)}`);
+  const body = (await error.context.json()) as { error: { code: string } };
+  return { status: error.context.status, code: body.error.code };
+}
+
+async function describe(error: unknown): Promise<string> {
+  const context = (error as { context?: Response }).context;
+  if (context) return `${context.status} ${await context.text()}`;
+  return String(error);
+}

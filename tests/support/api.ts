@@ -1,0 +1,52 @@
+// The function under test, served by real Deno next to the test run's
+// database, and supabase-js clients for the local users, as the desktop app
+// would use them.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import postgres from 'postgres';
+import type { Sql } from 'postgres';
+import { createClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { startLocalFunctions } from '../../scripts/local-functions/start.ts';
+import type { LocalFunctions, LocalUser } from '../../scripts/local-functions/start.ts';
+
+export interface ApiHarness {
+  readonly functions: LocalFunctions;
+  /** The database as its owner, to look behind the API. */
+  readonly sql: Sql;
+  /** A supabase-js client acting with this token (a user's, the anon key or the service key). */
+  client(token: string): SupabaseClient;
+  user(name: string): Promise<LocalUser>;
+  /** Raw fetch against the function, for inputs supabase-js would not send. */
+  fetch(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export async function startApi(): Promise<ApiHarness> {
+  const dbUrl = inject('dbUrl');
+  const stateDir = await mkdtemp(join(tmpdir(), 'vidsync-api-'));
+  const functions = await startLocalFunctions({ dbUrl, port: 0, stateDir });
+  const sql = postgres(dbUrl, { max: 4, onnotice: () => {} });
+  return {
+    functions,
+    sql,
+    client: (token) =>
+      createClient(functions.supabaseUrl, functions.anonKey, {
+        accessToken: async () => token,
+        global: { headers: { 'x-client-info': 'vidsync-tests' } },
+      }),
+    user: async (name) => functions.userToken(`${name}-${crypto.randomUUID().slice(0, 8)}@example.com`),
+    fetch: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+      return fetch(`${functions.functionsUrl}/nebula/${path}`, { ...init, headers });
+    },
+    async stop() {
+      await sql.end({ timeout: 5 });
+      await functions.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
