@@ -17,6 +17,13 @@ export interface CaSummary {
   readonly notAfter: Date;
 }
 
+/** A CA row as stored: the key still sealed. */
+export interface SealedCa {
+  readonly fingerprint: string;
+  readonly certificatePem: string;
+  readonly sealedPrivateKey: string;
+}
+
 /** Opened CAs are cached by fingerprint (content-addressed, so never stale); bounded. */
 const MAX_CACHED_CAS = 256;
 
@@ -59,14 +66,9 @@ export class CaStore {
     return ca;
   }
 
-  /** The CA that signs new certificates for the project. Runs as service_role. */
-  async signingCa(tx: Tx, projectId: string): Promise<SigningCa> {
-    const [row] = await tx<{ fingerprint: string; certificate_pem: string; sealed_private_key: string }[]>`
-      select fingerprint, certificate_pem, sealed_private_key
-        from vidsync.project_cas
-       where project_id = ${projectId} and active`;
-    if (!row) throw new VidsyncError('not_found', `project ${projectId} has no certificate authority`);
-    return this.#open(projectId, row.fingerprint, row.certificate_pem, row.sealed_private_key);
+  /** Opens a project's signing CA from its sealed row (see registration-context.ts). */
+  open(projectId: string, ca: SealedCa): Promise<SigningCa> {
+    return this.#open(projectId, ca.fingerprint, ca.certificatePem, ca.sealedPrivateKey);
   }
 
   /** Every CA a device of the project should trust now: the signing one first. */

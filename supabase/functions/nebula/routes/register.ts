@@ -5,7 +5,8 @@ import { bytesResponse, bytesToBase64, jsonResponse, readJsonBody, RegisterBody,
 import type { RequestContext } from '../app.ts';
 import { actAs, inTransaction } from '../db.ts';
 import { parseDevicePublicKey, signDeviceCertificate } from '../signing.ts';
-import { bundleFor, lighthousesOf } from '../bundles.ts';
+import { bundleFor } from '../bundles.ts';
+import { loadRegistrationContext } from '../registration-context.ts';
 import { requireUser } from './guards.ts';
 
 /** How far back a new certificate's NotBefore reaches, for devices whose clock runs a little late. */
@@ -28,13 +29,12 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
     const prefix = Number(subnet.split('/')[1]);
 
     await actAs(tx, 'service_role');
-    const ca = await ctx.cas.signingCa(tx, body.projectId);
+    const context = await loadRegistrationContext(tx, body.projectId);
+    const ca = await ctx.cas.open(body.projectId, context.signing);
     // A released IP cools down for the settings' interval before reuse; no
     // certificate may outlive that, or an old holder's certificate could
     // still be valid when a new device gets the IP.
-    const [settings] = await tx<{ cooling_seconds: number }[]>`
-      select extract(epoch from cooling_interval)::integer as cooling_seconds from vidsync.settings`;
-    const lifetimeSeconds = Math.min(ctx.settings.hostCertLifetimeSeconds, settings!.cooling_seconds);
+    const lifetimeSeconds = Math.min(ctx.settings.hostCertLifetimeSeconds, context.coolingSeconds);
     const now = Date.now();
     const certificate = await signDeviceCertificate(ca, {
       name: body.deviceName,
@@ -53,7 +53,6 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
       -- second gets the very same certificate, already recorded.
       on conflict (fingerprint) do nothing`;
 
-    const trusted = await ctx.cas.trusted(tx, body.projectId);
     const bundle = bundleFor({
       projectId: body.projectId,
       deviceId: body.deviceId,
@@ -62,8 +61,8 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
       subnet,
       isLighthouse: body.lighthouse !== undefined,
       ownEndpoints: endpoints,
-      lighthouses: await lighthousesOf(tx, body.projectId),
-      caPems: trusted.map((c) => c.certificatePem),
+      lighthouses: context.lighthouses,
+      caPems: context.trusted.map((c) => c.certificatePem),
       certificatePem: certificate.pem,
       notAfter: certificate.notAfter,
       lighthousePort: ctx.settings.lighthousePort,
