@@ -3,6 +3,8 @@
 // find it to .local/stack.json; on Ctrl-C or SIGTERM stops everything in
 // reverse order, Postgres last.
 import { removeStackInfo, startLocalStack, writeStackInfo } from './local-stack/index.ts';
+import { localDir } from './local-stack/paths.ts';
+import { DEFAULT_FUNCTIONS_PORT, startLocalFunctions } from './local-functions/start.ts';
 
 /** A running piece of the stack. Later pieces (the functions server) append a starter. */
 interface Running {
@@ -10,7 +12,21 @@ interface Running {
 }
 type Starter = (context: { dbUrl: string; log: (line: string) => void }) => Promise<Running>;
 
-const starters: Starter[] = [];
+/** The `nebula` function under Deno at Supabase's local URL, a local JWKS, demo users alice and bob. */
+const startFunctions: Starter = async ({ dbUrl, log }) => {
+  const functions = await startLocalFunctions({ dbUrl, port: DEFAULT_FUNCTIONS_PORT, stateDir: localDir, log });
+  const { alice, bob } = functions.users;
+  await writeStackInfo({
+    supabaseUrl: functions.supabaseUrl,
+    functionsUrl: functions.functionsUrl,
+    anonKey: functions.anonKey,
+    users: { alice: { id: alice.id, accessToken: alice.accessToken }, bob: { id: bob.id, accessToken: bob.accessToken } },
+  });
+  log(`functions: ${functions.functionsUrl}/nebula (users alice and bob; tokens valid 24 h)`);
+  return functions;
+};
+
+const starters: Starter[] = [startFunctions];
 
 async function main(): Promise<void> {
   const log = (line: string) => console.log(`[dev] ${line}`);
@@ -37,7 +53,15 @@ async function main(): Promise<void> {
 
   for (const start of starters) running.push(await start({ dbUrl: db.dbUrl, log }));
 
-  console.log(`\nDATABASE_URL=${db.dbUrl}\n(details in .local/stack.json; Ctrl-C stops the stack)`);
+  console.log(
+    [
+      '',
+      `DATABASE_URL=${db.dbUrl}`,
+      `SUPABASE_URL=http://127.0.0.1:${DEFAULT_FUNCTIONS_PORT}  (functions at /functions/v1/nebula)`,
+      'Tokens, the anon key and URLs are in .local/stack.json; `npm run -s cli -- dev token <email>` mints one for any user.',
+      'Ctrl-C stops the stack.',
+    ].join('\n'),
+  );
 }
 
 main().catch((e: unknown) => {

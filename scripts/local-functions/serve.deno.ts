@@ -26,7 +26,9 @@ const server = Deno.serve(
     // The hosted gateway strips /functions/v1 before the function sees the path.
     if (url.pathname.startsWith('/functions/v1/')) {
       url.pathname = url.pathname.slice('/functions/v1'.length);
-      return app.handle(new Request(url, request));
+      // A fresh Request, not `new Request(url, request)`: copying would tie
+      // in the incoming request's abort signal, which Deno fires on success.
+      return app.handle(new Request(url, { method: request.method, headers: request.headers, body: request.body }));
     }
     return new Response(JSON.stringify({ error: { code: 'not_found', message: `no such path: ${url.pathname}` } }), {
       status: 404,
@@ -35,10 +37,26 @@ const server = Deno.serve(
   },
 );
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  Deno.addSignalListener(signal, async () => {
-    await server.shutdown();
-    await app.close();
-    Deno.exit(0);
-  });
+/** How long open connections (keep-alive clients) may delay a stop. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+let stopping = false;
+async function stop(): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await Promise.race([server.shutdown(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
+    await Promise.race([app.close(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
+  }
+  Deno.exit(0);
 }
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) Deno.addSignalListener(signal, () => void stop());
+
+// The parent holds our stdin open; when it dies, even by SIGKILL, the pipe
+// closes and we stop too, so no server outlives the dev stack or a test run.
+(async () => {
+  for await (const _ of Deno.stdin.readable) {
+    // nothing is sent; we only wait for the end of the stream
+  }
+  await stop();
+})();

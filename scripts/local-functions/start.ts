@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import postgres from 'postgres';
 import { createServer } from 'node:net';
 import { loadLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
-import type { MintOptions } from '../../supabase/functions/_shared/auth/index.ts';
+import type { LocalIssuer, MintOptions } from '../../supabase/functions/_shared/auth/index.ts';
 import { loadDevSecrets } from './secrets.ts';
 import { ensureUser } from './users.ts';
 
@@ -73,16 +73,31 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
       LOCAL_FUNCTIONS_PORT: String(port),
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin stays open for the server's life: its end tells the server we are gone.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   await waitForListening(child, log);
+  try {
+    return await describeRunning(child, issuer, options.dbUrl, supabaseUrl);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}
 
-  const sql = postgres(options.dbUrl, { max: 1, onnotice: () => {} });
+async function describeRunning(child: ChildProcess, issuer: LocalIssuer, dbUrl: string, supabaseUrl: string): Promise<LocalFunctions> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   const userToken = async (email: string): Promise<LocalUser> => {
     const id = await ensureUser(sql, email);
     return { id, email, accessToken: await issuer.mint({ sub: id, email, expiresInSeconds: TOKEN_LIFETIME_SECONDS }) };
   };
-  const users = { alice: await userToken('alice@example.com'), bob: await userToken('bob@example.com') };
+  let users: LocalFunctions['users'];
+  try {
+    users = { alice: await userToken('alice@example.com'), bob: await userToken('bob@example.com') };
+  } catch (error) {
+    await sql.end({ timeout: 1 });
+    throw error;
+  }
 
   return {
     supabaseUrl,

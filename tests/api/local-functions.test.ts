@@ -1,0 +1,45 @@
+// The local functions server never outlives whoever started it: a test run or
+// `npm run dev` killed with SIGKILL must not leave a Deno process behind.
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+const STARTER = `
+import { startLocalFunctions } from './scripts/local-functions/start.ts';
+const f = await startLocalFunctions({ dbUrl: process.env.DB_URL, port: 0, stateDir: process.env.STATE_DIR });
+console.log(JSON.stringify({ pid: f.pid }));
+setInterval(() => {}, 1000);
+`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('local functions server', () => {
+  it('stops when its parent is killed with SIGKILL', async () => {
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', STARTER], {
+      cwd: repo,
+      env: { ...process.env, DB_URL: inject('dbUrl'), STATE_DIR: `${repo}/.local/test-orphan-${process.pid}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const denoPid = await new Promise<number>((resolve, reject) => {
+      parent.once('exit', (code) => reject(new Error(`starter exited with ${code}`)));
+      createInterface({ input: parent.stdout! }).on('line', (line) => {
+        if (line.startsWith('{')) resolve((JSON.parse(line) as { pid: number }).pid);
+      });
+    });
+    expect(alive(denoPid)).toBe(true);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (alive(denoPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(denoPid)).toBe(false);
+  });
+});
