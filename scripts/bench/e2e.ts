@@ -1,50 +1,78 @@
 // `npm run bench:e2e`: TCP throughput between two devices over the Nebula
 // overlay against the plain underlay between the same two namespaces, measured
 // in the same run with iperf3. Information only, not an assertion.
-// Needs root, nebula, nebula-cert, iproute2 and iperf3.
+//
+// The devices are provisioned the way the product does it: a throw-away local
+// stack (embedded Postgres + the function under Deno), a project created
+// through the API, and the lighthouse and devices A and B registered with the
+// client SDK, each running its own bundle in its own namespace.
+// Needs root, nebula, iproute2 and iperf3; Node 20 needs --experimental-websocket
+// for supabase-js (the npm script passes it).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createClient } from '@supabase/supabase-js';
+import { NebulaClient, type Registration } from '../../client/src/index.ts';
 import { binary, isRoot, missing } from '../../tests/support/requirements.ts';
-import { createCliProject, startCliNode } from '../e2e/cli-project.ts';
-import { waitForPing } from '../e2e/nebula-host.ts';
+import { startLocalStack } from '../local-stack/index.ts';
+import { startLocalFunctions } from '../local-functions/start.ts';
+import { NebulaHost, waitForPing } from '../e2e/nebula-host.ts';
 import { sweepStale, Underlay, type UnderlayHost } from '../e2e/netns.ts';
 
 const SECONDS = 5;
+const LIGHTHOUSE_PORT = 4242;
 
 export async function run(): Promise<void> {
-  const reason = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('ip'), binary('iperf3'));
+  const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('iperf3'));
   if (reason) return;
   sweepStale();
   const dir = await mkdtemp(join(tmpdir(), 'vidsync-bench-e2e-'));
+  const external = Boolean(process.env.DATABASE_URL);
+  const stack = await startLocalStack({ ephemeral: !external, database: `vidsync_bench_e2e_${Date.now().toString(36)}` });
+  const functions = await startLocalFunctions({ dbUrl: stack.dbUrl, port: 0, stateDir: join(dir, 'functions') });
   const underlay = await Underlay.create();
   try {
     const [lh, a, b] = [await underlay.addHost('lh1'), await underlay.addHost('a'), await underlay.addHost('b')];
-    const project = await createCliProject(dir, {
-      name: 'p1',
-      overlay24: '10.71.0',
-      lighthouse: lh,
-      devices: [{ host: a, octet: 11 }, { host: b, octet: 12 }],
-    });
-    for (const node of [project.lighthouse, project.devices.a!, project.devices.b!]) await startCliNode(underlay, project, node);
-    const bOverlay = project.devices.b!.overlayIp;
-    await waitForPing(a, bOverlay, { timeoutMs: 10_000 });
+    const token = functions.users.alice.accessToken;
+    const supabase = createClient(functions.supabaseUrl, functions.anonKey, { accessToken: async () => token });
+    const created = await supabase.functions.invoke('nebula/projects', { body: { name: 'bench e2e' } });
+    if (created.error) throw new Error(`create project: ${String(created.error)}`);
+    const { projectId } = created.data as { projectId: string };
+
+    // Each host is a machine of its own: its own SDK directory. Lighthouse first,
+    // so the devices' bundles name it.
+    const provision = async (host: UnderlayHost, lighthouse: boolean): Promise<Registration> => {
+      const device = new NebulaClient({ supabase, baseDir: join(dir, host.name) });
+      const reg = await device.register({
+        projectId,
+        deviceName: `bench ${host.name}`,
+        ...(lighthouse ? { lighthouse: { endpoints: [`${host.ip}:${LIGHTHOUSE_PORT}`] } } : {}),
+      });
+      await NebulaHost.start(underlay, host, reg.paths.config);
+      return reg;
+    };
+    await provision(lh, true);
+    const regA = await provision(a, false);
+    const regB = await provision(b, false);
+    await waitForPing(a, regB.ip, { timeoutMs: 10_000 });
 
     // Listens on every address in B's namespace, underlay and overlay alike.
     underlay.spawn(b, 'iperf3', ['-s'], { stdio: 'ignore' });
     const underlayBps = await iperf(underlay, a, b.ip);
-    const overlayBps = await iperf(underlay, a, bOverlay);
+    const overlayBps = await iperf(underlay, a, regB.ip);
 
     const rows = [
       ['path', 'Mbit/s', 'vs underlay'],
       [`underlay ${a.ip} → ${b.ip}`, mbit(underlayBps), '1.00'],
-      [`overlay  ${project.devices.a!.overlayIp} → ${bOverlay}`, mbit(overlayBps), (overlayBps / underlayBps).toFixed(2)],
+      [`overlay  ${regA.ip} → ${regB.ip}`, mbit(overlayBps), (overlayBps / underlayBps).toFixed(2)],
     ];
-    console.log(`iperf3 TCP, ${SECONDS} s each, A → B (nebula 1.6.1, veth + bridge in namespaces)`);
+    console.log(`iperf3 TCP, ${SECONDS} s each, A → B (nebula 1.6.1 with SDK-installed bundles, veth + bridge in namespaces)`);
     printTable(rows);
   } finally {
     await underlay.destroy();
+    await functions.stop();
+    await stack.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
