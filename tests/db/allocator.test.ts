@@ -23,7 +23,7 @@ async function project(subnet: string | null): Promise<{ id: string; subnet: str
   return row!;
 }
 
-async function register(projectId: string, device = crypto.randomUUID()): Promise<{ device_id: string; ip: string; subnet: string }> {
+async function register(projectId: string, device: string = crypto.randomUUID()): Promise<{ device_id: string; ip: string; subnet: string }> {
   const [row] = await sql<{ device_id: string; ip: string; subnet: string }[]>`
     select device_id, host(ip) as ip, subnet::text as subnet
     from public.register_device(${projectId}, ${device}, 'laptop', 'PUBLIC KEY PEM', false, '{}', null, ${owner})`;

@@ -69,10 +69,10 @@ describe('tables: reading', () => {
             `select count(*) filter (where ${projectColumn[table]} = $1)::int as mine, count(*) filter (where ${projectColumn[table]} <> $1)::int as others from vidsync.${table}`,
             [project],
           );
-          return row as { mine: number; others: number };
+          return row as unknown as { mine: number; others: number };
         });
       const [total] = await sql.unsafe(`select count(*)::int as n from vidsync.${table} where ${projectColumn[table]} = $1`, [project]);
-      const inProject = (total as { n: number }).n;
+      const inProject = (total as unknown as { n: number }).n;
       expect(inProject).toBeGreaterThan(0);
 
       expect(await sqlstateOf(seen('anon'))).toBe('42501');
