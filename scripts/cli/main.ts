@@ -11,6 +11,9 @@ interface Command {
 
 export const COMMANDS: Record<string, Command> = {
   cert: { summary: 'cert <mode> <flags>: Nebula certificates, like nebula-cert (ca, keygen, sign, print, verify)', load: () => import('./cert/index.ts') },
+  project: { summary: 'project create <flags>: create a project; you become its owner', load: () => import('./project/index.ts') },
+  device: { summary: 'device <register|status|release> <flags>: join a project\'s overlay from this machine', load: () => import('./device/index.ts') },
+  dev: { summary: 'dev token <email>: an access token for a user of the running `npm run dev` stack', load: () => import('./dev/index.ts') },
 };
 
 export function usage(): string {

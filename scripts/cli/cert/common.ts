@@ -10,6 +10,8 @@ import { CliError, type CliIo, pathIn } from '../io.ts';
 export const PROGRAM = 'vidsync cert';
 
 export interface ModeDefinition {
+  /** The command the mode belongs to, for its help line. Default `vidsync cert`. */
+  program?: string;
   name: string;
   summary: string;
   flags: FlagSpecs;
@@ -18,7 +20,7 @@ export interface ModeDefinition {
 }
 
 export function modeHelp(mode: ModeDefinition): string {
-  return `Usage of ${PROGRAM} ${mode.summary}\n${formatFlagHelp(mode.flags)}`;
+  return `Usage of ${mode.program ?? PROGRAM} ${mode.summary}\n${formatFlagHelp(mode.flags)}`;
 }
 
 export async function runMode(mode: ModeDefinition, args: string[], io: CliIo): Promise<number> {
