@@ -46,6 +46,15 @@ begin
     raise exception 'a project name has 1 to 100 characters' using errcode = 'VS005';
   end if;
 
+  -- Project creations serialise on one lock, held until commit. Without it,
+  -- two transactions inserting overlapping subnets at once each find the
+  -- other's uncommitted row in the exclusion index and wait for it, and
+  -- Postgres breaks the deadlock by failing one with 40P01; and two automatic
+  -- assignments would pick the same block. With it, the second creation
+  -- sees the first one's committed row. Creating projects is rare, so the
+  -- lock costs nothing that matters. The exclusion constraint stays the
+  -- guarantee (for rows inserted by other means too).
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vidsync.project_subnets'));
   if create_project.subnet is not null then
     perform vidsync.validate_subnet(create_project.subnet);
     begin
@@ -56,11 +65,8 @@ begin
       raise exception 'subnet % overlaps another project''s subnet', create_project.subnet using errcode = 'VS002';
     end;
   else
-    -- Automatic subnets: creations serialise on this lock so that two of
-    -- them never pick the same block; a concurrent creation with an explicit
-    -- subnet does not take the lock, so the exclusion constraint may still
-    -- refuse our pick, and we take the next free block (bounded).
-    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vidsync.first_free_subnet'));
+    -- A row inserted around this function (by the service role, say) may
+    -- still take our pick: then take the next free block, a bounded number of times.
     for attempt in 1..5 loop
       chosen := vidsync.first_free_subnet();
       if chosen is null then
@@ -71,7 +77,7 @@ begin
         values (pg_catalog.btrim(create_project.name), owner, chosen)
         returning * into created;
         exit;
-      exception when exclusion_violation then
+      exception when exclusion_violation or deadlock_detected then
         if attempt = 5 then
           raise exception 'could not find a free subnet: concurrent creations keep taking them' using errcode = 'VS002';
         end if;
