@@ -127,7 +127,26 @@ export function buildNebulaConfig(input: NebulaConfigInput): string {
   };
 
   const header = ` nebula.yml for VidSync project ${input.projectId.toLowerCase()} - generated; edits are lost on renewal.`;
-  return `#${header}\n${toNebulaYaml(config)}`;
+  return `#${header}\n${memoizedYaml(config)}`;
+}
+
+/**
+ * Every ordinary device of a project gets the same nebula.yml (its own IP is
+ * in its certificate, not here), and rendering YAML is the dearest step of a
+ * registration, so the text is remembered per distinct config.
+ */
+const renderedConfigs = new Map<string, string>();
+const MAX_RENDERED_CONFIGS = 256;
+
+function memoizedYaml(config: unknown): string {
+  const key = JSON.stringify(config);
+  let yaml = renderedConfigs.get(key);
+  if (yaml === undefined) {
+    yaml = toNebulaYaml(config);
+    if (renderedConfigs.size >= MAX_RENDERED_CONFIGS) renderedConfigs.delete(renderedConfigs.keys().next().value!);
+    renderedConfigs.set(key, yaml);
+  }
+  return yaml;
 }
 
 /**
