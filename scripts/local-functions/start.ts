@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import postgres from 'postgres';
-import { createServer } from 'node:net';
+import { freePort } from '../local-stack/free-port.ts';
 import { loadLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
 import type { LocalIssuer, MintOptions } from '../../supabase/functions/_shared/auth/index.ts';
 import { loadDevSecrets } from './secrets.ts';
@@ -155,16 +155,5 @@ function stopChild(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
   });
 }

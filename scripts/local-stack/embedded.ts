@@ -99,16 +99,3 @@ function keepTail(lines: string[], line: string): void {
   lines.push(line);
   if (lines.length > 50) lines.shift();
 }
-
-/** A TCP port that was free a moment ago (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

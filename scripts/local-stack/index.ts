@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { bootstrapDatabase, isSupabaseDatabase } from './bootstrap.ts';
-import { freePort, startEmbeddedPostgres } from './embedded.ts';
+import { startEmbeddedPostgres } from './embedded.ts';
+import { freePort } from './free-port.ts';
 import { applyMigrations } from './migrate.ts';
 import { localDir } from './paths.ts';
 

@@ -1,10 +1,10 @@
 // The local functions server never outlives whoever started it: a test run or
 // `npm run dev` killed with SIGKILL must not leave a Deno process behind.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { isAlive } from '../support/outcomes.ts';
 
 const STARTER = `
 import { startLocalFunctions } from './scripts/local-functions/start.ts';
@@ -12,15 +12,6 @@ const f = await startLocalFunctions({ dbUrl: process.env.DB_URL, port: 0, stateD
 console.log(JSON.stringify({ pid: f.pid }));
 setInterval(() => {}, 1000);
 `;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('local functions server', () => {
   it('stops when its parent is killed with SIGKILL', async () => {
@@ -36,10 +27,10 @@ describe('local functions server', () => {
         if (line.startsWith('{')) resolve((JSON.parse(line) as { pid: number }).pid);
       });
     });
-    expect(alive(denoPid)).toBe(true);
+    expect(isAlive(denoPid)).toBe(true);
     parent.kill('SIGKILL');
     const deadline = Date.now() + 10_000;
-    while (alive(denoPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(denoPid)).toBe(false);
+    while (isAlive(denoPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(denoPid)).toBe(false);
   });
 });

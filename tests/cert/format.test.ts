@@ -1,7 +1,7 @@
 // The v1 wire format: golden fingerprints from nebula's tests, canonical
 // protobuf rules, PEM handling, and that parsing fails only with our codes.
 import { describe, expect, it } from 'vitest';
-import { isVidsyncError, type ErrorCode } from '../../supabase/functions/_shared/errors.ts';
+import type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';
 import {
   certificateToPem,
   createCertificateAuthority,
@@ -25,15 +25,7 @@ import {
   NEBULA_MARSHAL_JSON_FINGERPRINT,
   NEBULA_P256_CA_PEM,
 } from './fixtures/nebula-fixtures.ts';
-
-function codeOf(f: () => unknown): ErrorCode | 'no error' | 'foreign error' {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return isVidsyncError(e) ? e.code : 'foreign error';
-  }
-}
+import { codeOfSync } from '../support/outcomes.ts';
 
 const hexBytes = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -81,7 +73,7 @@ describe('known answers from nebula', () => {
   });
 
   it('a P256 CA (nebula 1.7+) is refused with proto_invalid', () => {
-    expect(codeOf(() => parseCertificatePem(NEBULA_P256_CA_PEM))).toBe('proto_invalid');
+    expect(codeOfSync(() => parseCertificatePem(NEBULA_P256_CA_PEM))).toBe('proto_invalid');
   });
 });
 
@@ -104,7 +96,7 @@ describe('canonical protobuf', () => {
     // 0a 04 "host" | 12 0a <packed 2 varints> | 22 01 "a" | 22 00 | 28 … | 30 … | 3a 20 … | 4a 20 …
     expect([...d.subarray(0, 6)]).toEqual([0x0a, 4, ...ascii('host')]);
     expect(d[6]).toBe(0x12);
-    expect(codeOf(() => parseCertificate(wrap(d)))).toBe('no error');
+    expect(codeOfSync(() => parseCertificate(wrap(d)))).toBe('no error');
     expect(parseCertificate(wrap(d)).details.groups).toEqual(['a', '']);
   });
 
@@ -127,50 +119,50 @@ describe('canonical protobuf', () => {
     ['odd number of ip words', () => wrap(Uint8Array.from([0x12, 0x01, 0x05])), 'proto_invalid'],
     ['unmodified (control)', () => mutate((b) => b), 'no error'],
   ])('%s → %s', (_what, bytes, code) => {
-    expect(codeOf(() => parseCertificate(bytes()))).toBe(code);
+    expect(codeOfSync(() => parseCertificate(bytes()))).toBe(code);
   });
 
   it('non-contiguous masks (allowed by nebula, not by our Cidr type) are proto_invalid', () => {
     const d = encodeRawDetails({ ...base(), ips: [0x0a010103, 0xff00ff00] });
-    expect(codeOf(() => parseCertificate(wrap(d)))).toBe('proto_invalid');
+    expect(codeOfSync(() => parseCertificate(wrap(d)))).toBe('proto_invalid');
   });
 
   it('truncation anywhere is proto_truncated; data after the signature is proto_trailing_data', () => {
     const full = wrap(encodeRawDetails(base()));
     for (const cut of [1, 2, 10, full.length - 1]) {
-      expect(codeOf(() => parseCertificate(full.subarray(0, cut)))).toBe('proto_truncated');
+      expect(codeOfSync(() => parseCertificate(full.subarray(0, cut)))).toBe('proto_truncated');
     }
-    expect(codeOf(() => parseCertificate(Uint8Array.from([...full, 0x0a, 0x00])))).toBe('proto_trailing_data');
+    expect(codeOfSync(() => parseCertificate(Uint8Array.from([...full, 0x0a, 0x00])))).toBe('proto_trailing_data');
   });
 
   it('an empty input or one over MAX_CERT_BYTES is refused with a code', () => {
-    expect(codeOf(() => parseCertificate(new Uint8Array(0)))).toBe('proto_truncated');
-    expect(codeOf(() => parseCertificate(new Uint8Array(limits.MAX_CERT_BYTES + 1)))).toBe('input_too_large');
+    expect(codeOfSync(() => parseCertificate(new Uint8Array(0)))).toBe('proto_truncated');
+    expect(codeOfSync(() => parseCertificate(new Uint8Array(limits.MAX_CERT_BYTES + 1)))).toBe('input_too_large');
   });
 
   it('a public key that is not 32 bytes is key_length', () => {
     const d = encodeRawDetails({ ...base(), publicKey: new Uint8Array(31) });
-    expect(codeOf(() => parseCertificate(wrap(d)))).toBe('key_length');
+    expect(codeOfSync(() => parseCertificate(wrap(d)))).toBe('key_length');
   });
 });
 
 describe('PEM and keys', () => {
   it('wrong banner, bad base64, missing END, text around a single block, oversize', async () => {
     const ca = await createCertificateAuthority({ name: 'pem' });
-    expect(codeOf(() => parseX25519PublicKeyPem(ca.certificatePem))).toBe('pem_banner');
-    expect(codeOf(() => parseCertificatePem('-----BEGIN NEBULA CERTIFICATE-----\n!!!!\n-----END NEBULA CERTIFICATE-----\n'))).toBe('pem_invalid');
-    expect(codeOf(() => parseCertificatePem('-----BEGIN NEBULA CERTIFICATE-----\nAAAA\n'))).toBe('pem_invalid');
-    expect(codeOf(() => parseCertificatePem(ca.certificatePem + 'garbage'))).toBe('pem_invalid');
-    expect(codeOf(() => parseCertificatePem('hello'))).toBe('pem_invalid');
-    expect(codeOf(() => parseCertificatePem(' '.repeat(limits.MAX_PEM_BYTES + 1)))).toBe('input_too_large');
-    expect(codeOf(() => parseCertificateBundlePem(ca.privateKeyPem))).toBe('pem_banner');
+    expect(codeOfSync(() => parseX25519PublicKeyPem(ca.certificatePem))).toBe('pem_banner');
+    expect(codeOfSync(() => parseCertificatePem('-----BEGIN NEBULA CERTIFICATE-----\n!!!!\n-----END NEBULA CERTIFICATE-----\n'))).toBe('pem_invalid');
+    expect(codeOfSync(() => parseCertificatePem('-----BEGIN NEBULA CERTIFICATE-----\nAAAA\n'))).toBe('pem_invalid');
+    expect(codeOfSync(() => parseCertificatePem(ca.certificatePem + 'garbage'))).toBe('pem_invalid');
+    expect(codeOfSync(() => parseCertificatePem('hello'))).toBe('pem_invalid');
+    expect(codeOfSync(() => parseCertificatePem(' '.repeat(limits.MAX_PEM_BYTES + 1)))).toBe('input_too_large');
+    expect(codeOfSync(() => parseCertificateBundlePem(ca.privateKeyPem))).toBe('pem_banner');
   });
 
   it('key lengths follow nebula: 32-byte X25519, 64-byte Ed25519 private', () => {
-    expect(codeOf(() => parseX25519PublicKeyPem(encodePem('NEBULA X25519 PUBLIC KEY', new Uint8Array(31))))).toBe('key_length');
-    expect(codeOf(() => parseEd25519PrivateKeyPem(encodePem('NEBULA ED25519 PRIVATE KEY', new Uint8Array(32))))).toBe('key_length');
-    expect(codeOf(() => x25519PublicKeyToPem(new Uint8Array(33)))).toBe('key_length');
-    expect(codeOf(() => ed25519PrivateKeyToPem(new Uint8Array(32)))).toBe('key_length');
+    expect(codeOfSync(() => parseX25519PublicKeyPem(encodePem('NEBULA X25519 PUBLIC KEY', new Uint8Array(31))))).toBe('key_length');
+    expect(codeOfSync(() => parseEd25519PrivateKeyPem(encodePem('NEBULA ED25519 PRIVATE KEY', new Uint8Array(32))))).toBe('key_length');
+    expect(codeOfSync(() => x25519PublicKeyToPem(new Uint8Array(33)))).toBe('key_length');
+    expect(codeOfSync(() => ed25519PrivateKeyToPem(new Uint8Array(32)))).toBe('key_length');
     const pem = x25519PublicKeyToPem(new Uint8Array(32).fill(3));
     expect(pem).toBe('-----BEGIN NEBULA X25519 PUBLIC KEY-----\nAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=\n-----END NEBULA X25519 PUBLIC KEY-----\n');
     expect(parseX25519PublicKeyPem(pem).publicKey).toEqual(new Uint8Array(32).fill(3));
@@ -179,7 +171,7 @@ describe('PEM and keys', () => {
   it('parseCidr follows Go: IPv4 only, no leading zeros, prefix 0..32', () => {
     expect(parseCidr('10.99.1.5/24')).toEqual({ address: '10.99.1.5', prefix: 24 });
     for (const bad of ['10.99.1.5', '10.99.1.5/33', '010.1.1.1/8', '::1/128', '10.1.1/8', '10.1.1.1/08']) {
-      expect(codeOf(() => parseCidr(bad))).toBe('validation_failed');
+      expect(codeOfSync(() => parseCidr(bad))).toBe('validation_failed');
     }
   });
 });

@@ -1,7 +1,7 @@
 // Signing and verification in-process: nebula's order of checks, one code per
 // refusal, CA constraints enforced before signing.
 import { describe, expect, it } from 'vitest';
-import { type ErrorCode, isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';
 import {
   createCertificateAuthority,
   createEd25519Signer,
@@ -11,15 +11,7 @@ import {
   signHostCertificate,
   verifyCertificate,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-
-async function codeOf(p: Promise<unknown>): Promise<ErrorCode | 'no error' | 'foreign error'> {
-  try {
-    await p;
-    return 'no error';
-  } catch (e) {
-    return isVidsyncError(e) ? e.code : 'foreign error';
-  }
-}
+import { codeOf } from '../support/outcomes.ts';
 
 const now = new Date('2030-01-01T00:00:00Z');
 const hour = 3600 * 1000;

@@ -15,6 +15,7 @@ import { binary, isRoot, missing } from '../support/requirements.ts';
 import { createCliProject, startCliNode, type CliProject } from '../../scripts/e2e/cli-project.ts';
 import { canPing, pingRtts, waitForPing, type NebulaHost } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+import { isAlive } from '../support/outcomes.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('ip'), binary('ping'), binary('nft'));
 
@@ -142,11 +143,3 @@ function fmt(rtts: number[]): string {
   return `min ${sorted[0]!.toFixed(3)} / median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

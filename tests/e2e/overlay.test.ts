@@ -18,6 +18,7 @@ import { addMember, createProject, type CreatedProject } from '../api/helpers.ts
 import { binary, isRoot, missing } from '../support/requirements.ts';
 import { canPing, NebulaHost, pingRtts, waitForPing } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+import { isAlive } from '../support/outcomes.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('nft'));
 
@@ -216,11 +217,3 @@ function fmt(rtts: number[]): string {
   return `min ${sorted[0]!.toFixed(3)} / median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { generateMasterKey, importMasterKey, openCaKey, sealCaKey } from '../../supabase/functions/_shared/secrets/ca-key-box.ts';
+import { codeOf } from '../support/outcomes.ts';
 
 const PEM = '-----BEGIN NEBULA ED25519 PRIVATE KEY-----\nc2VlZC1zZWVkLXNlZWQtc2VlZC1zZWVkLXNlZWQtc2VlZC1wdWJsaWMta2V5LWJ5dGVzLXB1YmxpYy1rZXk=\n-----END NEBULA ED25519 PRIVATE KEY-----\n';
 const PROJECT = '3f2c1a9e-1111-4222-8333-abcdefabcdef';
 const OTHER_PROJECT = '3f2c1a9e-1111-4222-8333-000000000000';
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isVidsyncError(e)) return e.code;
-    throw e;
-  }
-  return 'accepted';
-}
 
 describe('CA key box', () => {
   it('seals and opens a key for its project', async () => {

@@ -3,21 +3,12 @@ import { z } from 'zod';
 import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { MAX_JSON_BODY_BYTES, readJsonBody } from '../../supabase/functions/_shared/http/body.ts';
 import { RegisterBody } from '../../supabase/functions/_shared/http/schemas.ts';
+import { codeOf } from '../support/outcomes.ts';
 
 const Small = z.strictObject({ name: z.string().max(10) });
 
 function post(body: BodyInit | null, headers: Record<string, string> = { 'content-type': 'application/json' }): Request {
   return new Request('http://localhost/nebula/x', { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isVidsyncError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a failure');
 }
 
 /** A body that streams `chunks` × `chunkSize` bytes and records how many were pulled. */

@@ -1,0 +1,34 @@
+// What a call ended with, as a value tests can compare: our error code, or
+// that it succeeded, or that something other than our error type was thrown.
+import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';
+
+export type Outcome = ErrorCode | 'no error' | 'foreign error';
+
+export async function codeOf(work: Promise<unknown>): Promise<Outcome> {
+  try {
+    await work;
+    return 'no error';
+  } catch (e) {
+    return isVidsyncError(e) ? e.code : 'foreign error';
+  }
+}
+
+export function codeOfSync(work: () => unknown): Outcome {
+  try {
+    work();
+    return 'no error';
+  } catch (e) {
+    return isVidsyncError(e) ? e.code : 'foreign error';
+  }
+}
+
+/** Whether a process is still running (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
