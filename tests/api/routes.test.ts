@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { NebulaClient } from '../../client/src/index.ts';
-import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
+import { inlineCode, unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { parseCertificatePem, verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
@@ -110,6 +110,34 @@ describe('register through the SDK', () => {
     const meta = JSON.parse(res.headers.get('x-vidsync-device')!) as { ip: string };
     const files = unzipBundle(new Uint8Array(await res.arrayBuffer()));
     expect(new TextDecoder().decode(files['README.md'])).toContain(meta.ip);
+  });
+});
+
+describe('hostile device names', () => {
+  const HOSTILE = '"]} x: {am_lighthouse: true} # $(rm -rf ~) `id` *b* [l](u) <b>|';
+
+  async function bundleFiles(deviceName: string): Promise<Record<string, string>> {
+    const key = await newDeviceKey();
+    const res = await api.fetch('register', {
+      method: 'POST',
+      token: api.functions.users.alice.accessToken,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ projectId: project.projectId, deviceId: crypto.randomUUID(), deviceName, publicKey: key.publicKeyPem }),
+    });
+    expect(res.status).toBe(200);
+    const files = unzipBundle(Uint8Array.from(atob(((await res.json()) as { bundle: string }).bundle), (c) => c.charCodeAt(0)));
+    return Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, new TextDecoder().decode(bytes)]));
+  }
+
+  it('change neither the structure of nebula.yml nor that of README.md', async () => {
+    const plain = await bundleFiles('plain name');
+    const hostile = await bundleFiles(HOSTILE);
+    expect(YAML.parse(hostile['nebula.yml']!)).toEqual(YAML.parse(plain['nebula.yml']!));
+    const structure = (md: string) => md.split('\n').map((line) => (/^(#|```|- `|- Device:|$)/.exec(line)?.[0] ?? 'text'));
+    expect(structure(hostile['README.md']!)).toEqual(structure(plain['README.md']!));
+    expect(hostile['README.md']).toContain(`- Device: ${inlineCode(HOSTILE)}\n`);
+    // The certificate carries the name exactly as given.
+    expect(parseCertificatePem(hostile['node.crt']!).details.name).toBe(HOSTILE);
   });
 });
 
