@@ -113,6 +113,23 @@ describe('register through the SDK', () => {
   });
 });
 
+describe('CORS', () => {
+  it('answers a browser\'s preflight and marks every answer, errors included', async () => {
+    const preflight = await fetch(`${api.functions.functionsUrl}/nebula/register`, {
+      method: 'OPTIONS',
+      headers: { origin: 'app://vidsync', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, x-client-info, apikey' },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    expect(preflight.headers.get('access-control-allow-methods')).toMatch(/POST/);
+
+    const refused = await api.fetch(`ca/${project.projectId}`, { headers: { origin: 'app://vidsync' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
 describe('hostile device names', () => {
   const HOSTILE = '"]} x: {am_lighthouse: true} # $(rm -rf ~) `id` *b* [l](u) <b>|';
 
