@@ -297,3 +297,10 @@ function sleep(ms: number): Promise<void> {
 function unique(xs: string[]): string[] {
   return [...new Set(xs.filter(Boolean))];
 }
+
+/** Round-trip times for a log line: "min 0.210 / median 0.340" (ms). */
+export function formatRtts(rtts: readonly number[]): string {
+  if (rtts.length === 0) return 'n/a';
+  const sorted = [...rtts].sort((x, y) => x - y);
+  return `min ${sorted[0]!.toFixed(3)} / median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`;
+}

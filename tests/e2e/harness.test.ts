@@ -9,13 +9,14 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { binary, isRoot, missing } from '../support/requirements.ts';
 import { createCliProject, startCliNode, type CliProject } from '../../scripts/e2e/cli-project.ts';
-import { canPing, pingRtts, waitForPing, type NebulaHost } from '../../scripts/e2e/nebula-host.ts';
+import { canPing, formatRtts, pingRtts, waitForPing, type NebulaHost } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
 import { isAlive } from '../support/outcomes.ts';
+import { printNebulaLogsOnFailure } from '../support/e2e.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('ip'), binary('ping'), binary('nft'));
 
@@ -56,13 +57,7 @@ describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => 
   });
 
   // The namespaces and logs are gone after teardown: show the logs on failure.
-  beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => {
-      for (const [name, host] of Object.entries(nebula)) {
-        console.error(`--- nebula log of ${name} (last 40 lines) ---\n${host.logText().split('\n').slice(-40).join('\n')}`);
-      }
-    });
-  });
+  printNebulaLogsOnFailure(nebula);
 
   afterAll(async () => {
     await underlay?.destroy();
@@ -79,7 +74,7 @@ describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => 
     const firstPingMs = await waitForPing(hosts.a!, overlayIp(p1, 'b'), { timeoutMs: 10_000, since: aStarting });
     const overlayRtts = await pingRtts(hosts.a!, overlayIp(p1, 'b'));
     const underlayRtts = await pingRtts(hosts.a!, hosts.b!.ip);
-    console.log(`A→B first overlay ping ${firstPingMs.toFixed(0)} ms after starting nebula on A; rtt overlay ${fmt(overlayRtts)} ms, underlay ${fmt(underlayRtts)} ms`);
+    console.log(`A→B first overlay ping ${firstPingMs.toFixed(0)} ms after starting nebula on A; rtt overlay ${formatRtts(overlayRtts)} ms, underlay ${formatRtts(underlayRtts)} ms`);
 
     expect(overlayRtts.length).toBeGreaterThan(0);
     expect(nebula.a!.handshakeCompletedWith(overlayIp(p1, 'b'))).toBe(true);
@@ -121,7 +116,7 @@ describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => 
 
     const firstPingMs = await waitForPing(hosts.a!, overlayIp(p1, 'b'), { timeoutMs: 15_000 });
     const relayRtts = await pingRtts(hosts.a!, overlayIp(p1, 'b'));
-    console.log(`A→B via relay: first ping after ${firstPingMs.toFixed(0)} ms; rtt ${fmt(relayRtts)} ms`);
+    console.log(`A→B via relay: first ping after ${firstPingMs.toFixed(0)} ms; rtt ${formatRtts(relayRtts)} ms`);
 
     expect(nebula.a!.handshakeViaRelayWith(overlayIp(p1, 'b'))).toBe(true);
     expect(nebula.b!.handshakeViaRelayWith(overlayIp(p1, 'a'))).toBe(true);
@@ -136,10 +131,3 @@ describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => 
     expect(nebulaPids.filter(isAlive)).toEqual([]);
   });
 });
-
-function fmt(rtts: number[]): string {
-  if (rtts.length === 0) return 'n/a';
-  const sorted = [...rtts].sort((x, y) => x - y);
-  return `min ${sorted[0]!.toFixed(3)} / median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`;
-}
-

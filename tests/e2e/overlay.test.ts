@@ -9,16 +9,17 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { NebulaClient, type Registration } from '../../client/src/index.ts';
 import { startApi, type ApiHarness } from '../support/api.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../support/requirements.ts';
-import { canPing, NebulaHost, pingRtts, waitForPing } from '../../scripts/e2e/nebula-host.ts';
+import { canPing, NebulaHost, formatRtts, pingRtts, waitForPing } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
 import { isAlive } from '../support/outcomes.ts';
+import { printNebulaLogsOnFailure } from '../support/e2e.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('nft'));
 
@@ -87,13 +88,7 @@ describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in networ
   });
 
   // The namespaces and logs are gone after teardown: show the logs on failure.
-  beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => {
-      for (const [name, host] of Object.entries(nebula)) {
-        console.error(`--- nebula log of ${name} (last 40 lines) ---\n${host.logText().split('\n').slice(-40).join('\n')}`);
-      }
-    });
-  });
+  printNebulaLogsOnFailure(nebula);
 
   afterAll(async () => {
     await underlay?.destroy();
@@ -173,7 +168,7 @@ describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in networ
 
       const firstPingMs = await waitForPing(hosts.a!, overlayIp('b'), { timeoutMs: 15_000 });
       const relayRtts = await pingRtts(hosts.a!, overlayIp('b'));
-      console.log(`A→B through the lighthouse relay: first ping ${firstPingMs.toFixed(0)} ms after both started; rtt ${fmt(relayRtts)} ms`);
+      console.log(`A→B through the lighthouse relay: first ping ${firstPingMs.toFixed(0)} ms after both started; rtt ${formatRtts(relayRtts)} ms`);
 
       expect(nebula.a!.handshakeViaRelayWith(overlayIp('b'))).toBe(true);
       expect(nebula.b!.handshakeViaRelayWith(overlayIp('a'))).toBe(true);
@@ -210,10 +205,3 @@ function withStaticHosts(configYaml: string, extra: Record<string, string>): str
   for (const [ip, endpoint] of Object.entries(extra)) doc.setIn(['static_host_map', ip], doc.createNode([endpoint]));
   return doc.toString();
 }
-
-function fmt(rtts: number[]): string {
-  if (rtts.length === 0) return 'n/a';
-  const sorted = [...rtts].sort((x, y) => x - y);
-  return `min ${sorted[0]!.toFixed(3)} / median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`;
-}
-
