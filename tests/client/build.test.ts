@@ -1,0 +1,56 @@
+// The SDK as an app would consume it: compiled to plain ESM with type
+// declarations, loaded by plain Node (no TypeScript loader), registering a
+// device against the function served by Deno.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startApi } from '../support/api.ts';
+import type { ApiHarness } from '../support/api.ts';
+import { createProject } from '../api/helpers.ts';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+let api: ApiHarness;
+let out: string;
+
+beforeAll(async () => {
+  api = await startApi();
+  // Inside the repository, so the compiled files find node_modules as an installed package would.
+  await mkdir(join(REPO, '.local'), { recursive: true });
+  out = await mkdtemp(join(REPO, '.local', 'client-build-'));
+});
+afterAll(async () => {
+  await api?.stop();
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+describe('the compiled SDK', () => {
+  it('builds to ESM with declarations and registers a device from plain Node', async () => {
+    await run(join(REPO, 'node_modules/.bin/tsc'), ['-p', 'client/tsconfig.build.json', '--outDir', out], { cwd: REPO });
+    const entry = join(out, 'client/src/index.js');
+    expect(existsSync(join(out, 'client/src/index.d.ts'))).toBe(true);
+
+    const user = await api.user('built-sdk');
+    const project = await createProject(api.client(user.accessToken), 'built SDK');
+    const script = `
+      import { createClient } from '@supabase/supabase-js';
+      import { NebulaClient } from ${JSON.stringify(entry)};
+      const supabase = createClient(process.env.URL, process.env.ANON, { accessToken: async () => process.env.TOKEN });
+      const reg = await new NebulaClient({ supabase, baseDir: process.env.BASE }).register({ projectId: process.env.PROJECT, deviceName: 'plain node' });
+      console.log(JSON.stringify(reg));`;
+    const base = join(out, 'devices');
+    const { stdout } = await run(process.execPath, [...(Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : []), '--input-type=module', '-e', script], {
+      cwd: REPO,
+      env: { ...process.env, URL: api.functions.supabaseUrl, ANON: api.functions.anonKey, TOKEN: user.accessToken, BASE: base, PROJECT: project.projectId },
+    });
+    const reg = JSON.parse(stdout) as { cidr: string; dir: string };
+    expect(reg.cidr.endsWith('/24')).toBe(true);
+    expect(reg.dir).toBe(join(base, project.projectId));
+  });
+});
