@@ -30,3 +30,20 @@ describe('verified-token cache', () => {
     expect(isVidsyncError(refused, 'unauthorized')).toBe(true);
   });
 });
+
+describe('RSA signing keys', () => {
+  it('accepts RS256 tokens through the JWKS, as projects with RSA signing keys issue them', async () => {
+    const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'rsa-1', alg: 'RS256' };
+    const verify = createJwtVerifier({ issuer: ISSUER, jwks: { keys: [jwk] } });
+    const sub = crypto.randomUUID();
+    const token = await new SignJWT({ role: 'authenticated', aud: 'authenticated' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+      .setSubject(sub)
+      .setIssuer(ISSUER)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    expect((await verify(`Bearer ${token}`)).userId).toBe(sub);
+  });
+});

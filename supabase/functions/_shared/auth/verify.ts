@@ -1,7 +1,7 @@
-// Verifies the caller's Supabase JWT inside the function (the gateway's
-// verify_jwt is defence in depth, not our only check). Current Supabase
-// projects sign with ES256 keys published as a JWKS; older ones share an HS256
-// secret, accepted only when one is configured. `alg: none` and every other
+// Verifies the caller's Supabase JWT inside the function: the only check, as
+// the gateway's verify_jwt cannot verify tokens of asymmetric signing keys.
+// Current Supabase projects sign with ES256 (or RS256) keys published as a
+// JWKS; older ones share an HS256 secret, accepted only when one is configured. `alg: none` and every other
 // algorithm are refused because jose checks the header's `alg` against the
 // allow-list before it looks for a key.
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
@@ -36,6 +36,12 @@ export type JwtVerifier = (authorizationHeader: string | null) => Promise<Caller
 /** A real token is well under 2 KiB; parsing megabytes of header is pure cost. */
 export const MAX_TOKEN_CHARS = 8 * 1024;
 
+/**
+ * Asymmetric algorithms Supabase Auth signs with (JWT signing keys: ECC P-256
+ * is the default, RSA the alternative). Never `none`, never HS256 through a JWKS.
+ */
+const JWKS_ALGORITHMS = ['ES256', 'RS256'];
+
 /** Verified tokens remembered, and for how long at most. */
 const VERIFIED_CACHE_ENTRIES = 1024;
 const VERIFIED_CACHE_MS = 60_000;
@@ -59,10 +65,10 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     : createLocalJWKSet(opts.jwks);
   const secret = hs256Secret === undefined ? undefined : new TextEncoder().encode(hs256Secret);
 
-  const algorithms = [...(jwks ? ['ES256'] : []), ...(secret ? ['HS256'] : [])];
+  const algorithms = [...(jwks ? JWKS_ALGORITHMS : []), ...(secret ? ['HS256'] : [])];
   const getKey: JWTVerifyGetKey = (header, token) => {
     if (header.alg === 'HS256' && secret) return secret;
-    if (header.alg === 'ES256' && jwks) return jwks(header, token);
+    if (jwks && (JWKS_ALGORITHMS as readonly string[]).includes(header.alg ?? '')) return jwks(header, token);
     throw new errors.JOSEAlgNotAllowed('algorithm not allowed');
   };
 
