@@ -1,8 +1,10 @@
 // Allocator benchmark (`npm run bench allocator`, or `npx tsx scripts/bench/allocator.ts`):
 // allocations per second at concurrency 1 and 32, and the latency of one
 // allocation in an empty vs a 99 %-full /16 pool. The goal is that a full
-// pool costs no more than 1.5× an empty one: the allocator reads one entry of
-// a partial index of free addresses, whatever the fill. Runs on a throwaway
+// pool costs no more than 1.5× an empty one: the allocator starts its search
+// above the highest taken address, where the free-address index holds only
+// live entries, so neither the fill nor the dead entries a fill leaves behind
+// (until vacuum) lengthen it. Runs on a throwaway
 // embedded Postgres (or a fresh database on DATABASE_URL).
 import postgres from 'postgres';
 import type { Sql } from 'postgres';

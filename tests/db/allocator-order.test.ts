@@ -1,0 +1,75 @@
+// The order in which the allocator hands out addresses (see the migration
+// vidsync_allocator_hint): never-used addresses above the highest taken one,
+// then released addresses that have cooled down, then holes below the highest
+// taken one (left by allocations that rolled back), then VS001 at once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from 'postgres';
+import { createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
+import type { FreshDatabase } from '../support/db.ts';
+
+let db: FreshDatabase;
+let sql: Sql;
+let owner: string;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  sql = db.sql;
+  owner = await createUser(sql);
+  // Released addresses are reusable at once here, so the test needs no clock.
+  await sql`update vidsync.settings set cooling_interval = '0'`;
+});
+afterAll(async () => db?.drop());
+
+async function newDevice(projectId: string): Promise<string> {
+  const id = crypto.randomUUID();
+  await sql`insert into vidsync.devices (id, project_id, owner_id, name, public_key) values (${id}, ${projectId}, ${owner}, 'd', 'k')`;
+  return id;
+}
+
+async function allocate(projectId: string, device?: string, tx: Sql = sql): Promise<string> {
+  const id = device ?? (await newDevice(projectId));
+  const [row] = await tx<{ ip: string }[]>`select host(public.allocate_nebula_ip(${projectId}, ${id}, null)) as ip`;
+  return row!.ip;
+}
+
+describe('allocation order', () => {
+  it('fills upwards, reuses cooled addresses before holes, takes holes last, then refuses at once', async () => {
+    const [p] = await sql<{ id: string }[]>`select id from public.create_project('order', '10.20.30.0/29', ${owner})`;
+    const project = p!.id;
+    expect(await allocate(project)).toBe('10.20.30.1');
+
+    // A hole: .2 is claimed by a transaction that rolls back after .3 was taken.
+    const holeDevice = await newDevice(project);
+    const claimed = deferred();
+    const rollBack = deferred();
+    const holding = sql
+      .begin(async (tx) => {
+        expect(await allocate(project, holeDevice, tx as unknown as Sql)).toBe('10.20.30.2');
+        claimed.resolve();
+        await rollBack.promise;
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    await claimed.promise;
+    expect(await allocate(project)).toBe('10.20.30.3'); // skips the locked .2
+    rollBack.resolve();
+    await holding;
+
+    const four = await newDevice(project);
+    expect(await allocate(project, four)).toBe('10.20.30.4');
+    expect(await allocate(project)).toBe('10.20.30.5');
+    expect(await allocate(project)).toBe('10.20.30.6');
+    await sql`select public.release_nebula_ip(${four}, 'test')`;
+
+    expect(await allocate(project)).toBe('10.20.30.4'); // cooled down, before the hole
+    expect(await allocate(project)).toBe('10.20.30.2'); // the hole, last
+    expect(await sqlstateOf(allocate(project))).toBe('VS001');
+  });
+});
+
+/** A promise and its resolve function (Promise.withResolvers needs Node 22). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
