@@ -28,7 +28,7 @@ export function binary(name: string): Requirement {
 }
 
 function debianPackageOf(bin: string): string {
-  const packages: Record<string, string> = { 'nebula-cert': 'nebula', ip: 'iproute2', ping: 'iputils-ping', nft: 'nftables' };
+  const packages: Record<string, string> = { 'nebula-cert': 'nebula', ip: 'iproute2', tc: 'iproute2', ping: 'iputils-ping', nft: 'nftables' };
   return packages[bin] ?? bin;
 }
 
