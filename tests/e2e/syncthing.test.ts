@@ -1,0 +1,223 @@
+// The product's data path end to end: devices registered through our API with
+// the client SDK (their Syncthing device IDs announced), real nebula 1.6.1
+// running each bundle in its own network namespace, and real Syncthing on A and
+// B bound to their overlay IPs, with discovery, relays, NAT traversal and
+// reporting off. A file written into A's folder must arrive on B, byte for
+// byte, over a Syncthing connection between the two overlay addresses.
+//
+// The API, the SDK and the file checks run in the root namespace; nebula and
+// Syncthing run inside the namespaces.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { NebulaClient, type Registration } from '../../client/src/index.ts';
+import { startApi, type ApiHarness } from '../support/api.ts';
+import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
+import { binary, isRoot, missing } from '../support/requirements.ts';
+import { NebulaHost, waitForPing } from '../../scripts/e2e/nebula-host.ts';
+import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+import {
+  generateSyncthingHome,
+  SYNCTHING_GUI_ADDRESS,
+  SYNCTHING_PORT,
+  SyncthingInstance,
+  type SyncthingIdentity,
+} from '../../scripts/e2e/syncthing.ts';
+import { isAlive } from '../support/outcomes.ts';
+import { printNebulaLogsOnFailure } from '../support/e2e.ts';
+
+const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('syncthing'), binary('curl'));
+
+const LIGHTHOUSE_PORT = 4242;
+/** Same folder id on both devices: that is what makes it one shared folder. */
+const FOLDER_ID = 'vidsync-e2e-videos';
+
+describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over the Nebula overlay', () => {
+  let api: ApiHarness;
+  let underlay: Underlay;
+  let dir: string;
+  let project: CreatedProject;
+  const hosts: Record<string, UnderlayHost> = {};
+  const users: Record<string, SupabaseClient> = {};
+  const registrations: Record<string, Registration> = {};
+  const identities: Record<string, SyncthingIdentity> = {};
+  const nebula: Record<string, NebulaHost> = {};
+  const syncthing: Record<string, SyncthingInstance> = {};
+  const pids: number[] = [];
+  let syncthingStartedAt = 0;
+
+  const overlayIp = (name: string) => registrations[name]!.ip;
+  const folderOf = (name: string) => join(dir, `folder-${name}`);
+
+  const register = (name: string, as: SupabaseClient, lighthouse = false) =>
+    new NebulaClient({ supabase: as, baseDir: join(dir, name) })
+      .register({
+        projectId: project.projectId,
+        deviceName: `e2e ${name}`,
+        ...(identities[name] ? { syncthingDeviceId: identities[name].deviceId } : {}),
+        ...(lighthouse ? { lighthouse: { endpoints: [`${hosts[name]!.ip}:${LIGHTHOUSE_PORT}`] } } : {}),
+      })
+      .then((reg) => (registrations[name] = reg));
+
+  const startNebula = async (name: string) => {
+    const running = await NebulaHost.start(underlay, hosts[name]!, registrations[name]!.paths.config, { logPath: join(dir, `${name}.nebula.log`) });
+    if (running.pid) pids.push(running.pid);
+    nebula[name] = running;
+  };
+
+  const startSyncthing = async (name: string, peer: string) => {
+    const running = await SyncthingInstance.start(underlay, hosts[name]!, {
+      identity: identities[name]!,
+      name: `e2e ${name}`,
+      listenIp: overlayIp(name),
+      peers: [{ deviceId: identities[peer]!.deviceId, name: `e2e ${peer}`, ip: overlayIp(peer) }],
+      folder: { id: FOLDER_ID, path: folderOf(name) },
+      logPath: join(dir, `${name}.syncthing.log`),
+    });
+    pids.push(...(await running.processIds()));
+    syncthing[name] = running;
+  };
+
+  beforeAll(async () => {
+    const swept = sweepStale();
+    if (swept.length) console.log(`swept stale namespaces: ${swept.join(' ')}`);
+    dir = await mkdtemp(join(tmpdir(), 'vidsync-syncthing-'));
+    const started = Promise.all([startApi(), Underlay.create(), generateSyncthingHome(join(dir, 'st-a')), generateSyncthingHome(join(dir, 'st-b'))]);
+    [api, underlay, identities.a, identities.b] = await started;
+    for (const name of ['lh1', 'a', 'b']) hosts[name] = await underlay.addHost(name);
+
+    // An owner runs the lighthouse; two members bring a device each.
+    const [owner, memberA, memberB] = await Promise.all(['stowner', 'sta', 'stb'].map((n) => api.user(n)));
+    users.owner = api.client(owner!.accessToken);
+    users.a = api.client(memberA!.accessToken);
+    users.b = api.client(memberB!.accessToken);
+    project = await createProject(users.owner, 'e2e syncthing');
+    await addMember(api.sql, project.projectId, memberA!.id, 'member');
+    await addMember(api.sql, project.projectId, memberB!.id, 'member');
+
+    await register('lh1', users.owner, true);
+    await startNebula('lh1');
+    await Promise.all([register('a', users.a), register('b', users.b)]);
+    await Promise.all([startNebula('a'), startNebula('b')]);
+    // Syncthing's first dial should find the overlay up.
+    await waitForPing(hosts.a!, overlayIp('b'), { timeoutMs: 10_000 });
+
+    syncthingStartedAt = performance.now();
+    await Promise.all([startSyncthing('a', 'b'), startSyncthing('b', 'a')]);
+  });
+
+  // The namespaces and logs are gone after teardown: show them on failure.
+  printNebulaLogsOnFailure(nebula);
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      for (const [name, st] of Object.entries(syncthing)) {
+        console.error(`--- syncthing log of ${name} (last 40 lines) ---\n${st.logText().split('\n').slice(-40).join('\n')}`);
+      }
+    });
+  });
+
+  afterAll(async () => {
+    await underlay?.destroy();
+    await api?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the API recorded each device with its Syncthing device ID', async () => {
+    const rows = await api.sql<{ id: string; syncthing_device_id: string | null }[]>`
+      select id, syncthing_device_id from vidsync.devices where project_id = ${project.projectId}`;
+    const byId = new Map(rows.map((r) => [r.id, r.syncthing_device_id]));
+    expect(byId.get(registrations.a!.deviceId)).toBe(identities.a!.deviceId);
+    expect(byId.get(registrations.b!.deviceId)).toBe(identities.b!.deviceId);
+  });
+
+  it('Syncthing listens only on the overlay IP and has every way out switched off', async () => {
+    for (const name of ['a', 'b']) {
+      const st = syncthing[name]!;
+      const { options } = await st.rest<{ options: Record<string, unknown> }>('/rest/config');
+      expect(options, name).toMatchObject({
+        listenAddresses: [`tcp://${overlayIp(name)}:${SYNCTHING_PORT}`],
+        globalAnnounceEnabled: false,
+        localAnnounceEnabled: false,
+        relaysEnabled: false,
+        natEnabled: false,
+        urAccepted: -1,
+        crashReportingEnabled: false,
+        autoUpgradeIntervalH: 0,
+      });
+      const status = await st.rest<{ connectionServiceStatus: Record<string, unknown> }>('/rest/system/status');
+      expect(Object.keys(status.connectionServiceStatus), name).toEqual([`tcp://${overlayIp(name)}:${SYNCTHING_PORT}`]);
+      // Every socket the process holds is on the overlay IP, or the REST API's loopback.
+      const sockets = await st.socketAddresses();
+      expect(sockets, name).toContain(`${overlayIp(name)}:${SYNCTHING_PORT}`);
+      expect(sockets.filter((s) => !s.startsWith(`${overlayIp(name)}:`) && s !== SYNCTHING_GUI_ADDRESS), name).toEqual([]);
+    }
+  });
+
+  it('A and B connect to each other at their overlay addresses', async () => {
+    const aSeesB = await syncthing.a!.waitForConnection(identities.b!.deviceId, 20_000);
+    const bSeesA = await syncthing.b!.waitForConnection(identities.a!.deviceId, 20_000);
+    console.log(
+      `syncthing A↔B connected (${aSeesB.type} on A, ${bSeesA.type} on B), ` +
+        `seen ${(performance.now() - syncthingStartedAt).toFixed(0)} ms after starting both`,
+    );
+    expect(hostOf(aSeesB.address)).toBe(overlayIp('b'));
+    expect(hostOf(bSeesA.address)).toBe(overlayIp('a'));
+    // One side dialled, the other accepted; the dialled end is port 22000.
+    expect([aSeesB.type, bSeesA.type].sort()).toEqual(['tcp-client', 'tcp-server']);
+    const dialled = aSeesB.type === 'tcp-client' ? aSeesB : bSeesA;
+    expect(dialled.address.endsWith(`:${SYNCTHING_PORT}`)).toBe(true);
+    // And nebula carried it: both completed a handshake with each other.
+    expect(nebula.a!.handshakeCompletedWith(overlayIp('b'))).toBe(true);
+    expect(nebula.b!.handshakeCompletedWith(overlayIp('a'))).toBe(true);
+  });
+
+  it('files written into A’s folder arrive on B with identical content', async () => {
+    const files = {
+      'clip.bin': new Uint8Array(randomBytes(1024 * 1024)),
+      'notes.txt': new TextEncoder().encode(`synced over the overlay at ${new Date().toISOString()}\n`),
+    };
+    const t0 = performance.now();
+    for (const [file, bytes] of Object.entries(files)) await writeFile(join(folderOf('a'), file), bytes);
+    const arrivals = await Promise.all(
+      Object.entries(files).map(async ([file, bytes]) => ({
+        file,
+        ms: await waitForFile(join(folderOf('b'), file), bytes.length, t0, 20_000),
+      })),
+    );
+    console.log(`syncthing A→B over the overlay, file written → complete on B: ${arrivals.map((a) => `${a.file} ${a.ms.toFixed(0)} ms`).join(', ')}`);
+    for (const [file, bytes] of Object.entries(files)) {
+      expect(sha256(await readFile(join(folderOf('b'), file))), file).toBe(sha256(bytes));
+    }
+  });
+
+  it('teardown leaves no namespace, no nebula and no syncthing process behind', async () => {
+    expect(listNamespaces().filter((ns) => ns.startsWith(underlay.prefix)).length).toBeGreaterThan(0);
+    // nebula on lh1, a and b; syncthing's monitor and worker on a and b.
+    expect(pids.length).toBe(7);
+    await underlay.destroy();
+    expect(listNamespaces().filter((ns) => ns.startsWith(underlay.prefix))).toEqual([]);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+});
+
+/** Polls until the file exists at its full size; returns ms since `since`. Syncthing renames a finished temp file into place. */
+async function waitForFile(path: string, size: number, since: number, timeoutMs: number): Promise<number> {
+  for (;;) {
+    const info = await stat(path).catch(() => undefined);
+    if (info?.size === size) return performance.now() - since;
+    if (performance.now() - since > timeoutMs) throw new Error(`${path} did not arrive (size ${size}) within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** "10.99.0.3:22000" → "10.99.0.3". */
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':'));
+}
