@@ -250,6 +250,21 @@ export class SyncthingInstance {
   }
 
   /**
+   * Resolves once Syncthing has dialled this address at least once (success
+   * or not), with the result `/rest/system/status` keeps for it.
+   */
+  async waitForDial(address: string, timeoutMs: number): Promise<{ when: string; error: string | null }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await this.rest<{ lastDialStatus?: Record<string, { when: string; error: string | null }> }>('/rest/system/status');
+      const dial = status.lastDialStatus?.[address];
+      if (dial) return dial;
+      if (Date.now() > deadline) throw new Error(`syncthing on ${this.host.name} did not dial ${address} within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
+  /**
    * The monitor process we started and the Syncthing process it runs (1.19's
    * `serve` always starts the real work in a child; SIGTERM to the monitor
    * stops both).

@@ -105,8 +105,19 @@ describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over
     // Syncthing's first dial should find the overlay up.
     await waitForPing(hosts.a!, overlayIp('b'), { timeoutMs: 10_000 });
 
+    // One after the other, never both at once: Syncthing dials from its
+    // listening port (SO_REUSEPORT), so two devices dialling each other in
+    // the same instant make one TCP simultaneous open (22000 to 22000) on
+    // which both play TLS client. It stalls until the handshake times out,
+    // and the retries stay in lockstep: 10-30+ s lost in about a third of
+    // our runs. So B starts first and A only once B's first dial of A has
+    // failed (nobody listening yet); A then dials B at once, seconds before
+    // B's next retry.
+    await startSyncthing('b', 'a');
+    const bFirstDial = await syncthing.b!.waitForDial(`tcp://${overlayIp('a')}:${SYNCTHING_PORT}`, 10_000);
+    if (!bFirstDial.error) throw new Error('B reached A before A’s Syncthing was started');
     syncthingStartedAt = performance.now();
-    await Promise.all([startSyncthing('a', 'b'), startSyncthing('b', 'a')]);
+    await startSyncthing('a', 'b');
   });
 
   // The namespaces and logs are gone after teardown: show them on failure.
@@ -161,7 +172,7 @@ describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over
     const bSeesA = await syncthing.b!.waitForConnection(identities.a!.deviceId, 20_000);
     console.log(
       `syncthing A↔B connected (${aSeesB.type} on A, ${bSeesA.type} on B), ` +
-        `seen ${(performance.now() - syncthingStartedAt).toFixed(0)} ms after starting both`,
+        `seen ${(performance.now() - syncthingStartedAt).toFixed(0)} ms after starting A (B already up)`,
     );
     expect(hostOf(aSeesB.address)).toBe(overlayIp('b'));
     expect(hostOf(bSeesA.address)).toBe(overlayIp('a'));
