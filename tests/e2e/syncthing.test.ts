@@ -106,13 +106,13 @@ describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over
     await waitForPing(hosts.a!, overlayIp('b'), { timeoutMs: 10_000 });
 
     // One after the other, never both at once: Syncthing dials from its
-    // listening port (SO_REUSEPORT), so two devices dialling each other in
-    // the same instant make one TCP simultaneous open (22000 to 22000) on
-    // which both play TLS client. It stalls until the handshake times out,
-    // and the retries stay in lockstep: 10-30+ s lost in about a third of
-    // our runs. So B starts first and A only once B's first dial of A has
-    // failed (nobody listening yet); A then dials B at once, seconds before
-    // B's next retry.
+    // listening port (SO_REUSEPORT), so when both devices dial each other in
+    // the same instant the logs show a 22000-to-22000 connection (a TCP
+    // simultaneous open) whose Hello exchange hangs until it times out, with
+    // the retries in lockstep: 10-30+ s lost in about a third of our runs
+    // (syncthing 1.19). So B starts first and A only once B's first dial of A
+    // has failed (nobody listening yet); A then dials B at once, seconds
+    // before B's next retry.
     await startSyncthing('b', 'a');
     const bFirstDial = await syncthing.b!.waitForDial(`tcp://${overlayIp('a')}:${SYNCTHING_PORT}`, 10_000);
     if (!bFirstDial.error) throw new Error('B reached A before A’s Syncthing was started');
