@@ -14,11 +14,11 @@
 //  - "Invalid certificate from host" with field udpAddr: a handshake refused
 //    because the peer's cert does not verify (e.g. signed by another CA).
 //  - "Handshake timed out": an initiator gave up.
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import type { Underlay, UnderlayHost } from './netns.ts';
+import { NamespaceProcess } from './namespace-process.ts';
 
 export interface NebulaLogEntry {
   readonly level: string;
@@ -41,21 +41,13 @@ export class NebulaHost {
   readonly host: UnderlayHost;
   readonly tunDev: string;
   readonly configPath: string;
-  private readonly child: ChildProcess;
-  private readonly lines: string[] = [];
-  private readonly logFile: WriteStream | undefined;
-  private partial = { stdout: '', stderr: '' };
+  private readonly process: NamespaceProcess;
 
   private constructor(host: UnderlayHost, configPath: string, tunDev: string, child: ChildProcess, logPath?: string) {
     this.host = host;
     this.configPath = configPath;
     this.tunDev = tunDev;
-    this.child = child;
-    this.logFile = logPath ? createWriteStream(logPath, { flags: 'a' }) : undefined;
-    for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream]?.setEncoding('utf8');
-      child[stream]?.on('data', (chunk: string) => this.collect(stream, chunk));
-    }
+    this.process = new NamespaceProcess(child, logPath);
   }
 
   /**
@@ -77,32 +69,24 @@ export class NebulaHost {
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.process.pid;
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.process.running;
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
-  async stop(graceMs = 3000): Promise<void> {
-    if (this.running) {
-      this.child.kill('SIGTERM');
-      if (!(await this.exited(graceMs))) {
-        this.child.kill('SIGKILL');
-        await this.exited(graceMs);
-      }
-    }
-    this.flushPartial();
-    await new Promise<void>((resolve) => (this.logFile ? this.logFile.end(resolve) : resolve()));
+  stop(graceMs = 3000): Promise<void> {
+    return this.process.stop(graceMs);
   }
 
   logText(): string {
-    return this.lines.join('\n');
+    return this.process.lines.join('\n');
   }
 
   entries(): NebulaLogEntry[] {
-    return this.lines.map(parseNebulaLogLine).filter((e): e is NebulaLogEntry => e !== undefined);
+    return this.process.lines.map(parseNebulaLogLine).filter((e): e is NebulaLogEntry => e !== undefined);
   }
 
   /** Overlay IPs of peers whose certificate we accepted in a handshake. */
@@ -154,38 +138,15 @@ export class NebulaHost {
   private async waitForTun(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!this.running) throw new Error(`nebula on ${this.host.name} exited (${this.child.exitCode ?? this.child.signalCode})`);
+      if (!this.running) throw new Error(`nebula on ${this.host.name} exited (${this.process.exitStatus})`);
       if (await tunIsUp(this.host, this.tunDev)) return;
       if (Date.now() > deadline) throw new Error(`tun ${this.tunDev} on ${this.host.name} not up within ${timeoutMs} ms`);
       await sleep(50);
     }
   }
 
-  private exited(timeoutMs: number): Promise<boolean> {
-    if (!this.running) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.child.once('exit', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-  }
 
-  private collect(stream: 'stdout' | 'stderr', chunk: string): void {
-    this.logFile?.write(chunk);
-    const text = this.partial[stream] + chunk;
-    const parts = text.split('\n');
-    this.partial[stream] = parts.pop() ?? '';
-    for (const line of parts) if (line.trim()) this.lines.push(line);
-  }
 
-  private flushPartial(): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.partial[stream].trim()) this.lines.push(this.partial[stream]);
-      this.partial[stream] = '';
-    }
-  }
 }
 
 export interface PingOptions {

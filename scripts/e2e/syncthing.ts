@@ -16,10 +16,10 @@
 // process (root namespace) cannot reach: requests go through `curl` run in the
 // namespace.
 import { execFile, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Underlay, UnderlayHost } from './netns.ts';
+import { NamespaceProcess } from './namespace-process.ts';
 
 /** Syncthing's customary sync port; every instance is alone in its namespace, so all use it. */
 export const SYNCTHING_PORT = 22000;
@@ -156,10 +156,7 @@ export class SyncthingInstance {
   readonly folder: SyncthingFolder;
   private readonly underlay: Underlay;
   private readonly apiKey: string;
-  private readonly child: ChildProcess;
-  private readonly lines: string[] = [];
-  private readonly logFile: WriteStream | undefined;
-  private partial = { stdout: '', stderr: '' };
+  private readonly process: NamespaceProcess;
 
   private constructor(underlay: Underlay, host: UnderlayHost, options: SyncthingStartOptions, apiKey: string, child: ChildProcess) {
     this.underlay = underlay;
@@ -167,12 +164,7 @@ export class SyncthingInstance {
     this.deviceId = options.identity.deviceId;
     this.folder = options.folder;
     this.apiKey = apiKey;
-    this.child = child;
-    this.logFile = options.logPath ? createWriteStream(options.logPath, { flags: 'a' }) : undefined;
-    for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream]?.setEncoding('utf8');
-      child[stream]?.on('data', (chunk: string) => this.collect(stream, chunk));
-    }
+    this.process = new NamespaceProcess(child, options.logPath);
   }
 
   /**
@@ -218,11 +210,11 @@ export class SyncthingInstance {
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.process.pid;
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.process.running;
   }
 
   /** GET on the REST API, from inside the namespace; parsed JSON. */
@@ -299,26 +291,18 @@ export class SyncthingInstance {
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
-  async stop(graceMs = 3000): Promise<void> {
-    if (this.running) {
-      this.child.kill('SIGTERM');
-      if (!(await this.exited(graceMs))) {
-        this.child.kill('SIGKILL');
-        await this.exited(graceMs);
-      }
-    }
-    this.flushPartial();
-    await new Promise<void>((resolve) => (this.logFile ? this.logFile.end(resolve) : resolve()));
+  stop(graceMs = 3000): Promise<void> {
+    return this.process.stop(graceMs);
   }
 
   logText(): string {
-    return this.lines.join('\n');
+    return this.process.lines.join('\n');
   }
 
   private async waitForApi(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!this.running) throw new Error(`syncthing on ${this.host.name} exited (${this.child.exitCode ?? this.child.signalCode})`);
+      if (!this.running) throw new Error(`syncthing on ${this.host.name} exited (${this.process.exitStatus})`);
       const ping = await this.rest<{ ping?: string }>('/rest/system/ping').catch(() => undefined);
       if (ping?.ping === 'pong') return;
       if (Date.now() > deadline) throw new Error(`syncthing REST API on ${this.host.name} not up within ${timeoutMs} ms`);
@@ -326,30 +310,8 @@ export class SyncthingInstance {
     }
   }
 
-  private exited(timeoutMs: number): Promise<boolean> {
-    if (!this.running) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.child.once('exit', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-  }
 
-  private collect(stream: 'stdout' | 'stderr', chunk: string): void {
-    this.logFile?.write(chunk);
-    const parts = (this.partial[stream] + chunk).split('\n');
-    this.partial[stream] = parts.pop() ?? '';
-    for (const line of parts) if (line.trim()) this.lines.push(line);
-  }
 
-  private flushPartial(): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.partial[stream].trim()) this.lines.push(this.partial[stream]);
-      this.partial[stream] = '';
-    }
-  }
 }
 
 // --- internals -------------------------------------------------------------
