@@ -4,6 +4,7 @@ import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import {
   CreateProjectBody,
   DeviceParams,
+  ProjectParams,
   ImportCaBody,
   isEndpoint,
   RegisterBody,
@@ -127,7 +128,9 @@ describe('ImportCaBody and params', () => {
     expect(ImportCaBody.safeParse({ caCertificate: cert + 'A'.repeat(20_000), caKey: key }).success).toBe(false);
   });
   it('validates uuid path params', () => {
-    expect(DeviceParams.safeParse({ projectId: good.projectId, deviceId: good.deviceId }).success).toBe(true);
-    expect(DeviceParams.safeParse({ projectId: good.projectId, deviceId: '..' }).success).toBe(false);
+    expect(DeviceParams.safeParse({ deviceId: good.deviceId }).success).toBe(true);
+    expect(DeviceParams.safeParse({ deviceId: '..' }).success).toBe(false);
+    expect(ProjectParams.safeParse({ projectId: good.projectId }).success).toBe(true);
+    expect(ProjectParams.safeParse({ projectId: 'project-1' }).success).toBe(false);
   });
 });

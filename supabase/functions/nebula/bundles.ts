@@ -1,6 +1,8 @@
 // What a device downloads: its nebula.yml and, on registration, the zipped
 // bundle. The project's lighthouses come from the database at request time,
-// so a config fetched later knows lighthouses added since.
+// so a config fetched later knows lighthouses added since. The list includes
+// the device itself when it is a lighthouse: the config builder leaves it out
+// of the hosts to ask and takes its listen port from its own endpoint.
 import { buildBundle, buildNebulaConfig, tunDeviceName } from '../_shared/bundle/index.ts';
 import type { LighthouseInfo } from '../_shared/bundle/index.ts';
 import type { Tx } from './db.ts';
@@ -20,24 +22,21 @@ interface DevicePlace {
   /** The project's subnet, e.g. 10.99.3.0/24. */
   subnet: string;
   isLighthouse: boolean;
-  /** A lighthouse's own public endpoints: it listens on the first one's port. */
-  ownEndpoints: readonly string[];
   lighthouses: LighthouseInfo[];
-  lighthousePort: number;
 }
 
 export function configFor(place: DevicePlace): string {
   return buildNebulaConfig({
     projectId: place.projectId,
     overlayCidr: place.subnet,
-    self: selfOf(place),
-    lighthouses: othersOf(place),
+    self: { ip: place.ip, isLighthouse: place.isLighthouse },
+    lighthouses: place.lighthouses,
     tunDev: tunDeviceName(place.projectId),
   });
 }
 
 export function bundleFor(
-  input: DevicePlace & { deviceId: string; deviceName: string; caPems: readonly string[]; certificatePem: string; notAfter: Date },
+  input: DevicePlace & { deviceName: string; caPems: readonly string[]; certificatePem: string; notAfter: Date },
 ): { zip: Uint8Array } {
   return buildBundle({
     projectId: input.projectId,
@@ -47,22 +46,7 @@ export function bundleFor(
     certPem: input.certificatePem,
     notAfter: input.notAfter,
     overlayCidr: input.subnet,
-    self: selfOf(input),
-    lighthouses: othersOf(input),
+    self: { ip: input.ip, isLighthouse: input.isLighthouse },
+    lighthouses: input.lighthouses,
   });
-}
-
-function selfOf(place: DevicePlace): { ip: string; isLighthouse: boolean; listenPort?: number } {
-  if (!place.isLighthouse) return { ip: place.ip, isLighthouse: false };
-  return { ip: place.ip, isLighthouse: true, listenPort: portOf(place.ownEndpoints[0]) ?? place.lighthousePort };
-}
-
-/** A lighthouse does not list itself among the lighthouses it asks. */
-function othersOf(place: DevicePlace): LighthouseInfo[] {
-  return place.lighthouses.filter((l) => l.ip !== place.ip);
-}
-
-function portOf(endpoint: string | undefined): number | undefined {
-  const match = endpoint?.match(/:(\d+)$/);
-  return match ? Number(match[1]) : undefined;
 }

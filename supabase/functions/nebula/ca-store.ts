@@ -3,7 +3,6 @@
 // only sealed (AES-256-GCM under the function's master key, bound to the
 // project id); this module is the one place that opens it, and it never
 // returns or logs the key.
-import { VidsyncError } from '../_shared/errors.ts';
 import { openCaKey, sealCaKey } from '../_shared/secrets/index.ts';
 import type { Tx } from './db.ts';
 import type { NebulaSettings } from './settings.ts';

@@ -19,8 +19,6 @@ export interface NebulaSettings {
   readonly caLifetimeSeconds: number;
   /** Lifetime of a host certificate; short, because renewal is cheap. */
   readonly hostCertLifetimeSeconds: number;
-  /** UDP port a lighthouse listens on when its endpoint names none. */
-  readonly lighthousePort: number;
   /** Concurrent Postgres connections of one function instance. */
   readonly dbPoolSize: number;
 }
@@ -30,7 +28,6 @@ export const DEFAULTS = {
   caLifetimeSeconds: 2 * 365 * 24 * 3600,
   /** Seven days. Also the database's default IP cooling period: a released IP is not reused while a certificate for it may still be valid. */
   hostCertLifetimeSeconds: 7 * 24 * 3600,
-  lighthousePort: 4242,
   dbPoolSize: 10,
 } as const;
 
@@ -46,7 +43,6 @@ export function loadSettings(env: Env): NebulaSettings {
     caMasterKey: required(env, 'NEBULA_CA_MASTER_KEY'),
     caLifetimeSeconds: positiveInt(env, 'NEBULA_CA_LIFETIME_SECONDS', DEFAULTS.caLifetimeSeconds),
     hostCertLifetimeSeconds: positiveInt(env, 'NEBULA_HOST_CERT_LIFETIME_SECONDS', DEFAULTS.hostCertLifetimeSeconds),
-    lighthousePort: positiveInt(env, 'NEBULA_LIGHTHOUSE_PORT', DEFAULTS.lighthousePort),
     dbPoolSize: positiveInt(env, 'NEBULA_DB_POOL_SIZE', DEFAULTS.dbPoolSize),
   };
 }

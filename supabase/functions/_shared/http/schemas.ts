@@ -138,8 +138,8 @@ export const ImportCaBody = z.strictObject({
 });
 export type ImportCaBody = z.output<typeof ImportCaBody>;
 
-/** Path parameters: `/projects/:projectId`, `/projects/:projectId/devices/:deviceId`. */
+/** Path parameters: `/ca/:projectId[/import]`, `/status|config|release/:deviceId`. */
 export const ProjectParams = z.strictObject({ projectId: Uuid });
 export type ProjectParams = z.output<typeof ProjectParams>;
-export const DeviceParams = z.strictObject({ projectId: Uuid, deviceId: Uuid });
+export const DeviceParams = z.strictObject({ deviceId: Uuid });
 export type DeviceParams = z.output<typeof DeviceParams>;

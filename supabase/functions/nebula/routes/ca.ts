@@ -1,15 +1,15 @@
 // GET /nebula/ca/:projectId — the CA certificates a project's devices trust.
 // POST /nebula/ca/:projectId/import — an owner/admin brings an existing CA.
 import { VidsyncError } from '../../_shared/errors.ts';
-import { readJsonBody, jsonResponse, ImportCaBody } from '../../_shared/http/index.ts';
+import { ImportCaBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
 import type { RequestContext } from '../app.ts';
 import { actAs, inTransaction } from '../db.ts';
 import type { Tx } from '../db.ts';
-import { requireSignedIn, requireUser, uuidParam } from './guards.ts';
+import { requireSignedIn, requireUser } from './guards.ts';
 
 export async function getProjectCa(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
-  const projectId = uuidParam(ctx.params, 'projectId');
+  const projectId = validate(ProjectParams, ctx.params).projectId;
   const cas = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     await visibleProject(tx, projectId);
     await actAs(tx, 'service_role');
@@ -28,7 +28,7 @@ export async function getProjectCa(ctx: RequestContext): Promise<Response> {
 
 export async function importProjectCa(ctx: RequestContext): Promise<Response> {
   const userId = requireUser(ctx.caller, 'import a CA');
-  const projectId = uuidParam(ctx.params, 'projectId');
+  const projectId = validate(ProjectParams, ctx.params).projectId;
   const body = await readJsonBody(ctx.request, ImportCaBody);
   const ca = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const project = await visibleProject(tx, projectId);

@@ -1,12 +1,12 @@
 // Per-device routes: status, a fresh nebula.yml (lighthouses change; the
 // certificate does not need re-signing for that), and release.
 import { VidsyncError } from '../../_shared/errors.ts';
-import { jsonResponse } from '../../_shared/http/index.ts';
+import { DeviceParams, jsonResponse, validate } from '../../_shared/http/index.ts';
 import type { RequestContext } from '../app.ts';
 import { actAs, inTransaction } from '../db.ts';
 import type { Tx } from '../db.ts';
 import { configFor, lighthousesOf } from '../bundles.ts';
-import { requireSignedIn, uuidParam } from './guards.ts';
+import { requireSignedIn } from './guards.ts';
 
 interface DeviceRow {
   id: string;
@@ -15,13 +15,12 @@ interface DeviceRow {
   ip: string | null;
   subnet: string;
   is_lighthouse: boolean;
-  lighthouse_endpoints: string[];
   last_seen_at: Date | null;
 }
 
 export async function deviceStatus(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
-  const deviceId = uuidParam(ctx.params, 'deviceId');
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const status = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const device = await visibleDevice(tx, deviceId);
     const [cert] = await tx<{ fingerprint: string; not_after: Date }[]>`
@@ -46,19 +45,17 @@ export async function deviceStatus(ctx: RequestContext): Promise<Response> {
 
 export async function deviceConfig(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
-  const deviceId = uuidParam(ctx.params, 'deviceId');
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const yaml = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const device = await visibleDevice(tx, deviceId);
     if (!device.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released); register it again`);
-    await actAs(tx, 'service_role');
+    // The project's lighthouses are devices of the project: RLS already lets the caller see them.
     return configFor({
       projectId: device.project_id,
       ip: device.ip,
       subnet: device.subnet,
       isLighthouse: device.is_lighthouse,
-      ownEndpoints: device.lighthouse_endpoints,
       lighthouses: await lighthousesOf(tx, device.project_id),
-      lighthousePort: ctx.settings.lighthousePort,
     });
   });
   return new Response(yaml, { status: 200, headers: { 'content-type': 'application/yaml; charset=utf-8' } });
@@ -66,7 +63,7 @@ export async function deviceConfig(ctx: RequestContext): Promise<Response> {
 
 export async function releaseDevice(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
-  const deviceId = uuidParam(ctx.params, 'deviceId');
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const reason = ctx.url.searchParams.get('reason')?.slice(0, 200) || 'released through the API';
   const released = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const device = await visibleDevice(tx, deviceId);
@@ -83,7 +80,7 @@ export async function releaseDevice(ctx: RequestContext): Promise<Response> {
 async function visibleDevice(tx: Tx, deviceId: string): Promise<DeviceRow> {
   const [device] = await tx<DeviceRow[]>`
     select d.id, d.project_id, d.name, host(d.overlay_ip) as ip, p.subnet::text as subnet,
-           d.is_lighthouse, d.lighthouse_endpoints, d.last_seen_at
+           d.is_lighthouse, d.last_seen_at
       from vidsync.devices d
       join vidsync.projects p on p.id = d.project_id
      where d.id = ${deviceId}`;

@@ -3,7 +3,6 @@
 // obvious cases into clear errors early.
 import { VidsyncError } from '../../_shared/errors.ts';
 import type { Caller } from '../../_shared/auth/index.ts';
-import { Uuid } from '../../_shared/http/index.ts';
 
 /** The caller must be a signed-in user (not the anon key, not the service role). */
 export function requireUser(caller: Caller, action: string): string {
@@ -15,12 +14,4 @@ export function requireUser(caller: Caller, action: string): string {
 /** Anyone but anon: users (RLS decides what they see) and the service role. */
 export function requireSignedIn(caller: Caller): void {
   if (caller.role === 'anon') throw new VidsyncError('unauthorized', 'sign in first');
-}
-
-export function uuidParam(params: Readonly<Record<string, string>>, name: string): string {
-  const value = params[name];
-  if (value === undefined || !Uuid.safeParse(value).success) {
-    throw new VidsyncError('validation_failed', `${name} must be a UUID`, { details: { issues: [{ path: [name], message: 'Invalid UUID' }] } });
-  }
-  return value.toLowerCase();
 }

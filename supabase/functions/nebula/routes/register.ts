@@ -55,17 +55,14 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
 
     const bundle = bundleFor({
       projectId: body.projectId,
-      deviceId: body.deviceId,
       deviceName: body.deviceName,
       ip,
       subnet,
       isLighthouse: body.lighthouse !== undefined,
-      ownEndpoints: endpoints,
       lighthouses: context.lighthouses,
       caPems: context.trusted.map((c) => c.certificatePem),
       certificatePem: certificate.pem,
       notAfter: certificate.notAfter,
-      lighthousePort: ctx.settings.lighthousePort,
     });
     return { ip, cidr: `${ip}/${prefix}`, certificate, bundle };
   });
