@@ -16,7 +16,8 @@
 //   would break tunnels during a CA rotation, when pki.ca holds two CAs.
 import { stringify } from 'yaml';
 import { VidsyncError } from '../errors.ts';
-import { ipv4ToInt, isEndpoint, isIPv4 } from '../http/schemas.ts';
+import { isEndpoint } from '../http/schemas.ts';
+import { type Cidr, cidrWithin, isIPv4, parseCidr } from '../nebula-cert/cidr.ts';
 
 /** Linux interface names: IFNAMSIZ is 16 bytes including the NUL. */
 export const MAX_TUN_DEVICE_CHARS = 15;
@@ -64,8 +65,8 @@ export function tunDeviceName(projectId: string): string {
 
 /** The nebula.yml text for one device. */
 export function buildNebulaConfig(input: NebulaConfigInput): string {
-  const [network, prefix] = parseCidr(input.overlayCidr);
-  const inOverlay = (ip: string) => isIPv4(ip) && sameNetwork(ip, network, prefix);
+  const overlay = overlayOf(input.overlayCidr);
+  const inOverlay = (ip: string) => isIPv4(ip) && cidrWithin({ address: ip, prefix: 32 }, overlay);
   if (!inOverlay(input.self.ip)) invalid('self.ip', 'must be an IPv4 address inside the overlay subnet');
 
   const tunDev = input.tunDev ?? tunDeviceName(input.projectId);
@@ -172,16 +173,15 @@ export function listenPortOf(input: Pick<NebulaConfigInput, 'self' | 'lighthouse
   return Number.isInteger(port) && port > 0 && port <= 65535 ? port : DEFAULT_LIGHTHOUSE_PORT;
 }
 
-function parseCidr(cidr: string): [number, number] {
-  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(cidr);
-  const prefix = m ? Number(m[2]) : NaN;
-  if (!m || !isIPv4(m[1]!) || !(prefix >= 1 && prefix <= 32)) invalid('overlayCidr', 'must be an IPv4 CIDR');
-  return [ipv4ToInt(m[1]!), prefix];
-}
-
-function sameNetwork(ip: string, network: number, prefix: number): boolean {
-  const size = 2 ** (32 - prefix);
-  return Math.floor(ipv4ToInt(ip) / size) === Math.floor(network / size);
+function overlayOf(cidr: string): Cidr {
+  let overlay: Cidr | undefined;
+  try {
+    overlay = parseCidr(cidr);
+  } catch {
+    // reported below, with the field's name
+  }
+  if (!overlay || overlay.prefix < 1) invalid('overlayCidr', 'must be an IPv4 CIDR');
+  return overlay;
 }
 
 function invalid(field: string, message: string): never {

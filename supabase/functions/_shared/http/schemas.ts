@@ -5,6 +5,7 @@
 // here we only bound sizes and reject characters that could break the
 // structure of the files we generate.
 import { z } from 'zod';
+import { ipv4ToInt, isIPv4 } from '../nebula-cert/cidr.ts';
 
 /** Longest device name: fits in a Nebula cert name and a terminal line. */
 export const MAX_DEVICE_NAME_CHARS = 64;
@@ -45,16 +46,6 @@ export const Uuid = z
   .string()
   .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID')
   .transform((s) => s.toLowerCase());
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-export function isIPv4(s: string): boolean {
-  return IPV4.test(s);
-}
-
-export function ipv4ToInt(s: string): number {
-  return s.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
 
 /** `a.b.c.d/p`, host bits zero, prefix within the allowed project range. */
 export const Ipv4Subnet = z.string().superRefine((s, ctx) => {

@@ -12,6 +12,11 @@ export interface Cidr {
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const IPV4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
 
+/** A dotted quad without leading zeros ("10.99.1.5"). */
+export function isIPv4(text: string): boolean {
+  return IPV4.test(text);
+}
+
 /** Parses "10.99.1.5/24" (Go's net.ParseCIDR rules for IPv4: no leading zeros). */
 export function parseCidr(text: string): Cidr {
   const slash = text.indexOf('/');
