@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { VidsyncError } from '../../supabase/functions/_shared/errors.ts';
-import { base64ToBytes } from '../../supabase/functions/_shared/http/base64.ts';
+import { base64ToBytes } from '../../supabase/functions/_shared/base64.ts';
 import { BUNDLE_FILES, defaultBaseDir, ensureDir, projectDir, writeFileAtomic } from './files.ts';
 import { loadOrCreateIdentity, readDeviceFile, writeDeviceFile } from './identity.ts';
 import { invokeNebula } from './invoke.ts';

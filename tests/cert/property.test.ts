@@ -16,7 +16,7 @@ import {
   parseX25519PublicKeyPem,
   signCertificate,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { toBase64 } from '../../supabase/functions/_shared/nebula-cert/pem.ts';
+import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 
 const octet = fc.integer({ min: 0, max: 255 });
 const cidr = fc.record({ address: fc.tuple(octet, octet, octet, octet).map((o) => o.join('.')), prefix: fc.integer({ min: 0, max: 32 }) });
@@ -81,7 +81,7 @@ describe('properties', () => {
     const pem = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.tuple(banner, fc.uint8Array({ maxLength: 120 }), fc.string({ maxLength: 10 })).map(
-        ([b, body, junk]) => `${junk}-----BEGIN ${b}-----\n${toBase64(body)}\n-----END ${b}-----\n${junk}`,
+        ([b, body, junk]) => `${junk}-----BEGIN ${b}-----\n${bytesToBase64(body)}\n-----END ${b}-----\n${junk}`,
       ),
       fc.tuple(banner, fc.string({ maxLength: 80 })).map(([b, body]) => `-----BEGIN ${b}-----\n${body}\n-----END ${b}-----\n`),
     );

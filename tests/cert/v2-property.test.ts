@@ -14,7 +14,7 @@ import {
   parseCertificateV2Pem,
   signCertificateV2,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { toBase64 } from '../../supabase/functions/_shared/nebula-cert/pem.ts';
+import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 
 const v4 = fc.record({ address: fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.')), prefix: fc.integer({ min: 0, max: 32 }) });
 const v6 = fc.record({
@@ -71,7 +71,7 @@ describe('v2 properties', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         onlyOurErrors(() => parseCertificateV2(bytes));
         onlyOurErrors(() => parseAnyCertificate(bytes));
-        onlyOurErrors(() => parseAnyCertificatePem(`-----BEGIN NEBULA CERTIFICATE V2-----\n${toBase64(bytes)}\n-----END NEBULA CERTIFICATE V2-----\n`));
+        onlyOurErrors(() => parseAnyCertificatePem(`-----BEGIN NEBULA CERTIFICATE V2-----\n${bytesToBase64(bytes)}\n-----END NEBULA CERTIFICATE V2-----\n`));
       }),
       { numRuns: 1500 },
     );

@@ -4,7 +4,7 @@ import { errorResponse } from '../../supabase/functions/_shared/http/errors.ts';
 import { preflight, withCors } from '../../supabase/functions/_shared/http/cors.ts';
 import { bytesResponse, jsonResponse, wantsRawBundle } from '../../supabase/functions/_shared/http/response.ts';
 import { Router } from '../../supabase/functions/_shared/http/router.ts';
-import { base64ToBytes, bytesToBase64 } from '../../supabase/functions/_shared/http/base64.ts';
+import { base64ToBytes, bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 
 function spyLogger() {
   const lines: { message: string; fields: Record<string, unknown> }[] = [];

@@ -6,7 +6,7 @@ export { corsHeaders, preflight, withCors } from './cors.ts';
 export { errorResponse } from './errors.ts';
 export type { ErrorLogger, ErrorResponseOptions } from './errors.ts';
 export { bytesResponse, jsonResponse, wantsRawBundle } from './response.ts';
-export { base64ToBytes, bytesToBase64 } from './base64.ts';
+export { base64ToBytes, bytesToBase64 } from '../base64.ts';
 export { Router } from './router.ts';
 export type { Handler, Params } from './router.ts';
 export {

@@ -7,7 +7,8 @@
 import nacl from 'tweetnacl';
 import { VidsyncError } from '../errors.ts';
 import { asBuffer, bytesEqual, hex, toHex } from './bytes.ts';
-import { decodeSinglePem, encodePem, fromBase64 } from './pem.ts';
+import { base64ToBytes } from '../base64.ts';
+import { decodeSinglePem, encodePem } from './pem.ts';
 import { ED25519_PRIVATE_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, KEY_LENGTH, PEM_BANNER } from './spec.ts';
 
 export type CryptoBackend = 'webcrypto' | 'tweetnacl';
@@ -183,5 +184,7 @@ async function publicFromJwk(privateKey: CryptoKey): Promise<Uint8Array> {
   const jwk = await crypto.subtle.exportKey('jwk', privateKey);
   if (typeof jwk.x !== 'string') throw new VidsyncError('internal', 'WebCrypto JWK export lacks the public key');
   const b64 = jwk.x.replace(/-/g, '+').replace(/_/g, '/');
-  return fromBase64(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  const bytes = base64ToBytes(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  if (!bytes) throw new VidsyncError('internal', 'WebCrypto JWK export has a malformed public key');
+  return bytes;
 }

@@ -3,6 +3,7 @@
 // where nebula allows it: between blocks of a bundle (comments in a CA file).
 import { VidsyncError } from '../errors.ts';
 import { MAX_PEM_BYTES } from './limits.ts';
+import { base64ToBytes, bytesToBase64 } from '../base64.ts';
 
 export interface PemBlock {
   type: string;
@@ -10,7 +11,7 @@ export interface PemBlock {
 }
 
 export function encodePem(type: string, bytes: Uint8Array): string {
-  const b64 = toBase64(bytes);
+  const b64 = bytesToBase64(bytes);
   let body = '';
   for (let i = 0; i < b64.length; i += 64) body += b64.slice(i, i + 64) + '\n';
   return `-----BEGIN ${type}-----\n${body}-----END ${type}-----\n`;
@@ -75,51 +76,9 @@ function decodeBody(body: string): Uint8Array {
   // Go allows RFC 1421 headers ("Key: value") before the base64; nebula never writes them.
   if (body.includes(':')) throw new VidsyncError('pem_invalid', 'PEM headers are not supported');
   const b64 = body.replace(/[ \t\r\n]/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
-    throw new VidsyncError('pem_invalid', 'PEM body is not valid base64');
-  }
-  const bytes = fromBase64(b64);
+  const bytes = base64ToBytes(b64);
+  if (!bytes) throw new VidsyncError('pem_invalid', 'PEM body is not valid base64');
   // Reject non-canonical padding bits so one byte string has one PEM body.
-  if (toBase64(bytes) !== b64) throw new VidsyncError('pem_invalid', 'PEM body is not canonical base64');
+  if (bytesToBase64(bytes) !== b64) throw new VidsyncError('pem_invalid', 'PEM body is not canonical base64');
   return bytes;
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const LOOKUP = new Uint8Array(128).fill(255);
-for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
-
-// Hand-rolled: btoa/atob work on binary strings and differ in strictness across runtimes.
-export function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + '==';
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + '=';
-  }
-  return out;
-}
-
-export function fromBase64(b64: string): Uint8Array {
-  const pad = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
-  const out = new Uint8Array((b64.length / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < b64.length; i += 4) {
-    const a = LOOKUP[b64.charCodeAt(i)]!;
-    const b = LOOKUP[b64.charCodeAt(i + 1)]!;
-    const c = b64[i + 2] === '=' ? 0 : LOOKUP[b64.charCodeAt(i + 2)]!;
-    const d = b64[i + 3] === '=' ? 0 : LOOKUP[b64.charCodeAt(i + 3)]!;
-    const n = (a << 18) | (b << 12) | (c << 6) | d;
-    if (o < out.length) out[o++] = n >> 16;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
-  }
-  return out;
 }

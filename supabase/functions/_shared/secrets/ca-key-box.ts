@@ -7,7 +7,7 @@
 // another project's row fails to open instead of signing for that project.
 // The version prefix leaves room for master-key rotation (a `v2` with a key id).
 import { VidsyncError } from '../errors.ts';
-import { base64ToBytes, bytesToBase64 } from '../http/base64.ts';
+import { base64ToBytes, bytesToBase64 } from '../base64.ts';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
