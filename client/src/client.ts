@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
-import { VidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import { isVidsyncError, VidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { base64ToBytes } from '../../supabase/functions/_shared/base64.ts';
 import { BUNDLE_FILES, defaultBaseDir, ensureDir, projectDir, writeFileAtomic } from './files.ts';
 import { loadOrCreateIdentity, readDeviceFile, writeDeviceFile } from './identity.ts';
@@ -92,20 +92,17 @@ export class NebulaClient {
     if (options.lighthouse) body.lighthouse = options.lighthouse;
 
     const response = await invokeNebula<RegisterResponse>(this.#supabase, 'register', { method: 'POST', body });
-    const zip = base64ToBytes(response.bundle);
-    if (!zip) throw new VidsyncError('validation_failed', 'the server sent a bundle that is not base64');
-    const files = unzipBundle(zip);
-    const caPem = requiredFile(files, BUNDLE_FILES.ca);
-    const certificatePem = requiredFile(files, BUNDLE_FILES.certificate);
-    await verifyBundleCertificate({ caPem, certificatePem }, { cidr: response.cidr, fingerprint: response.fingerprint, publicKey: identity.publicKey });
+    // Nothing is written before the whole bundle checks out: a refused bundle
+    // leaves the previous installation as it was.
+    const bundle = await checkedBundle(response, identity.publicKey);
 
     await ensureDir(dir);
     const paths = pathsIn(dir);
-    await writeFileAtomic(paths.ca, caPem);
-    await writeFileAtomic(paths.certificate, certificatePem);
-    await writeFileAtomic(paths.readme, requiredFile(files, BUNDLE_FILES.readme));
+    await writeFileAtomic(paths.ca, bundle.caPem);
+    await writeFileAtomic(paths.certificate, bundle.certificatePem);
+    await writeFileAtomic(paths.readme, bundle.readme);
     // The config last: a nebula restarted mid-install still finds a consistent set.
-    await writeFileAtomic(paths.config, localizeConfig(requiredFile(files, BUNDLE_FILES.config), dir));
+    await writeFileAtomic(paths.config, localizeConfig(bundle.config, dir));
     await writeDeviceFile(dir, {
       deviceId: identity.deviceId,
       projectId: options.projectId,
@@ -167,6 +164,31 @@ function pathsIn(dir: string): Registration['paths'] {
     privateKey: join(dir, BUNDLE_FILES.privateKey),
     readme: join(dir, BUNDLE_FILES.readme),
   };
+}
+
+/**
+ * Unpacks and verifies a registration's bundle: signed by the CA it ships,
+ * for this device's key, with the IP and fingerprint the server announced.
+ * Any fault is `bundle_rejected`, with the reason as its cause.
+ */
+async function checkedBundle(response: RegisterResponse, publicKey: Uint8Array) {
+  try {
+    const zip = base64ToBytes(response.bundle);
+    if (!zip) throw new VidsyncError('validation_failed', 'the bundle is not base64');
+    const files = unzipBundle(zip);
+    const caPem = requiredFile(files, BUNDLE_FILES.ca);
+    const certificatePem = requiredFile(files, BUNDLE_FILES.certificate);
+    const config = requiredFile(files, BUNDLE_FILES.config);
+    const readme = requiredFile(files, BUNDLE_FILES.readme);
+    await verifyBundleCertificate({ caPem, certificatePem }, { cidr: response.cidr, fingerprint: response.fingerprint, publicKey });
+    return { caPem, certificatePem, config, readme };
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new VidsyncError('bundle_rejected', `refused the server's bundle, nothing installed: ${reason}`, {
+      cause,
+      details: isVidsyncError(cause) ? { reason: cause.code } : undefined,
+    });
+  }
 }
 
 function requiredFile(files: Record<string, Uint8Array>, name: string): string {

@@ -57,6 +57,9 @@ export const ERROR_CODES = {
 
   // The SDK could not reach the function at all.
   unreachable: 503,
+  // The SDK refused what the server sent (a bundle that does not verify for
+  // this device): nothing was installed. A fault of the server, not the caller.
+  bundle_rejected: 502,
 
   // Something we did not foresee; details are logged, not returned.
   internal: 500,
