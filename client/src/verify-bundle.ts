@@ -2,7 +2,8 @@
 // certificate is signed by the project's CA, carries this device's public key
 // and the IP the server announced, and is valid now.
 import { VidsyncError } from '../../supabase/functions/_shared/errors.ts';
-import { formatCidr, verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { formatPrefix as formatCidr } from '../../supabase/functions/_shared/net/index.ts';
 
 export interface Announced {
   readonly cidr: string;

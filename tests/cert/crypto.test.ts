@@ -1,33 +1,25 @@
 // WebCrypto (fast path) and tweetnacl (fallback) must give identical bytes:
 // Ed25519 signatures are deterministic and X25519 public keys are a function
 // of the private key.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import {
   createEd25519Signer,
-  cryptoBackend,
+  cryptoBackends,
   ed25519KeyPairFromSeed,
   ed25519Verify,
-  useCryptoBackend,
   x25519PublicKeyFromPrivate,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+// The two implementations themselves, to compare them on this runtime (deno/crypto-fallback.ts does the same under Deno).
+import { type Backend, tweetnacl, webcrypto } from '../../supabase/functions/_shared/nebula-cert/crypto.ts';
 
-afterEach(() => useCryptoBackend('auto'));
-
-async function withBackend<T>(backend: 'webcrypto' | 'tweetnacl', f: () => Promise<T>): Promise<T> {
-  useCryptoBackend(backend);
-  try {
-    return await f();
-  } finally {
-    useCryptoBackend('auto');
-  }
-}
+const BACKENDS = { webcrypto, tweetnacl } as const;
 
 const seedOf = (i: number) => Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j * 7) & 255);
 
 describe('crypto backends', () => {
-  it('Node 20 has WebCrypto Ed25519/X25519, so auto picks it', async () => {
-    expect(await cryptoBackend()).toBe('webcrypto');
+  it('Node 20 has WebCrypto Ed25519 and X25519, so each capability picks it', async () => {
+    expect(await cryptoBackends()).toEqual({ ed25519: 'webcrypto', x25519: 'webcrypto' });
   });
 
   it('Ed25519 keys and signatures are identical on both backends', async () => {
@@ -35,23 +27,23 @@ describe('crypto backends', () => {
       const message = Uint8Array.from({ length: i * 13 }, (_, j) => (i + j) & 255);
       const results = [];
       for (const backend of ['webcrypto', 'tweetnacl'] as const) {
-        results.push(
-          await withBackend(backend, async () => {
-            const pair = await ed25519KeyPairFromSeed(seedOf(i));
-            const signature = await (await createEd25519Signer(pair.privateKey)).sign(message);
-            return { pair, signature, verified: await ed25519Verify(pair.publicKey, message, signature) };
-          }),
-        );
+        const impl = BACKENDS[backend].ed25519;
+        const publicKey = await impl.publicKeyFromSeed(seedOf(i));
+        const privateKey = new Uint8Array([...seedOf(i), ...publicKey]);
+        const signature = await (await createEd25519Signer(privateKey, { backend })).sign(message);
+        results.push({ publicKey, signature, verified: await impl.verify(publicKey, message, signature), public: await ed25519Verify(publicKey, message, signature) });
       }
       expect(results[0]).toEqual(results[1]);
       expect(results[0]!.verified).toBe(true);
+      expect(results[0]!.public).toBe(true);
+      expect((await ed25519KeyPairFromSeed(seedOf(i))).publicKey).toEqual(results[0]!.publicKey);
     }
   });
 
   it('RFC 8032 test 1: empty message', async () => {
     const seed = Uint8Array.from(Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex'));
     for (const backend of ['webcrypto', 'tweetnacl'] as const) {
-      const sig = await withBackend(backend, async () => (await createEd25519Signer((await ed25519KeyPairFromSeed(seed)).privateKey)).sign(new Uint8Array(0)));
+      const sig = await (await createEd25519Signer((await ed25519KeyPairFromSeed(seed)).privateKey, { backend })).sign(new Uint8Array(0));
       expect(Buffer.from(sig).toString('hex')).toBe(
         'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
       );
@@ -61,13 +53,14 @@ describe('crypto backends', () => {
   it('X25519 public keys are identical on both backends (RFC 7748 vector included)', async () => {
     const alice = Uint8Array.from(Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex'));
     for (const backend of ['webcrypto', 'tweetnacl'] as const) {
-      const pub = await withBackend(backend, () => x25519PublicKeyFromPrivate(alice));
+      const pub = await BACKENDS[backend].x25519.publicKeyFromPrivate(alice);
       expect(Buffer.from(pub).toString('hex')).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
     }
     for (let i = 0; i < 20; i++) {
-      const a = await withBackend('webcrypto', () => x25519PublicKeyFromPrivate(seedOf(i)));
-      const b = await withBackend('tweetnacl', () => x25519PublicKeyFromPrivate(seedOf(i)));
+      const a = await webcrypto.x25519.publicKeyFromPrivate(seedOf(i));
+      const b = await tweetnacl.x25519.publicKeyFromPrivate(seedOf(i));
       expect(a).toEqual(b);
+      expect(await x25519PublicKeyFromPrivate(seedOf(i))).toEqual(a);
     }
   });
 
@@ -76,7 +69,7 @@ describe('crypto backends', () => {
     const bad = pair.privateKey.slice();
     bad[40]! ^= 1;
     for (const backend of ['webcrypto', 'tweetnacl'] as const) {
-      const err = await withBackend(backend, () => createEd25519Signer(bad)).catch((e: unknown) => e);
+      const err = await createEd25519Signer(bad, { backend }).catch((e: unknown) => e);
       expect(isVidsyncError(err, 'ca_key_mismatch')).toBe(true);
     }
   });
@@ -85,5 +78,8 @@ describe('crypto backends', () => {
     expect(await ed25519Verify(new Uint8Array(31), new Uint8Array(1), new Uint8Array(64))).toBe(false);
     expect(await ed25519Verify(new Uint8Array(32), new Uint8Array(1), new Uint8Array(63))).toBe(false);
     expect(await ed25519Verify(new Uint8Array(32).fill(255), new Uint8Array(1), new Uint8Array(64))).toBe(false);
+    for (const backend of Object.keys(BACKENDS) as Backend[]) {
+      expect(await BACKENDS[backend].ed25519.verify(new Uint8Array(32).fill(255), new Uint8Array(1), new Uint8Array(64))).toBe(false);
+    }
   });
 });

@@ -15,7 +15,7 @@ import {
   createCertificateAuthority,
   createEd25519Signer,
   generateX25519KeyPair,
-  type NebulaCertificateDetails,
+  type DetailsV1,
   parseCertificatePem,
   parseEd25519PrivateKeyPem,
   parseX25519PrivateKeyPem,
@@ -123,7 +123,7 @@ describe.runIf(!skip)('interop with nebula-cert 1.6.1', () => {
       const { publicKey } = await generateX25519KeyPair();
       const good = await signHostCertificate({ ca: { certificate: ca.certificate, signer }, publicKey, name: 'h', ip: '10.80.1.1/24', groups: ['ok'] });
       // Signed with the raw signer, skipping our own pre-signing constraint checks.
-      const forge = async (change: Partial<NebulaCertificateDetails>) => certificateToPem(await signCertificate({ ...good.details, ...change }, signer));
+      const forge = async (change: Partial<DetailsV1>) => certificateToPem(await signCertificate({ ...good.details, ...change }, signer));
       return { ca, good, forge, past };
     }
 

@@ -8,7 +8,7 @@ import {
   certificateToPem,
   createEd25519Signer,
   ed25519KeyPairFromSeed,
-  type NebulaCertificateDetails,
+  type DetailsV1,
   parseCertificate,
   parseCertificateBundlePem,
   parseCertificatePem,
@@ -22,7 +22,7 @@ const octet = fc.integer({ min: 0, max: 255 });
 const cidr = fc.record({ address: fc.tuple(octet, octet, octet, octet).map((o) => o.join('.')), prefix: fc.integer({ min: 0, max: 32 }) });
 const seconds = fc.integer({ min: -62_000_000_000, max: 250_000_000_000 }).filter((s) => s !== 0);
 
-const details: fc.Arbitrary<NebulaCertificateDetails> = fc.record({
+const details: fc.Arbitrary<DetailsV1> = fc.record({
   name: fc.string({ maxLength: 40, unit: 'grapheme' }),
   ips: fc.array(cidr, { maxLength: 4 }),
   subnets: fc.array(cidr, { maxLength: 4 }),

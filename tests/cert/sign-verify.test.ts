@@ -6,6 +6,7 @@ import {
   createCertificateAuthority,
   createEd25519Signer,
   generateX25519KeyPair,
+  type HostCertificateOptions,
   parseCertificatePem,
   signCertificate,
   signHostCertificate,
@@ -19,7 +20,7 @@ const hour = 3600 * 1000;
 async function setup() {
   const ca = await createCertificateAuthority({ name: 'Test CA', ips: ['10.99.0.0/16'], subnets: ['192.168.0.0/16'], groups: ['a', 'b'], now, durationSeconds: 24 * 3600 });
   const { publicKey } = await generateX25519KeyPair();
-  const sign = (extra: Partial<Parameters<typeof signHostCertificate>[0]> = {}) =>
+  const sign = (extra: Partial<HostCertificateOptions> = {}) =>
     signHostCertificate({ ca: { certificate: ca.certificatePem, privateKey: ca.privateKeyPem }, publicKey, name: 'host', ip: '10.99.1.5/24', groups: ['a'], now, ...extra });
   return { ca, publicKey, sign };
 }

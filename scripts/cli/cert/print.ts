@@ -3,7 +3,7 @@
 import {
   certificateToNebulaJsonString,
   certificateToNebulaText,
-  type NebulaCertificate,
+  type CertificateV1 as NebulaCertificate,
   parseCertificateBundlePem,
 } from '../../../supabase/functions/_shared/nebula-cert/index.ts';
 import type { CliIo } from '../io.ts';

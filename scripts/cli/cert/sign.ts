@@ -4,7 +4,7 @@ import { isVidsyncError } from '../../../supabase/functions/_shared/errors.ts';
 import {
   createEd25519Signer,
   generateX25519KeyPair,
-  type NebulaCertificate,
+  type CertificateV1 as NebulaCertificate,
   parseCertificatePem,
   parseEd25519PrivateKeyPem,
   parseX25519PublicKeyPem,

@@ -4,7 +4,7 @@
 import {
   type CaPool,
   createCaPool,
-  type NebulaCertificate,
+  type CertificateV1 as NebulaCertificate,
   parseCertificatePem,
   verifyCertificate,
 } from '../../../supabase/functions/_shared/nebula-cert/index.ts';

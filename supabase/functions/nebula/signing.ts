@@ -3,19 +3,18 @@
 // imported CA must pass before it may sign for a project.
 import { VidsyncError } from '../_shared/errors.ts';
 import {
-  cidrWithin,
+  certificateToPem,
   createCertificateAuthority,
   createEd25519Signer,
   fingerprint,
   parseCertificatePem,
-  parseCidr,
   parseEd25519PrivateKeyPem,
   parseX25519PublicKeyPem,
   signHostCertificate,
 } from '../_shared/nebula-cert/index.ts';
-import type { Ed25519Signer, NebulaCertificate } from '../_shared/nebula-cert/index.ts';
-import { bytesEqual } from '../_shared/nebula-cert/bytes.ts';
-import { certificateToPem } from '../_shared/nebula-cert/certificate.ts';
+import type { CertificateV1 as NebulaCertificate, Ed25519Signer } from '../_shared/nebula-cert/index.ts';
+import { parseCidr, prefixWithin as cidrWithin } from '../_shared/net/index.ts';
+import { bytesEqual } from '../_shared/bytes.ts';
 
 /** A new CA's NotBefore lies this far back, so device certificates may be backdated for slow clocks. */
 const CA_BACKDATE_SECONDS = 3600;

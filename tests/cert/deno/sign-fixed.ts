@@ -1,14 +1,16 @@
-// Run under Deno by deno.test.ts: signs a fixed certificate with a fixed CA
-// seed and prints the PEMs, so Node can check that both runtimes produce the
-// same bytes from the same shared module.
+// Run under Deno by deno.test.ts: signs fixed certificates (v1 and v2) with a
+// fixed CA seed, and runs each crypto capability on both implementations,
+// printing the results, so Node can check that both runtimes produce the same
+// bytes from the same shared module and that the fallback agrees on Deno too.
+import { toHex } from '../../../supabase/functions/_shared/bytes.ts';
 import {
   createCertificateAuthority,
-  createCertificateAuthorityV2,
-  cryptoBackend,
+  createEd25519Signer,
+  cryptoBackends,
   ed25519KeyPairFromSeed,
   signHostCertificate,
-  signHostCertificateV2,
 } from '../../../supabase/functions/_shared/nebula-cert/index.ts';
+import { tweetnacl, webcrypto } from '../../../supabase/functions/_shared/nebula-cert/crypto.ts';
 
 export async function signFixed() {
   const keyPair = await ed25519KeyPairFromSeed(new Uint8Array(32).fill(42));
@@ -23,8 +25,9 @@ export async function signFixed() {
     now: new Date('2030-01-01T01:00:00Z'),
   });
   // Format v2 (DER), dual stack: the same inputs must give the same bytes too.
-  const caV2 = await createCertificateAuthorityV2({ name: 'fixed CA v2', keyPair, notBefore, durationSeconds: 3600 * 24, networks: ['10.9.0.0/16', 'fd00:9::/48'] });
-  const hostV2 = await signHostCertificateV2({
+  const caV2 = await createCertificateAuthority({ version: 2, name: 'fixed CA v2', keyPair, notBefore, durationSeconds: 3600 * 24, networks: ['10.9.0.0/16', 'fd00:9::/48'] });
+  const hostV2 = await signHostCertificate({
+    version: 2,
     ca: { certificate: caV2.certificatePem, privateKey: caV2.privateKeyPem },
     publicKey: new Uint8Array(32).fill(7),
     name: 'fixed host v2',
@@ -32,14 +35,33 @@ export async function signFixed() {
     now: new Date('2030-01-01T01:00:00Z'),
   });
   return {
-    backend: await cryptoBackend(),
+    backends: await cryptoBackends(),
     caPem: ca.certificatePem,
     hostPem: host.pem,
     fingerprint: host.fingerprint,
     caV2Pem: caV2.certificatePem,
     hostV2Pem: hostV2.pem,
     fingerprintV2: hostV2.fingerprint,
+    implementations: await eachImplementation(keyPair.privateKey),
   };
+}
+
+/** Each capability on each implementation, for the same inputs: the fallback must agree with WebCrypto wherever it runs. */
+async function eachImplementation(caPrivateKey: Uint8Array) {
+  const message = new TextEncoder().encode('fixed message');
+  const hostPrivate = new Uint8Array(32).fill(9);
+  const out: Record<string, { ed25519Public: string; signature: string; verified: boolean; x25519Public: string }> = {};
+  for (const impl of [webcrypto, tweetnacl]) {
+    const signer = await createEd25519Signer(caPrivateKey, { backend: impl.ed25519.backend });
+    const signature = await signer.sign(message);
+    out[impl.ed25519.backend] = {
+      ed25519Public: toHex(await impl.ed25519.publicKeyFromSeed(caPrivateKey.slice(0, 32))),
+      signature: toHex(signature),
+      verified: await impl.ed25519.verify(signer.publicKey, message, signature),
+      x25519Public: toHex(await impl.x25519.publicKeyFromPrivate(hostPrivate)),
+    };
+  }
+  return out;
 }
 
 if (import.meta.main) console.log(JSON.stringify(await signFixed()));

@@ -16,8 +16,7 @@
 //   would break tunnels during a CA rotation, when pki.ca holds two CAs.
 import { stringify } from 'yaml';
 import { VidsyncError } from '../errors.ts';
-import { isEndpoint } from '../http/schemas.ts';
-import { type Cidr, cidrWithin, isIPv4, parseCidr } from '../nebula-cert/cidr.ts';
+import { isEndpoint, isIPv4, parseCidr, type Prefix, prefixWithin } from '../net/index.ts';
 
 /** Linux interface names: IFNAMSIZ is 16 bytes including the NUL. */
 export const MAX_TUN_DEVICE_CHARS = 15;
@@ -66,7 +65,7 @@ export function tunDeviceName(projectId: string): string {
 /** The nebula.yml text for one device. */
 export function buildNebulaConfig(input: NebulaConfigInput): string {
   const overlay = overlayOf(input.overlayCidr);
-  const inOverlay = (ip: string) => isIPv4(ip) && cidrWithin({ address: ip, prefix: 32 }, overlay);
+  const inOverlay = (ip: string) => isIPv4(ip) && prefixWithin({ address: ip, prefix: 32 }, overlay);
   if (!inOverlay(input.self.ip)) invalid('self.ip', 'must be an IPv4 address inside the overlay subnet');
 
   const tunDev = input.tunDev ?? tunDeviceName(input.projectId);
@@ -173,8 +172,8 @@ export function listenPortOf(input: Pick<NebulaConfigInput, 'self' | 'lighthouse
   return Number.isInteger(port) && port > 0 && port <= 65535 ? port : DEFAULT_LIGHTHOUSE_PORT;
 }
 
-function overlayOf(cidr: string): Cidr {
-  let overlay: Cidr | undefined;
+function overlayOf(cidr: string): Prefix {
+  let overlay: Prefix | undefined;
   try {
     overlay = parseCidr(cidr);
   } catch {

@@ -5,7 +5,7 @@
 // here we only bound sizes and reject characters that could break the
 // structure of the files we generate.
 import { z } from 'zod';
-import { ipv4ToInt, isIPv4 } from '../nebula-cert/cidr.ts';
+import { ipv4ToInt, isEndpoint, isIPv4, MAX_ENDPOINT_CHARS } from '../net/index.ts';
 
 /** Longest device name: fits in a Nebula cert name and a terminal line. */
 export const MAX_DEVICE_NAME_CHARS = 64;
@@ -65,25 +65,11 @@ export const Ipv4Subnet = z.string().superRefine((s, ctx) => {
   }
 });
 
-const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-const ipv6 = z.ipv6();
-
-/** True for `host:port` with a DNS name, an IPv4 address or a bracketed IPv6 address. */
-export function isEndpoint(s: string): boolean {
-  const m = /^(\[([0-9A-Fa-f:.]+)\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(s);
-  if (!m) return false;
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535 || m[3]!.startsWith('0')) return false;
-  if (m[2] !== undefined) return ipv6.safeParse(m[2]).success;
-  const host = m[1]!;
-  if (/^[\d.]+$/.test(host)) return isIPv4(host); // all digits: an address or nothing
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  return name.length <= 253 && name.split('.').every((label) => HOSTNAME_LABEL.test(label));
-}
+export { isEndpoint };
 
 export const Endpoint = z
   .string()
-  .max(261, 'is too long') // 253-char name + ':' + 5-digit port, or [IPv6]:port
+  .max(MAX_ENDPOINT_CHARS, 'is too long')
   .refine(isEndpoint, 'must be host:port (a DNS name, an IPv4 address or [IPv6], port 1-65535)');
 
 /** Syncthing's device ID: 8 groups of 7 base32 characters (A-Z, 2-7). */

@@ -1,36 +1,48 @@
-// A CA's limits on what it signs, checked exactly where nebula 1.6.1's
-// CheckRootConstrains checks them and in the same order: validity window,
-// groups, ips, subnets. Used before signing and again when verifying.
+// A CA's limits on what it signs, for either version, checked where nebula
+// checks them and in its order (1.6.1 CheckRootConstrains, 1.10
+// checkCAConstraints): validity window, groups, networks, unsafe networks.
+// A v1 certificate's ips and subnets are its networks and unsafe networks, as
+// nebula 1.10 reads them, so a pool may mix versions. Used before signing and
+// again when verifying.
 import { VidsyncError } from '../errors.ts';
-import { type Cidr, cidrWithin, formatCidr } from './cidr.ts';
-import type { NebulaCertificateDetails } from './certificate.ts';
+import { formatPrefix, type Prefix, prefixWithin } from '../net/index.ts';
+import type { DetailsV1, DetailsV2 } from './certificate.ts';
 
-export function checkCaConstraints(cert: NebulaCertificateDetails, ca: NebulaCertificateDetails): void {
-  if (seconds(ca.notAfter) < seconds(cert.notAfter)) {
-    throw new VidsyncError('ca_constraint_validity', 'certificate expires after signing certificate');
-  }
-  if (seconds(ca.notBefore) > seconds(cert.notBefore)) {
-    throw new VidsyncError('ca_constraint_validity', 'certificate is valid before the signing certificate');
-  }
-  if (ca.groups.length > 0) {
-    const allowed = new Set(ca.groups);
-    for (const g of cert.groups) {
-      if (!allowed.has(g)) {
-        throw new VidsyncError('ca_constraint_group', `certificate contained a group not present on the signing ca: ${g}`, { details: { group: g } });
-      }
+/** The parts of a certificate, or of details about to be signed, that constraints look at. */
+export type Constrained = { version: 1; details: DetailsV1 } | { version: 2; details: DetailsV2 };
+
+/** The message names the fields as the certificate's own version calls them. */
+const WORDS = {
+  1: { networks: 'an ip assignment', unsafeNetworks: 'a subnet assignment' },
+  2: { networks: 'a network assignment', unsafeNetworks: 'an unsafe network assignment' },
+} as const;
+
+export function checkCaConstraints(cert: Constrained, ca: Constrained): void {
+  const c = cert.details;
+  const a = ca.details;
+  if (seconds(a.notAfter) < seconds(c.notAfter)) throw new VidsyncError('ca_constraint_validity', 'certificate expires after signing certificate');
+  if (seconds(a.notBefore) > seconds(c.notBefore)) throw new VidsyncError('ca_constraint_validity', 'certificate is valid before the signing certificate');
+  if (a.groups.length > 0) {
+    const allowed = new Set(a.groups);
+    for (const g of c.groups) {
+      if (!allowed.has(g)) throw new VidsyncError('ca_constraint_group', `certificate contained a group not present on the signing ca: ${g}`, { details: { group: g } });
     }
   }
-  checkNetworks(cert.ips, ca.ips, 'ca_constraint_ip', 'an ip assignment');
-  checkNetworks(cert.subnets, ca.subnets, 'ca_constraint_subnet', 'a subnet assignment');
+  within(networksOf(cert).networks, networksOf(ca).networks, 'ca_constraint_ip', WORDS[cert.version].networks);
+  within(networksOf(cert).unsafeNetworks, networksOf(ca).unsafeNetworks, 'ca_constraint_subnet', WORDS[cert.version].unsafeNetworks);
 }
 
-function checkNetworks(networks: readonly Cidr[], allowed: readonly Cidr[], code: 'ca_constraint_ip' | 'ca_constraint_subnet', what: string): void {
+/** nebula's Networks() and UnsafeNetworks() for either version. */
+export function networksOf(cert: Constrained): { networks: readonly Prefix[]; unsafeNetworks: readonly Prefix[] } {
+  return cert.version === 2 ? cert.details : { networks: cert.details.ips, unsafeNetworks: cert.details.subnets };
+}
+
+function within(list: readonly Prefix[], allowed: readonly Prefix[], code: 'ca_constraint_ip' | 'ca_constraint_subnet', what: string): void {
   if (allowed.length === 0) return;
-  for (const n of networks) {
-    if (!allowed.some((a) => cidrWithin(n, a))) {
-      throw new VidsyncError(code, `certificate contained ${what} outside the limitations of the signing ca: ${formatCidr(n)}`, {
-        details: { network: formatCidr(n) },
-      });
+  for (const n of list) {
+    if (!allowed.some((a) => prefixWithin(n, a))) {
+      const network = formatPrefix(n);
+      throw new VidsyncError(code, `certificate contained ${what} outside the limitations of the signing ca: ${network}`, { details: { network } });
     }
   }
 }

@@ -1,17 +1,13 @@
 // Curve25519 keys as nebula uses them: X25519 key pairs for hosts (32-byte
 // private scalar, 32-byte public key) and Ed25519 key pairs for CAs (nebula
-// stores the private key as 64 bytes: seed then public key). WebCrypto is the
-// fast path (Deno, Node 20+); tweetnacl is the fallback for runtimes without
-// Ed25519/X25519 in crypto.subtle. Ed25519 is deterministic and X25519 public
-// keys are a function of the private key, so both give identical bytes.
-import nacl from 'tweetnacl';
+// stores the private key as 64 bytes: seed then public key), in nebula's PEM.
+// The arithmetic is crypto.ts's: WebCrypto, or tweetnacl per capability where
+// the runtime lacks it.
 import { VidsyncError } from '../errors.ts';
-import { asBuffer, bytesEqual, hex, toHex } from './bytes.ts';
-import { base64ToBytes } from '../base64.ts';
+import { bytesEqual } from '../bytes.ts';
+import { type Backend, type Ed25519, ed25519, tweetnacl, webcrypto, x25519 } from './crypto.ts';
 import { decodeSinglePem, encodePem } from './pem.ts';
-import { ED25519_PRIVATE_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, KEY_LENGTH, PEM_BANNER } from './spec.ts';
-
-export type CryptoBackend = 'webcrypto' | 'tweetnacl';
+import { ED25519_PRIVATE_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, KEY_LENGTH, PEM_BANNER } from './v1/spec.ts';
 
 export interface KeyPair {
   publicKey: Uint8Array;
@@ -23,35 +19,6 @@ export interface KeyPair {
 export interface Ed25519Signer {
   readonly publicKey: Uint8Array;
   sign(message: Uint8Array): Promise<Uint8Array>;
-}
-
-// PKCS#8 wrappers of a raw 32-byte key (RFC 8410): fixed 16-byte prefixes.
-const PKCS8_ED25519 = hex('302e020100300506032b657004220420');
-const PKCS8_X25519 = hex('302e020100300506032b656e04220420');
-
-let forcedBackend: CryptoBackend | undefined;
-let detectedBackend: Promise<CryptoBackend> | undefined;
-
-/** Forces a backend ('auto' = WebCrypto when the runtime has it). Tests use it to compare both. */
-export function useCryptoBackend(backend: CryptoBackend | 'auto'): void {
-  forcedBackend = backend === 'auto' ? undefined : backend;
-}
-
-export function cryptoBackend(): Promise<CryptoBackend> {
-  if (forcedBackend) return Promise.resolve(forcedBackend);
-  detectedBackend ??= detectWebCrypto();
-  return detectedBackend;
-}
-
-async function detectWebCrypto(): Promise<CryptoBackend> {
-  try {
-    const seed = new Uint8Array(32);
-    await importPkcs8('Ed25519', seed, ['sign']);
-    await importPkcs8('X25519', seed, ['deriveBits']);
-    return 'webcrypto';
-  } catch {
-    return 'tweetnacl';
-  }
 }
 
 export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
@@ -67,9 +34,7 @@ export async function generateX25519KeyPair(): Promise<KeyPair> {
 
 export async function x25519PublicKeyFromPrivate(privateKey: Uint8Array): Promise<Uint8Array> {
   checkLength(privateKey, KEY_LENGTH, 'X25519 private key');
-  if ((await cryptoBackend()) === 'tweetnacl') return nacl.scalarMult.base(privateKey);
-  const key = await importPkcs8('X25519', privateKey, ['deriveBits']);
-  return publicFromJwk(key);
+  return (await x25519()).publicKeyFromPrivate(privateKey);
 }
 
 // ---- Ed25519 (CAs) ----
@@ -80,12 +45,7 @@ export async function generateEd25519KeyPair(): Promise<KeyPair> {
 
 export async function ed25519KeyPairFromSeed(seed: Uint8Array): Promise<KeyPair> {
   checkLength(seed, 32, 'Ed25519 seed');
-  let publicKey: Uint8Array;
-  if ((await cryptoBackend()) === 'tweetnacl') {
-    publicKey = nacl.sign.keyPair.fromSeed(seed).publicKey;
-  } else {
-    publicKey = await publicFromJwk(await importPkcs8('Ed25519', seed, ['sign']));
-  }
+  const publicKey = await (await ed25519()).publicKeyFromSeed(seed);
   const privateKey = new Uint8Array(ED25519_PRIVATE_KEY_LENGTH);
   privateKey.set(seed, 0);
   privateKey.set(publicKey, 32);
@@ -95,49 +55,24 @@ export async function ed25519KeyPairFromSeed(seed: Uint8Array): Promise<KeyPair>
 /**
  * A signer for a nebula Ed25519 private key (64 bytes). Checks that the stored
  * public half belongs to the seed (ca_key_mismatch) and imports the key once.
+ * `backend` picks an implementation explicitly (benchmarks, tests); by
+ * default the runtime's is used.
  */
-export async function createEd25519Signer(privateKey: Uint8Array): Promise<Ed25519Signer> {
+export async function createEd25519Signer(privateKey: Uint8Array, options: { backend?: Backend } = {}): Promise<Ed25519Signer> {
   checkLength(privateKey, ED25519_PRIVATE_KEY_LENGTH, 'Ed25519 private key');
+  const impl: Ed25519 = options.backend === undefined ? await ed25519() : options.backend === 'webcrypto' ? webcrypto.ed25519 : tweetnacl.ed25519;
   const seed = privateKey.slice(0, 32);
-  const storedPublic = privateKey.slice(32);
-  const backend = await cryptoBackend();
-  const derived = await ed25519KeyPairFromSeed(seed);
-  if (!bytesEqual(derived.publicKey, storedPublic)) {
+  const publicKey = privateKey.slice(32);
+  if (!bytesEqual(await impl.publicKeyFromSeed(seed), publicKey)) {
     throw new VidsyncError('ca_key_mismatch', 'the public half of the Ed25519 private key does not match its seed');
   }
-  if (backend === 'tweetnacl') {
-    const secretKey = nacl.sign.keyPair.fromSeed(seed).secretKey;
-    return {
-      publicKey: storedPublic,
-      sign: async (message) => nacl.sign.detached(message, secretKey),
-    };
-  }
-  const key = await importPkcs8('Ed25519', seed, ['sign']);
-  return {
-    publicKey: storedPublic,
-    sign: async (message) => new Uint8Array(await crypto.subtle.sign('Ed25519', key, asBuffer(message))),
-  };
+  return { publicKey, sign: await impl.signerFor(seed) };
 }
-
-const verifyKeyCache = new Map<string, CryptoKey>();
-const VERIFY_KEY_CACHE_SIZE = 64;
 
 /** Ed25519 verification; false (never an exception) for a bad key, length or signature. */
 export async function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (publicKey.length !== KEY_LENGTH || signature.length !== ED25519_SIGNATURE_LENGTH) return false;
-  if ((await cryptoBackend()) === 'tweetnacl') return nacl.sign.detached.verify(message, signature, publicKey);
-  try {
-    const id = toHex(publicKey);
-    let key = verifyKeyCache.get(id);
-    if (!key) {
-      key = await crypto.subtle.importKey('raw', asBuffer(publicKey), 'Ed25519', false, ['verify']);
-      if (verifyKeyCache.size >= VERIFY_KEY_CACHE_SIZE) verifyKeyCache.clear();
-      verifyKeyCache.set(id, key);
-    }
-    return await crypto.subtle.verify('Ed25519', key, asBuffer(signature), asBuffer(message));
-  } catch {
-    return false;
-  }
+  return (await ed25519()).verify(publicKey, message, signature);
 }
 
 // ---- PEM ----
@@ -170,21 +105,4 @@ function checkLength(key: Uint8Array, length: number, what: string): Uint8Array 
     throw new VidsyncError('key_length', `${what} must be ${length} bytes, got ${key instanceof Uint8Array ? key.length : typeof key}`);
   }
   return key;
-}
-
-async function importPkcs8(alg: 'Ed25519' | 'X25519', raw: Uint8Array, usages: KeyUsage[]): Promise<CryptoKey> {
-  const prefix = alg === 'Ed25519' ? PKCS8_ED25519 : PKCS8_X25519;
-  const der = new Uint8Array(prefix.length + raw.length);
-  der.set(prefix);
-  der.set(raw, prefix.length);
-  return crypto.subtle.importKey('pkcs8', der, { name: alg }, true, usages);
-}
-
-async function publicFromJwk(privateKey: CryptoKey): Promise<Uint8Array> {
-  const jwk = await crypto.subtle.exportKey('jwk', privateKey);
-  if (typeof jwk.x !== 'string') throw new VidsyncError('internal', 'WebCrypto JWK export lacks the public key');
-  const b64 = jwk.x.replace(/-/g, '+').replace(/_/g, '/');
-  const bytes = base64ToBytes(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
-  if (!bytes) throw new VidsyncError('internal', 'WebCrypto JWK export has a malformed public key');
-  return bytes;
 }

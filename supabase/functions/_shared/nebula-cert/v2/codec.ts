@@ -1,25 +1,14 @@
-// The typed Nebula v2 certificate (spec-v2.ts): parse from DER or PEM, check
-// nebula's rules, encode canonically, fingerprint. Like the v1 codec, a parsed
-// certificate keeps the bytes it came from; signatures are checked over the
-// Details TLV received, and since we accept only canonical encodings those
-// bytes equal what marshalDetailsV2 produces from the parsed details.
-import { VidsyncError, type ErrorCode } from '../errors.ts';
-import { asBuffer, hex, toHex } from './bytes.ts';
+// Format v2 as a codec (spec.ts): decode from DER, check nebula's rules,
+// encode canonically. Like the v1 codec, a decoded certificate keeps the
+// bytes it came from; signatures are checked over the Details TLV received,
+// and since we accept only canonical encodings those bytes equal what
+// `marshal` produces from the decoded details.
+import { type ErrorCode, VidsyncError } from '../../errors.ts';
+import { hex, toHex } from '../../bytes.ts';
+import { comparePrefixes, formatPrefix, isIpv4Mapped, isUnspecified, type Prefix, type PrefixBytes, prefixBytes, prefixOf } from '../../net/index.ts';
+import { MAX_CERT_BYTES, MAX_GROUP_BYTES, MAX_GROUPS, MAX_NETWORKS } from '../limits.ts';
+import { dateToSeconds, secondsToDate } from '../time.ts';
 import { decodeDerInteger, DER_TAG, derElement, DerReader, encodeDerInteger } from './der.ts';
-import {
-  type BinaryPrefix,
-  comparePrefixes,
-  decodePrefixBinary,
-  encodePrefixBinary,
-  formatNetworkPrefix,
-  isIpv4Mapped,
-  isUnspecified,
-  type NetworkPrefix,
-  prefixFrom,
-  toNetworkPrefix,
-} from './ip-prefix.ts';
-import { MAX_CERT_BYTES, MAX_GROUP_BYTES, MAX_GROUPS, MAX_NETWORKS } from './limits.ts';
-import { decodeSinglePem, encodePem } from './pem.ts';
 import {
   CERT_V2_TAG,
   CURVE_V2,
@@ -28,17 +17,16 @@ import {
   MAX_ISSUER_BYTES_V2,
   MAX_NAME_BYTES_V2,
   MAX_SIGNATURE_BYTES_V2,
-  PEM_BANNER_V2,
   PUBLIC_KEY_LENGTH_V2,
-} from './spec-v2.ts';
+} from './spec.ts';
 
-export interface NebulaCertificateV2Details {
+export interface DetailsV2 {
   /** 1..253 UTF-8 bytes. */
   name: string;
   /** Overlay addresses with their network's prefix length, IPv4 and/or IPv6 ("fd00::5"/64). */
-  networks: NetworkPrefix[];
+  networks: Prefix[];
   /** Unsafe routes this host may serve. */
-  unsafeNetworks: NetworkPrefix[];
+  unsafeNetworks: Prefix[];
   groups: string[];
   /** Whole seconds, as in v1. */
   notBefore: Date;
@@ -52,9 +40,9 @@ export interface NebulaCertificateV2Details {
   publicKey: Uint8Array;
 }
 
-export interface NebulaCertificateV2 {
+export interface CertificateV2 {
   version: 2;
-  details: NebulaCertificateV2Details;
+  details: DetailsV2;
   signature: Uint8Array;
   /** The Details TLV (tag 0xA0 included), as received or as encoded. */
   detailsBytes: Uint8Array;
@@ -66,20 +54,20 @@ export interface NebulaCertificateV2 {
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const MAX_DATE_SECONDS = 8.64e12; // the range of a JS Date
 
 /**
  * Checks details against nebula's rules and our limits and encodes the
  * Details TLV. Networks are sorted as nebula sorts them before signing; the
  * returned details carry that order, so they describe the bytes exactly.
  */
-export function marshalDetailsV2(details: NebulaCertificateV2Details): { details: NebulaCertificateV2Details; detailsBytes: Uint8Array<ArrayBuffer> } {
+export function marshal(details: DetailsV2): { details: DetailsV2; detailsBytes: Uint8Array<ArrayBuffer>; signedBytes: Uint8Array<ArrayBuffer> } {
   const checked = checkDetails(details, 'validation_failed', true);
-  return { details: checked.details, detailsBytes: encodeDetails(checked) };
+  const detailsBytes = encodeDetails(checked);
+  return { details: checked.details, detailsBytes, signedBytes: signedBytesOf(detailsBytes, curveTag(checked.details.curve), checked.details.publicKey) };
 }
 
 /** Assembles a certificate from its Details TLV, details (curve and key) and signature. */
-export function assembleCertificateV2(details: NebulaCertificateV2Details, detailsBytes: Uint8Array, signature: Uint8Array): NebulaCertificateV2 {
+export function assemble(details: DetailsV2, detailsBytes: Uint8Array, signature: Uint8Array): CertificateV2 {
   if (!(signature instanceof Uint8Array) || signature.length === 0 || signature.length > MAX_SIGNATURE_BYTES_V2) {
     throw new VidsyncError('validation_failed', `signature must be 1..${MAX_SIGNATURE_BYTES_V2} bytes`);
   }
@@ -104,7 +92,7 @@ export function signedBytesOf(detailsBytes: Uint8Array, curve: number, publicKey
   return out;
 }
 
-export function parseCertificateV2(bytes: Uint8Array): NebulaCertificateV2 {
+export function decode(bytes: Uint8Array): CertificateV2 {
   if (!(bytes instanceof Uint8Array)) throw new VidsyncError('proto_invalid', 'certificate must be bytes');
   if (bytes.length > MAX_CERT_BYTES) throw new VidsyncError('input_too_large', `certificate of ${bytes.length} bytes, the limit is ${MAX_CERT_BYTES}`);
   const top = new DerReader(bytes);
@@ -140,25 +128,17 @@ export function parseCertificateV2(bytes: Uint8Array): NebulaCertificateV2 {
   };
 }
 
-export function parseCertificateV2Pem(pem: string | Uint8Array): NebulaCertificateV2 {
-  return parseCertificateV2(decodeSinglePem(pem, PEM_BANNER_V2));
-}
-
-export function certificateV2ToPem(cert: NebulaCertificateV2): string {
-  return encodePem(PEM_BANNER_V2, cert.bytes);
-}
-
-/** nebula's v2 Fingerprint: SHA-256 of Details TLV || curve || public key || signature, lowercase hex. */
-export async function fingerprintV2(cert: NebulaCertificateV2): Promise<string> {
+/** nebula's v2 fingerprint hashes Details TLV || curve || public key || signature, not the whole DER. */
+export function fingerprintInput(cert: CertificateV2): Uint8Array {
   const input = new Uint8Array(cert.signedBytes.length + cert.signature.length);
   input.set(cert.signedBytes);
   input.set(cert.signature, cert.signedBytes.length);
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', asBuffer(input))));
+  return input;
 }
 
 // ---- Details: decoding ----
 
-function decodeDetails(content: Uint8Array, curve: CurveName, publicKey: Uint8Array): NebulaCertificateV2Details {
+function decodeDetails(content: Uint8Array, curve: CurveName, publicKey: Uint8Array): DetailsV2 {
   const r = new DerReader(content);
   const name = decodeUtf8(r.read(DETAILS_V2_TAG.name, 'name').content, 'name');
   const networks = decodeNetworks(r.readOptional(DETAILS_V2_TAG.networks, 'networks')?.content, 'networks');
@@ -187,8 +167,8 @@ function decodeDetails(content: Uint8Array, curve: CurveName, publicKey: Uint8Ar
   }
   return {
     name,
-    networks: networks.map(toNetworkPrefix),
-    unsafeNetworks: unsafeNetworks.map(toNetworkPrefix),
+    networks: networks.map(prefixOf),
+    unsafeNetworks: unsafeNetworks.map(prefixOf),
     groups,
     notBefore: secondsToDate(notBefore),
     notAfter: secondsToDate(notAfter),
@@ -199,14 +179,14 @@ function decodeDetails(content: Uint8Array, curve: CurveName, publicKey: Uint8Ar
   };
 }
 
-function decodeNetworks(content: Uint8Array | undefined, what: string): BinaryPrefix[] {
+function decodeNetworks(content: Uint8Array | undefined, what: string): PrefixBytes[] {
   if (content === undefined) return [];
   if (content.length === 0) throw emptyList(what);
   const r = new DerReader(content);
-  const out: BinaryPrefix[] = [];
+  const out: PrefixBytes[] = [];
   while (!r.done) {
     if (out.length >= MAX_NETWORKS) throw new VidsyncError('input_too_large', `more than ${MAX_NETWORKS} ${what}`);
-    const p = decodePrefixBinary(r.read(DER_TAG.octetString, what).content, what);
+    const p = prefixFromBinary(r.read(DER_TAG.octetString, what).content, what);
     const previous = out[out.length - 1];
     // Nebula sorts before signing, so it never writes another order; duplicates it refuses outright (checkDetails).
     if (previous && comparePrefixes(previous, p) > 0) {
@@ -224,16 +204,16 @@ function emptyList(what: string): VidsyncError {
 // ---- Details: rules and encoding ----
 
 interface CheckedDetails {
-  details: NebulaCertificateV2Details;
-  networks: BinaryPrefix[];
-  unsafeNetworks: BinaryPrefix[];
+  details: DetailsV2;
+  networks: PrefixBytes[];
+  unsafeNetworks: PrefixBytes[];
   issuer: Uint8Array;
   notBefore: number;
   notAfter: number;
 }
 
 /** nebula's validate() plus our limits. `code` is validation_failed before signing, proto_invalid on parse. */
-function checkDetails(d: NebulaCertificateV2Details, code: ErrorCode, sort: boolean): CheckedDetails {
+function checkDetails(d: DetailsV2, code: ErrorCode, sort: boolean): CheckedDetails {
   const fail = (message: string) => new VidsyncError(code, message);
   if (typeof d !== 'object' || d === null) throw fail('details must be an object');
   if (typeof d.name !== 'string' || d.name === '') throw fail('name is required');
@@ -255,13 +235,13 @@ function checkDetails(d: NebulaCertificateV2Details, code: ErrorCode, sort: bool
   const unsafeNetworks = checkNetworks(d.unsafeNetworks, 'unsafe networks', code, sort);
   if (!d.isCA && networks.length === 0) throw fail('non-CA certificate must contain at least 1 network');
   for (const n of networks) {
-    if (isUnspecified(n.bytes)) throw fail(`networks must not use the zero address: ${formatNetworkPrefix(n)}`);
-    if (isIpv4Mapped(n.bytes)) throw fail(`4in6 networks are not allowed: ${formatNetworkPrefix(n)}`);
+    if (isUnspecified(n.bytes)) throw fail(`networks must not use the zero address: ${formatPrefix(n)}`);
+    if (isIpv4Mapped(n.bytes)) throw fail(`4in6 networks are not allowed: ${formatPrefix(n)}`);
   }
   if (!d.isCA) {
     for (const u of unsafeNetworks) {
       if (!networks.some((n) => n.bytes.length === u.bytes.length)) {
-        throw fail(`IPv${u.bytes.length === 4 ? 4 : 6} unsafe networks require an IPv${u.bytes.length === 4 ? 4 : 6} address assignment: ${formatNetworkPrefix(u)}`);
+        throw fail(`IPv${u.bytes.length === 4 ? 4 : 6} unsafe networks require an IPv${u.bytes.length === 4 ? 4 : 6} address assignment: ${formatPrefix(u)}`);
       }
     }
   }
@@ -270,8 +250,8 @@ function checkDetails(d: NebulaCertificateV2Details, code: ErrorCode, sort: bool
   return {
     details: {
       name: d.name,
-      networks: networks.map(toNetworkPrefix),
-      unsafeNetworks: unsafeNetworks.map(toNetworkPrefix),
+      networks: networks.map(prefixOf),
+      unsafeNetworks: unsafeNetworks.map(prefixOf),
       groups: [...d.groups],
       notBefore: new Date(notBefore * 1000),
       notAfter: new Date(notAfter * 1000),
@@ -288,19 +268,19 @@ function checkDetails(d: NebulaCertificateV2Details, code: ErrorCode, sort: bool
   };
 }
 
-function checkNetworks(list: readonly NetworkPrefix[], what: string, code: ErrorCode, sort: boolean): BinaryPrefix[] {
+function checkNetworks(list: readonly Prefix[], what: string, code: ErrorCode, sort: boolean): PrefixBytes[] {
   if (!Array.isArray(list)) throw new VidsyncError(code, `${what} must be a list`);
   if (list.length > MAX_NETWORKS) throw new VidsyncError(code === 'proto_invalid' ? 'input_too_large' : code, `more than ${MAX_NETWORKS} ${what}`);
   const parsed = list.map((p) => {
     try {
-      return prefixFrom(p);
+      return prefixBytes(p);
     } catch (cause) {
       throw new VidsyncError(code, `invalid ${what} entry`, { cause });
     }
   });
   if (sort) parsed.sort(comparePrefixes);
   for (let i = 1; i < parsed.length; i++) {
-    if (comparePrefixes(parsed[i - 1]!, parsed[i]!) === 0) throw new VidsyncError(code, `duplicate network detected: ${formatNetworkPrefix(parsed[i]!)}`);
+    if (comparePrefixes(parsed[i - 1]!, parsed[i]!) === 0) throw new VidsyncError(code, `duplicate network detected: ${formatPrefix(parsed[i]!)}`);
   }
   return parsed;
 }
@@ -308,8 +288,8 @@ function checkNetworks(list: readonly NetworkPrefix[], what: string, code: Error
 function encodeDetails(c: CheckedDetails): Uint8Array<ArrayBuffer> {
   const d = c.details;
   const parts: Uint8Array[] = [derElement(DETAILS_V2_TAG.name, utf8.encode(d.name))];
-  const networkList = (tag: number, list: BinaryPrefix[]) => {
-    if (list.length > 0) parts.push(derElement(tag, ...list.map((p) => derElement(DER_TAG.octetString, encodePrefixBinary(p)))));
+  const networkList = (tag: number, list: PrefixBytes[]) => {
+    if (list.length > 0) parts.push(derElement(tag, ...list.map((p) => derElement(DER_TAG.octetString, prefixToBinary(p)))));
   };
   networkList(DETAILS_V2_TAG.networks, c.networks);
   networkList(DETAILS_V2_TAG.unsafeNetworks, c.unsafeNetworks);
@@ -335,13 +315,18 @@ function decodeUtf8(bytes: Uint8Array, what: string): string {
   }
 }
 
-function dateToSeconds(d: Date, what: string, code: ErrorCode): number {
-  const ms = d instanceof Date ? d.getTime() : NaN;
-  if (!Number.isFinite(ms)) throw new VidsyncError(code, `${what} is not a valid date`);
-  return Math.floor(ms / 1000);
+/** netip.Prefix.MarshalBinary: address bytes, then the prefix length. */
+function prefixToBinary(p: PrefixBytes): Uint8Array {
+  const out = new Uint8Array(p.bytes.length + 1);
+  out.set(p.bytes);
+  out[p.bytes.length] = p.prefix;
+  return out;
 }
 
-function secondsToDate(s: number): Date {
-  if (Math.abs(s) > MAX_DATE_SECONDS) throw new VidsyncError('proto_invalid', `time ${s} is outside the representable range`);
-  return new Date(s * 1000);
+/** The inverse of prefixToBinary: 5 or 17 bytes with a prefix length in range. */
+function prefixFromBinary(b: Uint8Array, what: string): PrefixBytes {
+  if (b.length !== 5 && b.length !== 17) throw new VidsyncError('proto_invalid', `${what}: a network is 5 or 17 bytes, found ${b.length}`);
+  const prefix = b[b.length - 1]!;
+  if (prefix > (b.length - 1) * 8) throw new VidsyncError('proto_invalid', `${what}: prefix length ${prefix} is too long`);
+  return { bytes: b.slice(0, b.length - 1), prefix };
 }

@@ -1,11 +1,11 @@
 // A tiny strict DER reader and canonical writer: exactly what Nebula's v2
-// certificate (cert-v2.ts) needs — single-byte tags (universal and
+// certificate (codec.ts) needs — single-byte tags (universal and
 // context-specific), definite lengths, OCTET STRING / UTF8String / INTEGER
 // contents — with the rules Go's x/crypto/cryptobyte applies when nebula
 // reads: no high-tag-number form, no indefinite lengths, minimal length
 // encoding, minimal two's-complement integers. Everything else is refused with
 // a VidsyncError (proto_* codes; the certificate codes cover both encodings).
-import { VidsyncError } from '../errors.ts';
+import { VidsyncError } from '../../errors.ts';
 
 /** Universal tags nebula uses. */
 export const DER_TAG = {

@@ -1,19 +1,11 @@
-// Checking a v2 certificate's signature with its issuer's public key:
-// Ed25519 for Curve25519 certificates, ECDSA P-256 with SHA-256 for P256 ones
-// (nebula signs ASN.1 ECDSA-Sig-Value; WebCrypto wants r || s, so we convert).
+// ECDSA P-256 with SHA-256, for v2 certificates on the P256 curve: nebula
+// signs an ASN.1 ECDSA-Sig-Value; WebCrypto wants r || s, so we convert.
 // Like ed25519Verify, the answer is a boolean: malformed keys or signatures
 // are simply not valid.
-import { asBuffer } from './bytes.ts';
-import type { NebulaCertificateV2 } from './cert-v2.ts';
+import { asBuffer } from '../../bytes.ts';
 import { DER_TAG, DerReader } from './der.ts';
-import { ed25519Verify } from './keys.ts';
 
 const P256_SCALAR_BYTES = 32;
-
-export async function checkSignatureV2(cert: NebulaCertificateV2, signerPublicKey: Uint8Array): Promise<boolean> {
-  if (cert.details.curve === 'CURVE25519') return ed25519Verify(signerPublicKey, cert.signedBytes, cert.signature);
-  return ecdsaP256Verify(signerPublicKey, cert.signedBytes, cert.signature);
-}
 
 /** ECDSA P-256 / SHA-256 over `message`; `publicKey` an uncompressed point, `signature` DER. */
 export async function ecdsaP256Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {

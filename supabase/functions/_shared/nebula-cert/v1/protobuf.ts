@@ -3,7 +3,7 @@
 // google.golang.org/protobuf encodes them. The reader refuses non-minimal
 // varints and truncation; message-level rules (field order, defaults, unknown
 // fields) are enforced by the certificate codec in wire.ts.
-import { VidsyncError } from '../errors.ts';
+import { VidsyncError } from '../../errors.ts';
 
 export const WIRE_VARINT = 0;
 export const WIRE_LEN = 2;

@@ -2,8 +2,8 @@
 // IPs are raw uint32 words, times are Unix seconds, the issuer is raw bytes.
 // Encoding is canonical (Go's proto.Marshal); decoding accepts only what that
 // encoding produces, so decode → encode is the identity on accepted input.
-import { VidsyncError } from '../errors.ts';
-import { MAX_CERT_BYTES, MAX_GROUPS, MAX_NETWORKS } from './limits.ts';
+import { VidsyncError } from '../../errors.ts';
+import { MAX_CERT_BYTES, MAX_GROUPS, MAX_NETWORKS } from '../limits.ts';
 import { int64ToNumber, ProtoReader, ProtoWriter, WIRE_LEN, WIRE_VARINT } from './protobuf.ts';
 import { CERT_FIELD, DETAILS_FIELD } from './spec.ts';
 

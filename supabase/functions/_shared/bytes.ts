@@ -1,5 +1,5 @@
 // Byte helpers shared by the codec, keys and printing (no Buffer: this runs on Deno too).
-import { VidsyncError } from '../errors.ts';
+import { VidsyncError } from './errors.ts';
 
 /** WebCrypto's types want ArrayBuffer-backed views; ours always are. */
 export function asBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
