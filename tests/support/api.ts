@@ -14,6 +14,8 @@ import type { LocalFunctions, LocalUser } from '../../scripts/local-functions/st
 
 export interface ApiHarness {
   readonly functions: LocalFunctions;
+  /** Where the function's dev secrets (issuer key, CA master key) live. */
+  readonly stateDir: string;
   /** The database as its owner, to look behind the API. */
   readonly sql: Sql;
   /** A supabase-js client acting with this token (a user's, the anon key or the service key). */
@@ -24,13 +26,21 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApi(): Promise<ApiHarness> {
-  const dbUrl = inject('dbUrl');
+export interface ApiOptions {
+  /** Another database than the run's shared one (see freshDatabase()). */
+  readonly dbUrl?: string;
+  /** Extra environment for the function (NEBULA_* settings). */
+  readonly env?: Record<string, string>;
+}
+
+export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
+  const dbUrl = options.dbUrl ?? inject('dbUrl');
   const stateDir = await mkdtemp(join(tmpdir(), 'vidsync-api-'));
-  const functions = await startLocalFunctions({ dbUrl, port: 0, stateDir });
+  const functions = await startLocalFunctions({ dbUrl, port: 0, stateDir, env: options.env });
   const sql = postgres(dbUrl, { max: 4, onnotice: () => {} });
   return {
     functions,
+    stateDir,
     sql,
     client: (token) =>
       createClient(functions.supabaseUrl, functions.anonKey, {
