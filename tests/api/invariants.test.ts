@@ -33,7 +33,7 @@ interface Registered {
   };
 }
 
-async function register(api: ApiHarness, token: string, projectId: string, deviceId = crypto.randomUUID(), name = 'device'): Promise<Registered> {
+async function register(api: ApiHarness, token: string, projectId: string, deviceId: string = crypto.randomUUID(), name = 'device'): Promise<Registered> {
   const key = await newDeviceKey();
   const res = await api.fetch('register', {
     method: 'POST',
