@@ -8,7 +8,7 @@
 --     the first's address;
 --   * cooling: a released row keeps reusable_after = release + cooling
 --     interval and is only picked once that time has passed;
---   * constant cost: see vidsync.allocate_ip.
+--   * constant cost, even right after a pool fills up: see vidsync.allocate_ip.
 -- Errors carry SQLSTATEs of class VS (mapped in supabase/functions/_shared/errors.ts):
 --   VS001 pool exhausted, VS002 subnet overlap, VS003 not found,
 --   VS004 forbidden, VS005 invalid input, VS006 conflict.
@@ -161,14 +161,25 @@ $$;
 
 -- Returns the device's live address, allocating one if it has none.
 --
--- Constant cost: free rows are exactly the rows of the partial index
--- ip_pool_free_addresses, ordered (reusable_after, ip). The first unlocked
--- entry is the candidate: if its reusable_after is still in the future, every
--- other free row's is too, so the pool is exhausted for now and VS001 is
--- raised at once — no scan over allocated or cooling rows, no retry loop.
--- (Never-used addresses, '-infinity', go first; then the longest cooled.)
--- Dead index entries left by recent allocations are skipped by Postgres'
--- killed-tuple hints and removed by (auto)vacuum.
+-- Constant cost: an allocation costs the same in an empty pool, a 99 % full
+-- one and one that has just filled up. Free rows are exactly the rows of the
+-- partial index ip_pool_free_addresses, ordered (reusable_after, ip), and
+-- addresses are handed out from its front. Each allocation leaves its entry
+-- there dead until vacuum removes it, so a plain "first free row" scan right
+-- after a pool fills up would step over tens of thousands of dead entries
+-- (2x the cost of an empty pool in scripts/bench/allocator.ts). Instead the
+-- scan for never-used addresses starts above the highest address taken,
+-- found in O(1) at the end of ip_pool_taken_addresses, where the free index
+-- holds only live entries. Order of preference:
+--   1. never-used addresses ('-infinity') above the highest taken one, lowest first;
+--   2. released addresses whose cooling has ended, longest cooled first
+--      (their index range starts after the never-used ones, so the dead
+--      entries of first-pass allocations are not in the way either); if the
+--      first of them is still cooling, so is every later one;
+--   3. never-used addresses below it (holes left by rolled-back
+--      allocations), the only step that may scan dead entries.
+-- When none of the three finds a row the pool is exhausted for now and VS001
+-- is raised at once: no scan over allocated or cooling rows, no retry loop.
 --
 -- SKIP LOCKED semantics: concurrent allocators never wait for each other;
 -- each takes the first row nobody else holds. The price is that VS001 means
@@ -182,8 +193,9 @@ create function vidsync.allocate_ip(project_id uuid, device_id uuid, allocated_b
 as $$
 declare
   device_project uuid;
+  highest_taken inet;
   candidate inet;
-  candidate_reusable_after timestamptz;
+  next_reusable timestamptz;
   existing inet;
 begin
   -- Lock the device first: allocations for one device are serialised.
@@ -202,17 +214,49 @@ begin
     return existing;
   end if;
 
-  select p.ip, p.reusable_after into candidate, candidate_reusable_after
+  select max(p.ip) into highest_taken
+  from vidsync.ip_pool p
+  where p.project_id = allocate_ip.project_id and p.device_id is not null;
+
+  -- 1. Never used, above the highest taken address.
+  select p.ip into candidate
   from vidsync.ip_pool p
   where p.project_id = allocate_ip.project_id and p.device_id is null
+    and p.reusable_after = '-infinity' and p.ip > coalesce(highest_taken, '0.0.0.0'::inet)
   order by p.reusable_after, p.ip
   limit 1
   for update skip locked;
-  if candidate is null or candidate_reusable_after > pg_catalog.now() then
+
+  -- 2. Released and cooled down.
+  if candidate is null then
+    select p.ip, p.reusable_after into candidate, next_reusable
+    from vidsync.ip_pool p
+    where p.project_id = allocate_ip.project_id and p.device_id is null
+      and p.reusable_after > '-infinity'
+    order by p.reusable_after, p.ip
+    limit 1
+    for update skip locked;
+    if next_reusable > pg_catalog.now() then
+      candidate := null; -- still cooling, and so is every later one
+    end if;
+  end if;
+
+  -- 3. Never used, below the highest taken address.
+  if candidate is null then
+    select p.ip into candidate
+    from vidsync.ip_pool p
+    where p.project_id = allocate_ip.project_id and p.device_id is null
+      and p.reusable_after = '-infinity'
+    order by p.reusable_after, p.ip
+    limit 1
+    for update skip locked;
+  end if;
+
+  if candidate is null then
     raise exception 'address pool of project % is exhausted', allocate_ip.project_id
       using errcode = 'VS001',
-            hint = case when candidate is null then 'every address is allocated'
-                        else 'the next address is reusable after ' || candidate_reusable_after::text end;
+            hint = case when next_reusable is null then 'every address is allocated'
+                        else 'the next address is reusable after ' || next_reusable::text end;
   end if;
 
   update vidsync.ip_pool p set device_id = allocate_ip.device_id

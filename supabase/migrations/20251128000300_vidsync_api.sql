@@ -181,11 +181,13 @@ begin
   if register_device.device is null then
     raise exception 'a device id is required' using errcode = 'VS005';
   end if;
-  if register_device.name is null or pg_catalog.length(pg_catalog.btrim(register_device.name)) not between 1 and 100 then
-    raise exception 'a device name has 1 to 100 characters' using errcode = 'VS005';
+  -- The limits of the devices table's constraints (and of supabase/functions/_shared/limits.ts),
+  -- checked here first so that a caller gets a coded VS005, not a check violation.
+  if register_device.name is null or pg_catalog.length(pg_catalog.btrim(register_device.name)) not between 1 and 64 then
+    raise exception 'a device name has 1 to 64 characters' using errcode = 'VS005';
   end if;
-  if register_device.public_key is null or pg_catalog.length(register_device.public_key) not between 1 and 4096 then
-    raise exception 'a public key is required' using errcode = 'VS005';
+  if register_device.public_key is null or pg_catalog.length(register_device.public_key) not between 1 and 1024 then
+    raise exception 'a public key has 1 to 1024 characters' using errcode = 'VS005';
   end if;
   if coalesce(register_device.is_lighthouse, false) then
     if owner_role not in ('owner', 'admin') and not privileged then
@@ -194,10 +196,11 @@ begin
     if coalesce(pg_catalog.cardinality(register_device.lighthouse_endpoints), 0) = 0 then
       raise exception 'a lighthouse needs at least one public endpoint (host:port)' using errcode = 'VS005';
     end if;
+    if pg_catalog.cardinality(register_device.lighthouse_endpoints) > 8 then
+      raise exception 'a lighthouse has at most 8 endpoints' using errcode = 'VS005';
+    end if;
     foreach endpoint in array register_device.lighthouse_endpoints loop
-      if endpoint is null
-         or endpoint !~ '^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):[0-9]{1,5}$'
-         or pg_catalog.split_part(endpoint, ':', -1)::integer not between 1 and 65535 then
+      if not coalesce(vidsync.is_endpoint(endpoint), false) then
         raise exception 'not a host:port endpoint: %', endpoint using errcode = 'VS005';
       end if;
     end loop;
@@ -395,6 +398,8 @@ grant all on all tables in schema vidsync to service_role;
 grant usage on all sequences in schema vidsync to service_role;
 -- The policies call this as the querying user.
 grant execute on function vidsync.is_project_member(uuid, text[]) to authenticated;
+-- The devices table's endpoint check calls these as whoever writes the row.
+grant execute on function vidsync.is_endpoint(text), vidsync.are_endpoints(text[]) to authenticated, service_role;
 
 -- Row-level security ---------------------------------------------------------------
 

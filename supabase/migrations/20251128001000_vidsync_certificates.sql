@@ -50,6 +50,36 @@ revoke all on vidsync.issued_certificates from public, anon, authenticated;
 grant select on vidsync.issued_certificates to authenticated;
 grant select, insert, update on vidsync.issued_certificates to service_role;
 
+-- Importing a CA ---------------------------------------------------------------
+
+-- Raises VS003 when the caller cannot see the project (as RLS answers a
+-- non-member: no hint that it exists) and VS004 unless the caller is an
+-- owner or admin of it (or privileged). The edge function calls it as the
+-- user before it reads the uploaded CA; storing the CA is then done as
+-- service_role, which alone may touch vidsync.project_cas.
+create function vidsync.authorize_ca_import(project_id uuid) returns void
+  language plpgsql stable
+  security definer
+  set search_path = ''
+as $$
+begin
+  if vidsync.caller_is_privileged() then
+    if not exists (select 1 from vidsync.projects p where p.id = authorize_ca_import.project_id) then
+      raise exception 'no project %', authorize_ca_import.project_id using errcode = 'VS003';
+    end if;
+    return;
+  end if;
+  if not vidsync.is_project_member(authorize_ca_import.project_id) then
+    raise exception 'no project %', authorize_ca_import.project_id using errcode = 'VS003';
+  end if;
+  if not vidsync.is_project_member(authorize_ca_import.project_id, array['owner', 'admin']) then
+    raise exception 'only an owner or admin of the project can import a CA' using errcode = 'VS004';
+  end if;
+end
+$$;
+revoke all on function vidsync.authorize_ca_import(uuid) from public, anon;
+grant execute on function vidsync.authorize_ca_import(uuid) to authenticated, service_role;
+
 create policy "Issued certificates are visible to project members"
   on vidsync.issued_certificates for select to authenticated
   using (vidsync.is_project_member(project_id));

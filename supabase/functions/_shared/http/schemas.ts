@@ -7,18 +7,26 @@
 import { z } from 'zod';
 import { ipv4ToInt, isEndpoint, isIPv4, MAX_ENDPOINT_CHARS } from '../net/index.ts';
 
-/** Longest device name: fits in a Nebula cert name and a terminal line. */
-export const MAX_DEVICE_NAME_CHARS = 64;
-export const MAX_PROJECT_NAME_CHARS = 100;
-/** A Nebula public key PEM is ~100 bytes; 1 KiB bounds it with room for CRLFs. */
-export const MAX_PUBLIC_KEY_CHARS = 1024;
-/** A CA certificate PEM with many groups/subnets stays far below 16 KiB. */
-export const MAX_CA_PEM_CHARS = 16 * 1024;
-/** Lighthouse endpoints per device: a few addresses (v4, v6, DNS) suffice. */
-export const MAX_LIGHTHOUSE_ENDPOINTS = 8;
-/** Project subnets: /16 at most (65k addresses), /30 at least (2 usable hosts). */
-export const MIN_SUBNET_PREFIX = 16;
-export const MAX_SUBNET_PREFIX = 30;
+import {
+  MAX_CA_PEM_CHARS,
+  MAX_DEVICE_NAME_CHARS,
+  MAX_LIGHTHOUSE_ENDPOINTS,
+  MAX_PROJECT_NAME_CHARS,
+  MAX_PUBLIC_KEY_CHARS,
+  MAX_SUBNET_PREFIX,
+  MIN_SUBNET_PREFIX,
+} from '../limits.ts';
+
+// The limits are defined once (../limits.ts, mirrored in SQL); re-exported for the HTTP edge's callers.
+export {
+  MAX_CA_PEM_CHARS,
+  MAX_DEVICE_NAME_CHARS,
+  MAX_LIGHTHOUSE_ENDPOINTS,
+  MAX_PROJECT_NAME_CHARS,
+  MAX_PUBLIC_KEY_CHARS,
+  MAX_SUBNET_PREFIX,
+  MIN_SUBNET_PREFIX,
+};
 
 /**
  * Characters that must never reach a certificate name, YAML or Markdown:

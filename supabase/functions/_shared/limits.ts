@@ -1,0 +1,26 @@
+// The bounds on what callers may store, written once. The request schemas
+// (http/schemas.ts) check them at the edge; the migrations hold the same
+// numbers in the tables' named constraints and in the checks of the callable
+// SQL functions, which are reachable without the edge function.
+// tests/db/limits.test.ts reads the constraints back from a migrated
+// database and compares them with these, so the two layers cannot drift.
+
+/** A device name becomes the certificate's Name and a README line: it must fit a terminal line. */
+export const MAX_DEVICE_NAME_CHARS = 64;
+
+/** A project name is shown, never signed; 100 characters fit any list or dashboard row. */
+export const MAX_PROJECT_NAME_CHARS = 100;
+
+/** A Nebula X25519 public key PEM is ~100 bytes; 1 KiB bounds it with room for CRLFs. */
+export const MAX_PUBLIC_KEY_CHARS = 1024;
+
+/** A CA certificate PEM with many groups and subnets stays far below 16 KiB. */
+export const MAX_CA_PEM_CHARS = 16 * 1024;
+
+/** Lighthouse endpoints per device: a few addresses (IPv4, IPv6, DNS) suffice. */
+export const MAX_LIGHTHOUSE_ENDPOINTS = 8;
+
+/** Project subnets: /16 at most (65,534 hosts, one pool row each, populated in well under a second). */
+export const MIN_SUBNET_PREFIX = 16;
+/** ... and /30 at least (2 hosts). */
+export const MAX_SUBNET_PREFIX = 30;
