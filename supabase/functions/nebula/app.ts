@@ -11,27 +11,15 @@
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { createJwtVerifier } from '../_shared/auth/index.ts';
-import type { Caller } from '../_shared/auth/index.ts';
 import { errorResponse, preflight, Router, withCors } from '../_shared/http/index.ts';
 import { importMasterKey } from '../_shared/secrets/index.ts';
 import type { NebulaSettings } from './settings.ts';
-import { CaStore } from './ca-store.ts';
+import { ProjectCas } from './ca.ts';
+import type { RouteHandler } from './context.ts';
 import { createProject } from './routes/projects.ts';
 import { registerDevice } from './routes/register.ts';
 import { getProjectCa, importProjectCa } from './routes/ca.ts';
 import { deviceConfig, deviceStatus, releaseDevice } from './routes/devices.ts';
-
-export interface RequestContext {
-  readonly request: Request;
-  readonly url: URL;
-  readonly caller: Caller;
-  readonly params: Readonly<Record<string, string>>;
-  readonly sql: Sql;
-  readonly cas: CaStore;
-  readonly settings: NebulaSettings;
-}
-
-type RouteHandler = (ctx: RequestContext) => Promise<Response>;
 
 const ROUTES: ReadonlyArray<readonly [method: 'GET' | 'POST', pattern: string, handler: RouteHandler]> = [
   ['POST', '/projects', createProject],
@@ -57,7 +45,7 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
     jwks: settings.jwks ?? new URL(`${settings.supabaseUrl}/auth/v1/.well-known/jwks.json`),
     hs256Secret: settings.legacyJwtSecret,
   });
-  const cas = new CaStore(await importMasterKey(settings.caMasterKey), settings);
+  const cas = new ProjectCas(await importMasterKey(settings.caMasterKey), settings);
 
   // The gateway hands the function `/nebula/...`.
   const router = new Router('/nebula');

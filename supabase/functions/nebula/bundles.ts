@@ -1,20 +1,8 @@
 // What a device downloads: its nebula.yml and, on registration, the zipped
-// bundle. The project's lighthouses come from the database at request time,
-// so a config fetched later knows lighthouses added since. The list includes
-// the device itself when it is a lighthouse: the config builder leaves it out
-// of the hosts to ask and takes its listen port from its own endpoint.
+// bundle, from where the device sits in its project. Pure: the routes read
+// the project's CAs and lighthouses through the store.
 import { buildBundle, buildNebulaConfig, tunDeviceName } from '../_shared/bundle/index.ts';
 import type { LighthouseInfo } from '../_shared/bundle/index.ts';
-import type { Tx } from './db.ts';
-
-export async function lighthousesOf(tx: Tx, projectId: string): Promise<LighthouseInfo[]> {
-  const rows = await tx<{ ip: string; endpoints: string[] }[]>`
-    select host(overlay_ip) as ip, lighthouse_endpoints as endpoints
-      from vidsync.devices
-     where project_id = ${projectId} and is_lighthouse and overlay_ip is not null
-     order by overlay_ip`;
-  return rows.map((r) => ({ ip: r.ip, endpoints: r.endpoints }));
-}
 
 interface DevicePlace {
   projectId: string;

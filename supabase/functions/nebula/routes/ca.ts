@@ -1,10 +1,9 @@
 // GET /nebula/ca/:projectId — the CA certificates a project's devices trust.
-// POST /nebula/ca/:projectId/import — an owner/admin brings an existing CA.
-import { VidsyncError } from '../../_shared/errors.ts';
+// POST /nebula/ca/:projectId/import — an owner/admin brings an existing CA
+// (who may is decided in SQL: vidsync.authorize_ca_import).
 import { ImportCaBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
-import type { RequestContext } from '../app.ts';
-import { actAs, inTransaction } from '../db.ts';
-import type { Tx } from '../db.ts';
+import type { RequestContext } from '../context.ts';
+import { asServiceRole, authorizeCaImport, inTransaction, insertSigningCa, trustedCas, visibleProject } from '../store/index.ts';
 import { requireSignedIn, requireUser } from './guards.ts';
 
 export async function getProjectCa(ctx: RequestContext): Promise<Response> {
@@ -12,8 +11,7 @@ export async function getProjectCa(ctx: RequestContext): Promise<Response> {
   const projectId = validate(ProjectParams, ctx.params).projectId;
   const cas = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     await visibleProject(tx, projectId);
-    await actAs(tx, 'service_role');
-    return ctx.cas.trusted(tx, projectId);
+    return asServiceRole(tx, (tx) => trustedCas(tx, projectId));
   });
   const pem = cas.map((ca) => ca.certificatePem.trimEnd() + '\n').join('');
   if (wantsPem(ctx.request)) {
@@ -31,21 +29,14 @@ export async function importProjectCa(ctx: RequestContext): Promise<Response> {
   const projectId = validate(ProjectParams, ctx.params).projectId;
   const body = await readJsonBody(ctx.request, ImportCaBody);
   const ca = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    // Authorization first: a caller who may not import learns nothing about their upload.
+    await authorizeCaImport(tx, projectId);
     const project = await visibleProject(tx, projectId);
-    const [admin] = await tx<{ ok: boolean }[]>`select vidsync.is_project_member(${projectId}, array['owner', 'admin']) as ok`;
-    if (!admin?.ok) throw new VidsyncError('forbidden', 'only an owner or admin of the project can import a CA');
-    await actAs(tx, 'service_role');
-    return ctx.cas.import(tx, project, body.caCertificate, body.caKey, userId);
+    const ca = await ctx.cas.readImport(project, body.caCertificate, body.caKey);
+    await asServiceRole(tx, (tx) => insertSigningCa(tx, project.id, ca, 'imported', userId));
+    return ca;
   });
   return jsonResponse({ projectId, fingerprint: ca.fingerprint, notAfter: ca.notAfter.toISOString(), certificate: ca.certificatePem }, 201);
-}
-
-/** Found only if RLS lets the caller see it: non-members get 404, not a hint that it exists. */
-export async function visibleProject(tx: Tx, projectId: string): Promise<{ id: string; name: string; subnet: string }> {
-  const [project] = await tx<{ id: string; name: string; subnet: string }[]>`
-    select id, name, subnet::text as subnet from vidsync.projects where id = ${projectId}`;
-  if (!project) throw new VidsyncError('not_found', `no project ${projectId}`);
-  return project;
 }
 
 function wantsPem(request: Request): boolean {

@@ -1,0 +1,74 @@
+// Devices: registration with IP allocation and release (through the SQL API,
+// which holds every rule about who may do what), and lookup under RLS.
+import { VidsyncError } from '../../_shared/errors.ts';
+import type { Tx } from './transaction.ts';
+
+export interface DeviceRegistration {
+  readonly projectId: string;
+  readonly deviceId: string;
+  readonly name: string;
+  readonly publicKeyPem: string;
+  /** Present for a lighthouse: its public `host:port` endpoints. */
+  readonly lighthouseEndpoints?: readonly string[];
+  readonly syncthingDeviceId?: string;
+}
+
+export interface Allocation {
+  /** The host address, e.g. 10.99.3.7. */
+  readonly ip: string;
+  /** The project's subnet, e.g. 10.99.3.0/24: the certificate names ip/prefix. */
+  readonly subnet: string;
+}
+
+/** Registers (or re-registers) the caller's device and returns its address, allocating one if needed. */
+export async function registerDevice(tx: Tx, device: DeviceRegistration): Promise<Allocation> {
+  const [row] = await tx<{ ip: string; subnet: string }[]>`
+    select host(ip) as ip, subnet::text as subnet
+      from public.register_device(
+        ${device.projectId}, ${device.deviceId}, ${device.name}, ${device.publicKeyPem},
+        ${device.lighthouseEndpoints !== undefined}, ${device.lighthouseEndpoints ?? []}::text[], ${device.syncthingDeviceId ?? null})`;
+  return row!;
+}
+
+export interface Device {
+  readonly id: string;
+  readonly projectId: string;
+  readonly name: string;
+  /** Null once released. */
+  readonly ip: string | null;
+  readonly subnet: string;
+  readonly isLighthouse: boolean;
+  readonly lastSeenAt: Date | null;
+}
+
+/** Found only if RLS lets the caller see it (a member of its project). */
+export async function visibleDevice(tx: Tx, deviceId: string): Promise<Device> {
+  const [row] = await tx<{ id: string; project_id: string; name: string; ip: string | null; subnet: string; is_lighthouse: boolean; last_seen_at: Date | null }[]>`
+    select d.id, d.project_id, d.name, host(d.overlay_ip) as ip, p.subnet::text as subnet,
+           d.is_lighthouse, d.last_seen_at
+      from vidsync.devices d
+      join vidsync.projects p on p.id = d.project_id
+     where d.id = ${deviceId}`;
+  if (!row) throw new VidsyncError('not_found', `no device ${deviceId}`);
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    name: row.name,
+    ip: row.ip,
+    subnet: row.subnet,
+    isLighthouse: row.is_lighthouse,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+/** Releases the device's address (the SQL function decides who may); it cools before reuse. */
+export async function releaseDevice(tx: Tx, deviceId: string, reason: string): Promise<void> {
+  await tx`select public.release_nebula_ip(${deviceId}, ${reason})`;
+}
+
+/** When a released address may be handed out again. service_role: the pool's cooling times are not a user's to read. */
+export async function reusableAfter(tx: Tx, projectId: string, ip: string): Promise<Date | null> {
+  const [row] = await tx<{ reusable_after: Date }[]>`
+    select reusable_after from vidsync.ip_pool where project_id = ${projectId} and ip = ${ip}::inet`;
+  return row?.reusable_after ?? null;
+}
