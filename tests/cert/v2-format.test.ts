@@ -19,12 +19,6 @@ import { codeOfSync } from '../support/outcomes.ts';
 import { NEBULA_GOLDEN_CAS } from './fixtures/nebula-fixtures.ts';
 import { BAD_WIRE_FORMAT_V2, MARSHAL_JSON_V2, SIGNING_STABILITY_V2 } from './fixtures/nebula-v2-fixtures.ts';
 
-const parseV2 = (bytes: Uint8Array) => parseCertificate(bytes, { version: 2 });
-const parseV2Pem = (pem: string) => parseCertificatePem(pem, { version: 2 });
-const parseAny = (bytes: Uint8Array) => parseCertificate(bytes, { version: 'any' });
-const parseAnyPem = (pem: string) => parseCertificatePem(pem, { version: 'any' });
-const parseAnyBundlePem = (pem: string) => parseCertificateBundlePem(pem, { version: 'any' });
-
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const fromHex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const prefix = (s: string) => {
@@ -63,7 +57,7 @@ describe('known answers from nebula (cert/cert_v2_test.go, v1.10.0)', () => {
     expect(await fingerprint(cert)).toBe(v.fingerprint);
     expect(await certificateToNebulaJsonString(cert)).toBe(v.json);
     // and the same through a parse of our own encoding
-    const parsed = parseV2(cert.bytes);
+    const parsed = parseCertificate(cert.bytes, { version: 2 });
     expect(await fingerprint(parsed)).toBe(v.fingerprint);
     expect(JSON.parse(await certificateToNebulaJsonString(parsed))).toEqual(JSON.parse(v.json));
   });
@@ -84,11 +78,11 @@ describe('known answers from nebula (cert/cert_v2_test.go, v1.10.0)', () => {
     expect(toHex(cert.signedBytes)).toBe(sorted + v.forSigningSuffixHex);
 
     // The vector itself, as nebula wrote it, is refused as non-canonical (out of order).
-    expect(codeOfSync(() => parseV2(certWith(raw)))).toBe('proto_noncanonical');
+    expect(codeOfSync(() => parseCertificate(certWith(raw), { version: 2 }))).toBe('proto_noncanonical');
   });
 
   it('TestUnmarshalCertificateV2: "bad wire format" bytes are refused with our code', () => {
-    expect(codeOfSync(() => parseV2(BAD_WIRE_FORMAT_V2))).toBe('proto_invalid');
+    expect(codeOfSync(() => parseCertificate(BAD_WIRE_FORMAT_V2, { version: 2 }))).toBe('proto_invalid');
   });
 });
 
@@ -97,7 +91,7 @@ describe('round trips', () => {
     const cert = sample({ networks: [prefix('10.1.1.1/24'), prefix('fd00:1::5/64')], unsafeNetworks: [prefix('fd00:2::/48')] });
     const pem = certificateToPem(cert);
     expect(pem.startsWith('-----BEGIN NEBULA CERTIFICATE V2-----\n')).toBe(true);
-    const parsed = parseV2Pem(pem);
+    const parsed = parseCertificatePem(pem, { version: 2 });
     expect(parsed.bytes).toEqual(cert.bytes);
     expect(certificateToPem(parsed)).toBe(pem);
     expect(v2.marshal(parsed.details).detailsBytes).toEqual(parsed.detailsBytes);
@@ -112,7 +106,7 @@ describe('round trips', () => {
     key[0] = 4;
     const cert = sample({ curve: 'P256', publicKey: key });
     expect(toHex(cert.bytes)).toContain('810101'); // curve written only when not Curve25519
-    const parsed = parseV2(cert.bytes);
+    const parsed = parseCertificate(cert.bytes, { version: 2 });
     expect(parsed.details.curve).toBe('P256');
     expect(parsed.bytes).toEqual(cert.bytes);
   });
@@ -129,13 +123,13 @@ describe('DER strictness', () => {
   const good = () => sample().bytes;
 
   it('trailing bytes after the certificate', () => {
-    expect(codeOfSync(() => parseV2(concat(good(), Uint8Array.of(0))))).toBe('proto_trailing_data');
+    expect(codeOfSync(() => parseCertificate(concat(good(), Uint8Array.of(0)), { version: 2 }))).toBe('proto_trailing_data');
   });
 
   it('truncated anywhere', () => {
     const b = good();
     for (const n of [1, 2, 3, 10, b.length - 1]) {
-      expect(codeOfSync(() => parseV2(b.subarray(0, n)))).toBe('proto_truncated');
+      expect(codeOfSync(() => parseCertificate(b.subarray(0, n), { version: 2 }))).toBe('proto_truncated');
     }
   });
 
@@ -144,24 +138,24 @@ describe('DER strictness', () => {
     expect(b[1]).toBe(0x81); // ~230 bytes: one length octet
     const padded = concat(Uint8Array.of(0x30, 0x82, 0, b[2]!), b.subarray(3)); // a leading zero octet
     expect(b[2]).toBe(b.length - 3);
-    expect(codeOfSync(() => parseV2(padded))).toBe('proto_noncanonical');
+    expect(codeOfSync(() => parseCertificate(padded, { version: 2 }))).toBe('proto_noncanonical');
     const short = derElement(0x30, Uint8Array.of(0xa0, 0x81, 0x05, 0x80, 0x01, 0x61, 0x85, 0x00));
-    expect(codeOfSync(() => parseV2(short))).toBe('proto_noncanonical');
+    expect(codeOfSync(() => parseCertificate(short, { version: 2 }))).toBe('proto_noncanonical');
   });
 
   it('an indefinite length and the high-tag-number form', () => {
-    expect(codeOfSync(() => parseV2(Uint8Array.of(0x30, 0x80, 0, 0)))).toBe('proto_invalid');
-    expect(codeOfSync(() => parseV2(Uint8Array.of(0x30, 0x03, 0xbf, 0x01, 0x00)))).toBe('proto_invalid');
+    expect(codeOfSync(() => parseCertificate(Uint8Array.of(0x30, 0x80, 0, 0), { version: 2 }))).toBe('proto_invalid');
+    expect(codeOfSync(() => parseCertificate(Uint8Array.of(0x30, 0x03, 0xbf, 0x01, 0x00), { version: 2 }))).toBe('proto_invalid');
   });
 
   it('a wrong tag', () => {
     const b = Uint8Array.from(good());
     b[0] = 0x31; // SET instead of SEQUENCE
-    expect(codeOfSync(() => parseV2(b))).toBe('proto_invalid');
+    expect(codeOfSync(() => parseCertificate(b, { version: 2 }))).toBe('proto_invalid');
     const c = sample().detailsBytes;
     const wrongName = Uint8Array.from(c);
     wrongName[wrongName[1]! & 0x80 ? 2 + (wrongName[1]! & 0x7f) : 2] = 0x0c; // name as universal UTF8String
-    expect(codeOfSync(() => parseV2(certWith(wrongName)))).toBe('proto_invalid');
+    expect(codeOfSync(() => parseCertificate(certWith(wrongName), { version: 2 }))).toBe('proto_invalid');
   });
 
   it('INTEGERs: minimal two’s complement both ways', () => {
@@ -178,20 +172,20 @@ describe('DER strictness', () => {
   it('encodings nebula never writes: explicit default curve, isCA false, empty lists, unknown fields', () => {
     const d = sample().detailsBytes;
     const explicitCurve = derElement(0x30, d, Uint8Array.of(0x81, 1, 0), derElement(0x82, new Uint8Array(32)), derElement(0x83, new Uint8Array(64)));
-    expect(codeOfSync(() => parseV2(explicitCurve))).toBe('proto_noncanonical');
+    expect(codeOfSync(() => parseCertificate(explicitCurve, { version: 2 }))).toBe('proto_noncanonical');
     const unknownCurve = derElement(0x30, d, Uint8Array.of(0x81, 1, 7), derElement(0x82, new Uint8Array(32)), derElement(0x83, new Uint8Array(64)));
-    expect(codeOfSync(() => parseV2(unknownCurve))).toBe('proto_invalid');
+    expect(codeOfSync(() => parseCertificate(unknownCurve, { version: 2 }))).toBe('proto_invalid');
 
     const inner = (fields: Uint8Array[]) => certWith(derElement(0xa0, ...fields));
     const name = derElement(0x80, new TextEncoder().encode('n'));
     const net = derElement(0xa1, derElement(0x04, Uint8Array.of(10, 0, 0, 1, 24)));
     const times = [derElement(0x85, Uint8Array.of(1)), derElement(0x86, Uint8Array.of(2))];
     const issuer = derElement(0x87, new Uint8Array(32).fill(5));
-    expect(codeOfSync(() => parseV2(inner([name, net, ...times, issuer])))).toBe('no error');
-    expect(codeOfSync(() => parseV2(inner([name, net, Uint8Array.of(0x84, 1, 0), ...times, issuer])))).toBe('proto_noncanonical');
-    expect(codeOfSync(() => parseV2(inner([name, net, Uint8Array.of(0xa2, 0), ...times, issuer])))).toBe('proto_noncanonical');
-    expect(codeOfSync(() => parseV2(inner([name, net, ...times, issuer, Uint8Array.of(0x88, 0)])))).toBe('proto_noncanonical');
-    expect(codeOfSync(() => parseV2(inner([name, net, ...times, Uint8Array.of(0x87, 0)])))).toBe('proto_noncanonical');
+    expect(codeOfSync(() => parseCertificate(inner([name, net, ...times, issuer]), { version: 2 }))).toBe('no error');
+    expect(codeOfSync(() => parseCertificate(inner([name, net, Uint8Array.of(0x84, 1, 0), ...times, issuer]), { version: 2 }))).toBe('proto_noncanonical');
+    expect(codeOfSync(() => parseCertificate(inner([name, net, Uint8Array.of(0xa2, 0), ...times, issuer]), { version: 2 }))).toBe('proto_noncanonical');
+    expect(codeOfSync(() => parseCertificate(inner([name, net, ...times, issuer, Uint8Array.of(0x88, 0)]), { version: 2 }))).toBe('proto_noncanonical');
+    expect(codeOfSync(() => parseCertificate(inner([name, net, ...times, Uint8Array.of(0x87, 0)]), { version: 2 }))).toBe('proto_noncanonical');
   });
 
   it('nebula’s rules on parse: name, networks, unsafe network families, duplicates', () => {
@@ -200,26 +194,26 @@ describe('DER strictness', () => {
     const times = [derElement(0x85, Uint8Array.of(1)), derElement(0x86, Uint8Array.of(2))];
     const nets = (tag: number, ...ps: number[][]) => derElement(tag, ...ps.map((p) => derElement(0x04, Uint8Array.from(p))));
     const v4 = [10, 0, 0, 1, 24];
-    expect(codeOfSync(() => parseV2(inner([derElement(0x80), nets(0xa1, v4), ...times])))).toBe('proto_invalid'); // empty name
-    expect(codeOfSync(() => parseV2(inner([name, ...times])))).toBe('proto_invalid'); // host without networks
-    expect(codeOfSync(() => parseV2(inner([name, nets(0xa1, v4, v4), ...times])))).toBe('proto_invalid'); // duplicate
-    expect(codeOfSync(() => parseV2(inner([name, nets(0xa1, [0, 0, 0, 0, 8]), ...times])))).toBe('proto_invalid'); // zero address
-    expect(codeOfSync(() => parseV2(inner([name, nets(0xa1, [10, 0, 0, 1, 33]), ...times])))).toBe('proto_invalid'); // prefix too long
-    expect(codeOfSync(() => parseV2(inner([name, nets(0xa1, [10, 0, 0, 24]), ...times])))).toBe('proto_invalid'); // 4 bytes
+    expect(codeOfSync(() => parseCertificate(inner([derElement(0x80), nets(0xa1, v4), ...times]), { version: 2 }))).toBe('proto_invalid'); // empty name
+    expect(codeOfSync(() => parseCertificate(inner([name, ...times]), { version: 2 }))).toBe('proto_invalid'); // host without networks
+    expect(codeOfSync(() => parseCertificate(inner([name, nets(0xa1, v4, v4), ...times]), { version: 2 }))).toBe('proto_invalid'); // duplicate
+    expect(codeOfSync(() => parseCertificate(inner([name, nets(0xa1, [0, 0, 0, 0, 8]), ...times]), { version: 2 }))).toBe('proto_invalid'); // zero address
+    expect(codeOfSync(() => parseCertificate(inner([name, nets(0xa1, [10, 0, 0, 1, 33]), ...times]), { version: 2 }))).toBe('proto_invalid'); // prefix too long
+    expect(codeOfSync(() => parseCertificate(inner([name, nets(0xa1, [10, 0, 0, 24]), ...times]), { version: 2 }))).toBe('proto_invalid'); // 4 bytes
     const mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1, 120];
-    expect(codeOfSync(() => parseV2(inner([name, nets(0xa1, mapped), ...times])))).toBe('proto_invalid'); // 4in6
+    expect(codeOfSync(() => parseCertificate(inner([name, nets(0xa1, mapped), ...times]), { version: 2 }))).toBe('proto_invalid'); // 4in6
     const v6 = [0xfd, ...new Array(14).fill(0), 1, 64];
-    expect(codeOfSync(() => parseV2(inner([name, nets(0xa1, v4), nets(0xa2, v6), ...times])))).toBe('proto_invalid'); // v6 unsafe without v6 network
-    expect(codeOfSync(() => parseV2(inner([name, nets(0xa1, v4, v6), nets(0xa2, v6), ...times])))).toBe('no error');
-    expect(codeOfSync(() => parseV2(inner([name, nets(0xa1, v6, v4), ...times])))).toBe('proto_noncanonical'); // IPv6 before IPv4
+    expect(codeOfSync(() => parseCertificate(inner([name, nets(0xa1, v4), nets(0xa2, v6), ...times]), { version: 2 }))).toBe('proto_invalid'); // v6 unsafe without v6 network
+    expect(codeOfSync(() => parseCertificate(inner([name, nets(0xa1, v4, v6), nets(0xa2, v6), ...times]), { version: 2 }))).toBe('no error');
+    expect(codeOfSync(() => parseCertificate(inner([name, nets(0xa1, v6, v4), ...times]), { version: 2 }))).toBe('proto_noncanonical'); // IPv6 before IPv4
   });
 
   it('wrong public key lengths and an oversized certificate', () => {
     const d = sample().detailsBytes;
     const withKey = (key: Uint8Array) => derElement(0x30, d, derElement(0x82, key), derElement(0x83, new Uint8Array(64)));
-    expect(codeOfSync(() => parseV2(withKey(new Uint8Array(31))))).toBe('key_length');
-    expect(codeOfSync(() => parseV2(withKey(new Uint8Array(0))))).toBe('key_length');
-    expect(codeOfSync(() => parseV2(new Uint8Array(9000)))).toBe('input_too_large');
+    expect(codeOfSync(() => parseCertificate(withKey(new Uint8Array(31)), { version: 2 }))).toBe('key_length');
+    expect(codeOfSync(() => parseCertificate(withKey(new Uint8Array(0)), { version: 2 }))).toBe('key_length');
+    expect(codeOfSync(() => parseCertificate(new Uint8Array(9000), { version: 2 }))).toBe('input_too_large');
   });
 });
 
@@ -245,21 +239,21 @@ describe('text forms of addresses (Go netip)', () => {
 describe('either version, one interface', () => {
   it('dispatches PEM on the banner and raw bytes on the first byte', async () => {
     const v1 = NEBULA_GOLDEN_CAS[0]!;
-    const a = parseAnyPem(v1.pem);
+    const a = parseCertificatePem(v1.pem, { version: 'any' });
     expect(a.version).toBe(1);
     expect(await fingerprint(a)).toBe(v1.fingerprint);
 
     const ca2 = await createCertificateAuthority({ version: 2, name: 'v2 ca', networks: ['10.0.0.0/8', 'fd00::/8'], now: new Date('2030-01-01T00:00:00Z') });
-    const b = parseAnyPem(ca2.certificatePem);
+    const b = parseCertificatePem(ca2.certificatePem, { version: 'any' });
     expect(b.version).toBe(2);
     expect(await fingerprint(b)).toBe(ca2.fingerprint);
-    expect(parseAny(ca2.certificate.bytes).version).toBe(2);
-    expect(parseAny(a.bytes).version).toBe(1);
+    expect(parseCertificate(ca2.certificate.bytes, { version: 'any' }).version).toBe(2);
+    expect(parseCertificate(a.bytes, { version: 'any' }).version).toBe(1);
 
     const ca1 = await createCertificateAuthority({ name: 'v1 ca', now: new Date('2030-01-01T00:00:00Z') });
-    const bundle = parseAnyBundlePem(`# v1\n${ca1.certificatePem}# v2\n${ca2.certificatePem}`);
+    const bundle = parseCertificateBundlePem(`# v1\n${ca1.certificatePem}# v2\n${ca2.certificatePem}`, { version: 'any' });
     expect(bundle.map((c) => c.version)).toEqual([1, 2]);
-    expect(codeOfSync(() => parseAnyPem(encodePem('NEBULA X25519 PUBLIC KEY', new Uint8Array(32))))).toBe('pem_banner');
-    expect(codeOfSync(() => parseV2Pem(v1.pem))).toBe('pem_banner');
+    expect(codeOfSync(() => parseCertificatePem(encodePem('NEBULA X25519 PUBLIC KEY', new Uint8Array(32)), { version: 'any' }))).toBe('pem_banner');
+    expect(codeOfSync(() => parseCertificatePem(v1.pem, { version: 2 }))).toBe('pem_banner');
   });
 });

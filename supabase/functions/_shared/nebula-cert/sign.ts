@@ -36,6 +36,9 @@ import { addSeconds, wholeSeconds } from './time.ts';
 /** nebula-cert ca's default lifetime: 8760h. */
 export const DEFAULT_CA_DURATION_SECONDS = 8760 * 3600;
 
+/** Prefixes as options take them: text ("10.99.1.5/24") or objects. */
+type Prefixes = readonly (string | Prefix)[];
+
 /** Details to be signed; `version` defaults to 1. */
 export type ToBeSigned = (DetailsV1 & { version?: 1 }) | (DetailsV2 & { version: 2 });
 
@@ -57,31 +60,35 @@ interface CommonCaOptions {
 export interface CaOptionsV1 extends CommonCaOptions {
   version?: 1;
   /** Limits the IPs of certificates this CA signs ("10.99.0.0/16"). */
-  ips?: readonly (string | Prefix)[];
+  ips?: Prefixes;
   /** Limits the unsafe subnets of certificates this CA signs. */
-  subnets?: readonly (string | Prefix)[];
+  subnets?: Prefixes;
 }
 
 export interface CaOptionsV2 extends CommonCaOptions {
   version: 2;
   /** Limits the networks of certificates this CA signs ("10.99.0.0/16", "fd00:99::/48"). */
-  networks?: readonly (string | Prefix)[];
+  networks?: Prefixes;
   /** Limits the unsafe networks of certificates this CA signs. */
-  unsafeNetworks?: readonly (string | Prefix)[];
+  unsafeNetworks?: Prefixes;
 }
 
 /** Options for a CA of version V (default 1). */
 export type CertificateAuthorityOptions<V extends Version = 1> = V extends 2 ? CaOptionsV2 : CaOptionsV1;
 
-export interface CreatedCertificateAuthority<C extends Certificate = CertificateV1> {
+/** What signing returns: the certificate, its fingerprint and its details. */
+interface Issued<C extends Certificate> {
   certificate: C;
+  fingerprint: string;
+  details: C['details'];
+}
+
+export interface CreatedCertificateAuthority<C extends Certificate = CertificateV1> extends Issued<C> {
   certificatePem: string;
   /** 64 bytes: seed || public key. */
   privateKey: Uint8Array;
   privateKeyPem: string;
   publicKey: Uint8Array;
-  fingerprint: string;
-  details: C['details'];
 }
 
 interface CommonHostOptions {
@@ -110,25 +117,22 @@ export interface HostOptionsV1 extends CommonHostOptions {
   ca: SigningCa<CertificateV1>;
   /** Overlay address with the network's prefix: "10.99.1.5/24". */
   ip: string | Prefix;
-  subnets?: readonly (string | Prefix)[];
+  subnets?: Prefixes;
 }
 
 export interface HostOptionsV2 extends CommonHostOptions {
   version: 2;
   ca: SigningCa<CertificateV2>;
   /** One or more overlay addresses with their network's prefix: "10.99.1.5/24", "fd00:99::5/64". */
-  networks: readonly (string | Prefix)[];
-  unsafeNetworks?: readonly (string | Prefix)[];
+  networks: Prefixes;
+  unsafeNetworks?: Prefixes;
 }
 
 /** Options for a host certificate of version V (default 1). */
 export type HostCertificateOptions<V extends Version = 1> = V extends 2 ? HostOptionsV2 : HostOptionsV1;
 
-export interface SignedCertificate<C extends Certificate = CertificateV1> {
-  certificate: C;
+export interface SignedCertificate<C extends Certificate = CertificateV1> extends Issued<C> {
   pem: string;
-  fingerprint: string;
-  details: C['details'];
 }
 
 /** Checks and signs finished details (v2 networks are sorted as nebula sorts them). */
@@ -249,7 +253,7 @@ function cidrOf(value: string | Prefix): Prefix {
 }
 
 /** v2 prefixes: either family, in netip's text form. */
-function normalised(values: readonly (string | Prefix)[] | undefined): Prefix[] {
+function normalised(values: Prefixes | undefined): Prefix[] {
   return (values ?? []).map((v) => prefixOf(prefixBytes(v)));
 }
 

@@ -108,32 +108,16 @@ export function decodeRawDetails(bytes: Uint8Array): RawDetails {
         d.name = decodeUtf8(r.lengthDelimited(), 'name');
         if (d.name === '') throw defaultEncoded('name');
         break;
-      case DETAILS_FIELD.ips:
-        d.ips = readPacked(r, wire, 'ips');
-        break;
-      case DETAILS_FIELD.subnets:
-        d.subnets = readPacked(r, wire, 'subnets');
-        break;
+      case DETAILS_FIELD.ips: d.ips = readPacked(r, wire, 'ips'); break;
+      case DETAILS_FIELD.subnets: d.subnets = readPacked(r, wire, 'subnets'); break;
       case DETAILS_FIELD.groups:
         expectWire(wire, WIRE_LEN, 'groups');
         if (d.groups.length >= MAX_GROUPS) throw new VidsyncError('input_too_large', `more than ${MAX_GROUPS} groups`);
         d.groups.push(decodeUtf8(r.lengthDelimited(), 'group'));
         break;
-      case DETAILS_FIELD.notBefore:
-        expectWire(wire, WIRE_VARINT, 'notBefore');
-        d.notBefore = int64ToNumber(r.varint64());
-        if (d.notBefore === 0) throw defaultEncoded('notBefore');
-        break;
-      case DETAILS_FIELD.notAfter:
-        expectWire(wire, WIRE_VARINT, 'notAfter');
-        d.notAfter = int64ToNumber(r.varint64());
-        if (d.notAfter === 0) throw defaultEncoded('notAfter');
-        break;
-      case DETAILS_FIELD.publicKey:
-        expectWire(wire, WIRE_LEN, 'publicKey');
-        d.publicKey = r.lengthDelimited();
-        if (d.publicKey.length === 0) throw defaultEncoded('publicKey');
-        break;
+      case DETAILS_FIELD.notBefore: d.notBefore = readTime(r, wire, 'notBefore'); break;
+      case DETAILS_FIELD.notAfter: d.notAfter = readTime(r, wire, 'notAfter'); break;
+      case DETAILS_FIELD.publicKey: d.publicKey = readBytes(r, wire, 'publicKey'); break;
       case DETAILS_FIELD.isCA: {
         expectWire(wire, WIRE_VARINT, 'isCA');
         const v = r.varint64();
@@ -142,11 +126,7 @@ export function decodeRawDetails(bytes: Uint8Array): RawDetails {
         d.isCA = true;
         break;
       }
-      case DETAILS_FIELD.issuer:
-        expectWire(wire, WIRE_LEN, 'issuer');
-        d.issuer = r.lengthDelimited();
-        if (d.issuer.length === 0) throw defaultEncoded('issuer');
-        break;
+      case DETAILS_FIELD.issuer: d.issuer = readBytes(r, wire, 'issuer'); break;
       case DETAILS_FIELD.curve:
         expectWire(wire, WIRE_VARINT, 'curve');
         // CURVE25519 (0) is never written; anything else is P256, which 1.6.1 cannot use.
@@ -157,6 +137,22 @@ export function decodeRawDetails(bytes: Uint8Array): RawDetails {
     last = field;
   }
   return d;
+}
+
+/** A non-default int64 (Go omits 0). */
+function readTime(r: ProtoReader, wire: number, what: string): number {
+  expectWire(wire, WIRE_VARINT, what);
+  const value = int64ToNumber(r.varint64());
+  if (value === 0) throw defaultEncoded(what);
+  return value;
+}
+
+/** Non-empty bytes (Go omits empty ones). */
+function readBytes(r: ProtoReader, wire: number, what: string): Uint8Array {
+  expectWire(wire, WIRE_LEN, what);
+  const value = r.lengthDelimited();
+  if (value.length === 0) throw defaultEncoded(what);
+  return value;
 }
 
 function readPacked(r: ProtoReader, wire: number, what: string): number[] {
