@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCertificatePem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { parseGoDuration } from '../../scripts/cli/flags.ts';
 import { main } from '../../scripts/cli/main.ts';
-import { binary, missing } from '../support/requirements.ts';
+import { binary, missing } from '../../scripts/e2e/requirements.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cert-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

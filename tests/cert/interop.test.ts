@@ -25,7 +25,7 @@ import {
   verifyCertificate,
   x25519PublicKeyFromPrivate,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { binary, missing } from '../support/requirements.ts';
+import { binary, missing } from '../../scripts/e2e/requirements.ts';
 
 const skip = missing(binary('nebula-cert'));
 const dir = mkdtempSync(join(tmpdir(), 'cert-interop-'));
