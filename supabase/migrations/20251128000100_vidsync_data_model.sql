@@ -69,6 +69,10 @@ begin
     return false;
   end if;
   if parts[2] is not null then
+    -- inet reads '::1.2.3' as '::1.2.3.0': an embedded IPv4 address must be a full dotted quad.
+    if parts[2] like '%.%' and parts[2] !~ ':((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$' then
+      return false;
+    end if;
     begin
       return pg_catalog.family(parts[2]::inet) = 6;
     exception when invalid_text_representation then

@@ -8,7 +8,7 @@
 create table vidsync.project_cas (
   fingerprint text primary key check (fingerprint ~ '^[0-9a-f]{64}$'),
   project_id uuid not null references vidsync.projects (id) on delete cascade,
-  certificate_pem text not null check (pg_catalog.length(certificate_pem) <= 16384),
+  certificate_pem text not null constraint project_cas_certificate_pem_length check (pg_catalog.length(certificate_pem) <= 16384),
   -- 'v1.<iv>.<ciphertext>', see supabase/functions/_shared/secrets/ca-key-box.ts
   sealed_private_key text not null,
   not_before timestamptz not null,

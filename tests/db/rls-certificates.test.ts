@@ -1,7 +1,8 @@
 // Row-level security of the certificate tables (the nebula function's
 // migration): no user role can read a project's CA row, even its sealed key;
 // issued certificates are visible to the project's members only; only the
-// service role writes either table.
+// service role writes either table; who may import a CA is decided by
+// vidsync.authorize_ca_import.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql, TransactionSql } from 'postgres';
 import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
@@ -82,5 +83,15 @@ describe('certificate tables', () => {
       }
     }
     await as('service', (tx) => tx`update vidsync.issued_certificates set revoked_at = null where project_id = ${project}`);
+  });
+
+  it('vidsync.authorize_ca_import: owners and admins pass, members are refused (VS004), outsiders do not see the project (VS003), anon may not call it', async () => {
+    const outcome = (who: Who, projectId = project) => sqlstateOf(as(who, (tx) => tx`select vidsync.authorize_ca_import(${projectId})`));
+    expect(await outcome('anon')).toBe('42501');
+    expect(await outcome('nonMember')).toBe('VS003');
+    expect(await outcome('member')).toBe('VS004');
+    for (const who of ['admin', 'owner', 'service'] as const) expect({ who, state: await outcome(who) }).toEqual({ who, state: 'ok' });
+    expect(await outcome('owner', crypto.randomUUID())).toBe('VS003');
+    expect(await outcome('service', crypto.randomUUID())).toBe('VS003');
   });
 });
