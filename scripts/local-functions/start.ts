@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import postgres from 'postgres';
 import { freePort } from '../local-stack/free-port.ts';
-import { loadLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
-import type { LocalIssuer, MintOptions } from '../../supabase/functions/_shared/auth/index.ts';
+import { loadLocalIssuer } from './local-issuer.ts';
+import type { LocalIssuer, MintOptions } from './local-issuer.ts';
 import { loadDevSecrets } from './secrets.ts';
 import { ensureUser } from './users.ts';
 

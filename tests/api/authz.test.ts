@@ -3,7 +3,7 @@
 // refused, plus tokens that must never pass (expired, forged, alg none,
 // wrong issuer).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalIssuer, loadLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
+import { createLocalIssuer, loadLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { createCertificateAuthority } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
-import { binary, missing } from '../support/requirements.ts';
+import { binary, missing } from '../../scripts/e2e/requirements.ts';
 import { createProject, execFileAsync, newDeviceKey } from './helpers.ts';
 
 const DEVICES = 1000;

@@ -6,7 +6,7 @@
 //   - a non-member learns nothing about a project's devices through any route;
 //   - a token signed by the right key with the wrong `iss` is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
+import { loadLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { base64ToBytes } from '../../supabase/functions/_shared/base64.ts';
 import { createCertificateAuthority, parseCertificatePem } from '../../supabase/functions/_shared/nebula-cert/index.ts';

@@ -10,7 +10,7 @@ import { inlineCode, unzipBundle } from '../../supabase/functions/_shared/bundle
 import { parseCertificatePem, verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
-import { binary, missing } from '../support/requirements.ts';
+import { binary, missing } from '../../scripts/e2e/requirements.ts';
 import { addMember, createProject, execFileAsync, newDeviceKey } from './helpers.ts';
 import type { CreatedProject } from './helpers.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { binary, isRoot, missing } from '../support/requirements.ts';
+import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 import { createCliProject, startCliNode, type CliProject } from '../../scripts/e2e/cli-project.ts';
 import { canPing, formatRtts, pingRtts, waitForPing, type NebulaHost } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';

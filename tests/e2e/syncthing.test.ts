@@ -16,7 +16,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { NebulaClient, type Registration } from '../../client/src/index.ts';
 import { startApi, type ApiHarness } from '../support/api.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
-import { binary, isRoot, missing } from '../support/requirements.ts';
+import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 import { NebulaHost, waitForPing } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
 import {

@@ -1,7 +1,8 @@
 // The verifier remembers tokens it has verified; it must never serve one past
 // its expiry, and the remembered entry is for that exact token only.
 import { describe, expect, it } from 'vitest';
-import { createJwtVerifier, createLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
+import { createJwtVerifier } from '../../supabase/functions/_shared/auth/index.ts';
+import { createLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 
 const ISSUER = 'http://127.0.0.1:54321/auth/v1';

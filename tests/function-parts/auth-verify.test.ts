@@ -3,8 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, base64url } from 'jose';
 import { createJwtVerifier } from '../../supabase/functions/_shared/auth/verify.ts';
-import { createLocalIssuer, loadLocalIssuer } from '../../supabase/functions/_shared/auth/local-issuer.ts';
-import type { LocalIssuer } from '../../supabase/functions/_shared/auth/local-issuer.ts';
+import { createLocalIssuer, loadLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
+import type { LocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { codeOf } from '../support/outcomes.ts';
 
 const ISSUER = 'http://127.0.0.1:54321/auth/v1';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildNebulaConfig, MAX_TUN_DEVICE_CHARS, toNebulaYaml, tunDeviceName } from '../../supabase/functions/_shared/bundle/nebula-config.ts';
 import type { NebulaConfigInput } from '../../supabase/functions/_shared/bundle/nebula-config.ts';
-import { binary, missing } from '../support/requirements.ts';
+import { binary, missing } from '../../scripts/e2e/requirements.ts';
 
 const PROJECT = '3f2c1a9e-1111-4222-8333-abcdefabcdef';
 const device: NebulaConfigInput = {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, zipSync } from 'fflate';
 import { buildBundle, BUNDLE_FILE_NAMES, unzipBundle, zipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
-import { binary, missing } from '../support/requirements.ts';
+import { binary, missing } from '../../scripts/e2e/requirements.ts';
 
 const files = { 'ca.crt': 'CA PEM\n', 'node.crt': 'NODE PEM\n', 'nebula.yml': 'pki: {}\n', 'README.md': '# hi\n' };
 

@@ -1,7 +1,8 @@
 // Run by deno-smoke.test.ts under Deno: proves the function parts load and
 // work there (WebCrypto, fflate, jose, yaml, zod through deno.json's imports),
 // not only under Node. Prints one JSON line of results.
-import { createJwtVerifier, createLocalIssuer } from '../../supabase/functions/_shared/auth/index.ts';
+import { createJwtVerifier } from '../../supabase/functions/_shared/auth/index.ts';
+import { createLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { buildBundle, unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { readJsonBody, RegisterBody } from '../../supabase/functions/_shared/http/index.ts';
 import { generateMasterKey, importMasterKey, openCaKey, sealCaKey } from '../../supabase/functions/_shared/secrets/index.ts';

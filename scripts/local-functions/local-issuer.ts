@@ -5,7 +5,7 @@
 // Never used in a deployed function: there Supabase Auth issues the tokens.
 import { calculateJwkThumbprint, exportJWK, importJWK, SignJWT } from 'jose';
 import type { JSONWebKeySet, JWK } from 'jose';
-import type { CallerRole } from './verify.ts';
+import type { CallerRole } from '../../supabase/functions/_shared/auth/index.ts';
 
 export interface MintOptions {
   /** The user id; omit for API-key-like tokens (anon, service_role). */
