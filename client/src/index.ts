@@ -2,6 +2,8 @@
 // desktop app (Node >= 20, Electron main). Named exports only.
 export { NebulaClient } from './client.ts';
 export type { DeviceStatus, NebulaClientOptions, Registration, RegisterOptions } from './client.ts';
+export { createProject } from './projects.ts';
+export type { CreateProjectOptions, Project } from './projects.ts';
 export { BUNDLE_FILES, defaultBaseDir } from './files.ts';
 export { VidsyncError, isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 export type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createClient } from '@supabase/supabase-js';
-import { NebulaClient, type Registration } from '../../client/src/index.ts';
+import { createProject, NebulaClient, type Registration } from '../../client/src/index.ts';
 import { binary, isRoot, missing } from '../e2e/requirements.ts';
 import { startLocalStack } from '../local-stack/index.ts';
 import { startLocalFunctions } from '../local-functions/start.ts';
@@ -38,9 +38,7 @@ export async function run(): Promise<void> {
     const [lh, a, b] = [await underlay.addHost('lh1'), await underlay.addHost('a'), await underlay.addHost('b')];
     const token = functions.users.alice.accessToken;
     const supabase = createClient(functions.supabaseUrl, functions.anonKey, { accessToken: async () => token });
-    const created = await supabase.functions.invoke('nebula/projects', { body: { name: 'bench e2e' } });
-    if (created.error) throw new Error(`create project: ${String(created.error)}`);
-    const { projectId } = created.data as { projectId: string };
+    const { projectId } = await createProject(supabase, { name: 'bench e2e' });
 
     // Each host is a machine of its own: its own SDK directory. Lighthouse first,
     // so the devices' bundles name it.

@@ -4,22 +4,17 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Sql } from 'postgres';
 import type { SupabaseClient } from '@supabase/supabase-js';
+import { createProject as createProjectWithSdk } from '../../client/src/index.ts';
+import type { Project } from '../../client/src/index.ts';
 import { generateX25519KeyPair, x25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 
 export const execFileAsync = promisify(execFile);
 
-export interface CreatedProject {
-  projectId: string;
-  name: string;
-  subnet: string;
-  ownerId: string;
-  ca: { fingerprint: string; notAfter: string; certificate: string };
-}
+export type CreatedProject = Project;
 
-export async function createProject(client: SupabaseClient, name: string, subnet?: string): Promise<CreatedProject> {
-  const { data, error } = await client.functions.invoke('nebula/projects', { body: subnet ? { name, subnet } : { name } });
-  if (error) throw new Error(`create project failed: ${await describe(error)}`);
-  return data as CreatedProject;
+/** Creates a project through the SDK, as the desktop app and the CLI do. */
+export function createProject(client: SupabaseClient, name: string, subnet?: string): Promise<CreatedProject> {
+  return createProjectWithSdk(client, { name, subnet });
 }
 
 /** Adds a member as the SQL editor would (the API has no membership routes yet). */

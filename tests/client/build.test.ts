@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -34,6 +34,10 @@ describe('the compiled SDK', () => {
     await run(join(REPO, 'node_modules/.bin/tsc'), ['-p', 'client/tsconfig.build.json', '--outDir', out], { cwd: REPO });
     const entry = join(out, 'client/src/index.js');
     expect(existsSync(join(out, 'client/src/index.d.ts'))).toBe(true);
+    // Only what the SDK runs: no server validators (zod schemas), no function code.
+    const compiled = (await readdir(out, { recursive: true })).filter((f) => f.endsWith('.js'));
+    expect(compiled.filter((f) => f.includes('_shared/http/') || f.includes('functions/nebula/'))).toEqual([]);
+    for (const file of compiled) expect(await readFile(join(out, file), 'utf8'), file).not.toMatch(/from ['"]zod['"]/);
 
     const user = await api.user('built-sdk');
     const project = await createProject(api.client(user.accessToken), 'built SDK');

@@ -3,9 +3,8 @@
 import type { CliIo } from '../io.ts';
 import { type ModeDefinition, required } from '../cert/common.ts';
 import { runCommand } from '../command.ts';
-import { CliError } from '../io.ts';
+import { createProject } from '../../../client/src/index.ts';
 import { SESSION_FLAGS, sessionFrom } from '../session.ts';
-
 
 const create: ModeDefinition = {
   program: 'vidsync project',
@@ -18,15 +17,7 @@ const create: ModeDefinition = {
   },
   async action(flags, io) {
     const supabase = await sessionFrom(flags);
-    const body: Record<string, string> = { name: required(flags, 'name') };
-    if (flags.strings.subnet) body.subnet = flags.strings.subnet;
-    const { data, error } = await supabase.functions.invoke('nebula/projects', { body });
-    if (error) {
-      const context = (error as { context?: Response }).context;
-      const server = context ? ((await context.json().catch(() => ({}))) as { error?: { message?: string } }).error : undefined;
-      throw new CliError(server?.message ?? (error as Error).message);
-    }
-    const project = data as { projectId: string; subnet: string };
+    const project = await createProject(supabase, { name: required(flags, 'name'), subnet: flags.strings.subnet || undefined });
     io.stdout.write(`${project.projectId} ${project.subnet}\n`);
   },
 };
