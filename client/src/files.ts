@@ -5,14 +5,12 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { BUNDLE_FILES as SHARED_BUNDLE_FILES, PRIVATE_KEY_FILE } from '../../supabase/functions/_shared/bundle/index.ts';
 
 /** The files of one project's directory, `~/.vidsync/nebula/<projectId>/`. */
 export const BUNDLE_FILES = {
-  ca: 'ca.crt',
-  certificate: 'node.crt',
-  config: 'nebula.yml',
-  readme: 'README.md',
-  privateKey: 'host.key',
+  ...SHARED_BUNDLE_FILES,
+  privateKey: PRIVATE_KEY_FILE,
   publicKey: 'host.pub',
   device: 'device.json',
 } as const;

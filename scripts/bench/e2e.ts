@@ -8,6 +8,7 @@
 // client SDK, each running its own bundle in its own namespace.
 // Needs root, nebula, iproute2 (ip, tc) and iperf3; Node 20 needs --experimental-websocket
 // for supabase-js (the npm script passes it).
+import { DEFAULT_LIGHTHOUSE_PORT } from '../../supabase/functions/_shared/bundle/index.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ import { sweepStale, Underlay, type UnderlayHost } from '../e2e/netns.ts';
 const SECONDS = 5;
 /** undefined: the bare veth; then links as fast as a good LAN and as a good internet uplink. */
 const LINK_RATES_MBIT: readonly (number | undefined)[] = [undefined, 1000, 100];
-const LIGHTHOUSE_PORT = 4242;
+const LIGHTHOUSE_PORT = DEFAULT_LIGHTHOUSE_PORT;
 
 export async function run(): Promise<void> {
   const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('tc'), binary('iperf3'));

@@ -5,11 +5,12 @@
 // bundles it returns instead. This only writes what the harness test needs —
 // pki paths, lighthouse wiring, relays, a tun device and a permissive firewall
 // for hosts signed by the same CA.
+import { DEFAULT_LIGHTHOUSE_PORT } from '../../supabase/functions/_shared/bundle/index.ts';
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 
 /** Port every lighthouse listens on; devices pick a random one. */
-export const LIGHTHOUSE_PORT = 4242;
+export const LIGHTHOUSE_PORT = DEFAULT_LIGHTHOUSE_PORT;
 /** Linux interface names are at most 15 characters. */
 export const MAX_IFNAME_LENGTH = 15;
 

@@ -6,6 +6,7 @@
 //
 // The API (Deno on 127.0.0.1) and the SDK run in the root namespace; only
 // nebula runs inside the namespaces: registering needs no overlay.
+import { DEFAULT_LIGHTHOUSE_PORT } from '../../supabase/functions/_shared/bundle/index.ts';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { printNebulaLogsOnFailure } from '../support/e2e.ts';
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('nft'));
 
 /** nebula's customary lighthouse port; the bundle makes a lighthouse listen on its endpoint's port. */
-const LIGHTHOUSE_PORT = 4242;
+const LIGHTHOUSE_PORT = DEFAULT_LIGHTHOUSE_PORT;
 
 describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in network namespaces', () => {
   let api: ApiHarness;

@@ -4,6 +4,7 @@
 import { buildNebulaConfig, DEFAULT_PATHS, listenPortOf, tunDeviceName } from './nebula-config.ts';
 import type { LighthouseInfo } from './nebula-config.ts';
 import { buildBundleReadme } from './readme.ts';
+import { BUNDLE_FILES } from './files.ts';
 import { zipBundle } from './zip.ts';
 
 export {
@@ -20,9 +21,10 @@ export { buildBundleReadme, inlineCode } from './readme.ts';
 export type { BundleReadmeInput } from './readme.ts';
 export { MAX_UNZIPPED_BYTES, unzipBundle, zipBundle } from './zip.ts';
 
+export { BUNDLE_FILES, PRIVATE_KEY_FILE } from './files.ts';
 /** The files of a bundle, in the order they are zipped. */
-export const BUNDLE_FILE_NAMES = ['ca.crt', 'node.crt', 'nebula.yml', 'README.md'] as const;
-export type BundleFiles = Record<(typeof BUNDLE_FILE_NAMES)[number], string>;
+export const BUNDLE_FILE_NAMES = Object.values(BUNDLE_FILES);
+export type BundleFiles = Record<(typeof BUNDLE_FILES)[keyof typeof BUNDLE_FILES], string>;
 
 export interface BundleInput {
   projectId: string;
@@ -44,9 +46,9 @@ export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint
   const tunDev = tunDeviceName(input.projectId);
   const keyPath = input.keyPath ?? DEFAULT_PATHS.key;
   const files: BundleFiles = {
-    'ca.crt': input.caPem,
-    'node.crt': input.certPem,
-    'nebula.yml': buildNebulaConfig({
+    [BUNDLE_FILES.ca]: input.caPem,
+    [BUNDLE_FILES.certificate]: input.certPem,
+    [BUNDLE_FILES.config]: buildNebulaConfig({
       projectId: input.projectId,
       overlayCidr: input.overlayCidr,
       self: input.self,
@@ -54,7 +56,7 @@ export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint
       tunDev,
       paths: { key: keyPath },
     }),
-    'README.md': buildBundleReadme({
+    [BUNDLE_FILES.readme]: buildBundleReadme({
       deviceName: input.deviceName,
       projectName: input.projectName,
       projectId: input.projectId,

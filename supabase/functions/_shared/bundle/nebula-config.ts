@@ -16,6 +16,7 @@
 //   would break tunnels during a CA rotation, when pki.ca holds two CAs.
 import { stringify } from 'yaml';
 import { VidsyncError } from '../errors.ts';
+import { BUNDLE_FILES, PRIVATE_KEY_FILE } from './files.ts';
 import { isEndpoint, isIPv4, parseCidr, type Prefix, prefixWithin } from '../net/index.ts';
 
 /** Linux interface names: IFNAMSIZ is 16 bytes including the NUL. */
@@ -47,7 +48,7 @@ export interface NebulaConfigInput {
   paths?: { ca?: string; cert?: string; key?: string };
 }
 
-export const DEFAULT_PATHS = { ca: 'ca.crt', cert: 'node.crt', key: 'host.key' } as const;
+export const DEFAULT_PATHS = { ca: BUNDLE_FILES.ca, cert: BUNDLE_FILES.certificate, key: PRIVATE_KEY_FILE } as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
