@@ -3,8 +3,7 @@
 // carrying the server's code.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { FunctionsFetchError, FunctionsHttpError, FunctionsRelayError } from '@supabase/supabase-js';
-import { ERROR_CODES, VidsyncError } from '../../supabase/functions/_shared/errors.ts';
-import type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';
+import { isErrorCode, VidsyncError } from '../../supabase/functions/_shared/errors.ts';
 
 export async function invokeNebula<T>(
   supabase: SupabaseClient,
@@ -27,7 +26,7 @@ async function toVidsyncError(error: unknown): Promise<VidsyncError> {
       body = undefined;
     }
     const server = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
-    const code = typeof server?.code === 'string' && server.code in ERROR_CODES ? (server.code as ErrorCode) : 'internal';
+    const code = isErrorCode(server?.code) ? server.code : 'internal';
     const message = typeof server?.message === 'string' ? server.message : `the nebula function answered ${response.status}`;
     return new VidsyncError(code, message, { cause: error, details: { status: response.status, requestId, server: server?.details } });
   }

@@ -1,71 +1,73 @@
 // The one error type of the project. Every failure that a caller may act on
 // carries a stable `code`; tests and clients switch on the code, never on the
-// message. The HTTP mapping of codes (and of Postgres SQLSTATEs) lives in one
-// place too: `httpStatusOf` below and `fromPostgresError`.
+// message. What a code means over HTTP is the HTTP edge's business
+// (http/errors.ts); here, only the codes and the Postgres SQLSTATEs that map
+// to them (`fromPostgresError`).
 
-export const ERROR_CODES = {
+export const ERROR_CODES = [
   // Input that does not parse or validate.
-  bad_request: 400,
-  invalid_json: 400,
-  validation_failed: 400,
-  payload_too_large: 413,
+  'bad_request',
+  'invalid_json',
+  'validation_failed',
+  'payload_too_large',
 
   // Who is calling.
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
+  'unauthorized',
+  'forbidden',
+  'not_found',
 
   // State conflicts.
-  conflict: 409,
-  pool_exhausted: 409,
-  subnet_overlap: 409,
-  already_exists: 409,
-  method_not_allowed: 405,
+  'conflict',
+  'pool_exhausted',
+  'subnet_overlap',
+  'method_not_allowed',
 
   // Certificate and key formats (parsing never throws anything else).
-  pem_invalid: 400,
-  pem_banner: 400,
-  key_length: 400,
-  proto_truncated: 400,
-  proto_noncanonical: 400,
-  proto_trailing_data: 400,
-  proto_invalid: 400,
-  input_too_large: 413,
+  'pem_invalid',
+  'pem_banner',
+  'key_length',
+  'proto_truncated',
+  'proto_noncanonical',
+  'proto_trailing_data',
+  'proto_invalid',
+  'input_too_large',
 
   // Certificate semantics: signing constraints and verification.
-  cert_expired: 400,
-  cert_not_yet_valid: 400,
-  cert_signature_invalid: 400,
-  cert_blocklisted: 400,
-  cert_issuer_unknown: 400,
-  cert_not_ca: 400,
-  cert_is_ca: 400,
-  ca_expired: 400,
-  ca_constraint_ip: 400,
-  ca_constraint_subnet: 400,
-  ca_constraint_group: 400,
-  ca_constraint_validity: 400,
-  ca_key_mismatch: 400,
-
-  // Local files (CLI, SDK).
-  file_exists: 409,
-  file_io: 500,
+  'cert_expired',
+  'cert_not_yet_valid',
+  'cert_signature_invalid',
+  'cert_blocklisted',
+  'cert_issuer_unknown',
+  'cert_not_ca',
+  'ca_expired',
+  'ca_constraint_ip',
+  'ca_constraint_subnet',
+  'ca_constraint_group',
+  'ca_constraint_validity',
+  'ca_key_mismatch',
 
   // Sealed CA keys (server configuration and storage, never the caller's doing).
-  master_key_invalid: 500,
-  ca_key_unreadable: 500,
+  'master_key_invalid',
+  'ca_key_unreadable',
 
   // The SDK could not reach the function at all.
-  unreachable: 503,
+  'unreachable',
   // The SDK refused what the server sent (a bundle that does not verify for
   // this device): nothing was installed. A fault of the server, not the caller.
-  bundle_rejected: 502,
+  'bundle_rejected',
 
   // Something we did not foresee; details are logged, not returned.
-  internal: 500,
-} as const;
+  'internal',
+] as const;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** A code string from elsewhere (a server's answer) that is one of ours. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && KNOWN.has(value);
+}
 
 export class VidsyncError extends Error {
   override readonly name = 'VidsyncError';
@@ -79,10 +81,6 @@ export class VidsyncError extends Error {
     this.details = options?.details;
   }
 
-  get status(): number {
-    return ERROR_CODES[this.code];
-  }
-
   toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
     return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
   }
@@ -90,10 +88,6 @@ export class VidsyncError extends Error {
 
 export function isVidsyncError(e: unknown, code?: ErrorCode): e is VidsyncError {
   return e instanceof VidsyncError && (code === undefined || e.code === code);
-}
-
-export function httpStatusOf(code: ErrorCode): number {
-  return ERROR_CODES[code];
 }
 
 /**

@@ -4,7 +4,56 @@
 // message, and the real error goes to the injected logger under a request id
 // that is also returned in the `x-request-id` header.
 import { fromPostgresError, isVidsyncError, VidsyncError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import { jsonResponse } from './response.ts';
+
+/**
+ * What each code means over HTTP. A Record over every code: a new code does
+ * not compile until it has a status here. 5xx codes are never the caller's
+ * doing: their message is replaced by a generic one and logged.
+ */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  pem_invalid: 400,
+  pem_banner: 400,
+  key_length: 400,
+  proto_truncated: 400,
+  proto_noncanonical: 400,
+  proto_trailing_data: 400,
+  proto_invalid: 400,
+  cert_expired: 400,
+  cert_not_yet_valid: 400,
+  cert_signature_invalid: 400,
+  cert_blocklisted: 400,
+  cert_issuer_unknown: 400,
+  cert_not_ca: 400,
+  ca_expired: 400,
+  ca_constraint_ip: 400,
+  ca_constraint_subnet: 400,
+  ca_constraint_group: 400,
+  ca_constraint_validity: 400,
+  ca_key_mismatch: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  pool_exhausted: 409,
+  subnet_overlap: 409,
+  payload_too_large: 413,
+  input_too_large: 413,
+  master_key_invalid: 500,
+  ca_key_unreadable: 500,
+  internal: 500,
+  bundle_rejected: 502,
+  unreachable: 503,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
 
 /** Where unexpected errors are reported. `console` fits; tests pass a spy. */
 export interface ErrorLogger {
@@ -25,7 +74,8 @@ export function errorResponse(err: unknown, opts: ErrorResponseOptions = {}): Re
   const known = toVidsyncError(err);
   const headers = { 'x-request-id': requestId };
 
-  if (known && known.status < 500) {
+  const status = known ? httpStatusOf(known.code) : 500;
+  if (known && status < 500) {
     const body: { code: string; message: string; details?: Record<string, unknown> } = {
       code: known.code,
       message: known.message,
@@ -33,13 +83,12 @@ export function errorResponse(err: unknown, opts: ErrorResponseOptions = {}): Re
     // Postgres details carry the SQLSTATE only; other details are built by us
     // for the caller (e.g. validation issues) and never hold secrets.
     if (known.details) body.details = known.details;
-    return jsonResponse({ error: body }, known.status, headers);
+    return jsonResponse({ error: body }, status, headers);
   }
 
   // Server-side failures: the caller learns the code and the request id only.
   (opts.logger ?? console).error('request failed', { requestId, error: describe(err) });
   const code = known?.code ?? 'internal';
-  const status = known?.status ?? 500;
   return jsonResponse({ error: { code, message: GENERIC_MESSAGE } }, status, headers);
 }
 

@@ -3,7 +3,7 @@
 export { MAX_JSON_BODY_BYTES, readJsonBody, validate } from './body.ts';
 export type { ReadJsonOptions, ValidationIssue } from './body.ts';
 export { corsHeaders, preflight, withCors } from './cors.ts';
-export { errorResponse } from './errors.ts';
+export { errorResponse, HTTP_STATUS, httpStatusOf } from './errors.ts';
 export type { ErrorLogger, ErrorResponseOptions } from './errors.ts';
 export { bytesResponse, jsonResponse, wantsRawBundle } from './response.ts';
 export { base64ToBytes, bytesToBase64 } from '../base64.ts';
