@@ -33,7 +33,7 @@ export function checkCaConstraints(cert: Constrained, ca: Constrained): void {
 }
 
 /** nebula's Networks() and UnsafeNetworks() for either version. */
-export function networksOf(cert: Constrained): { networks: readonly Prefix[]; unsafeNetworks: readonly Prefix[] } {
+function networksOf(cert: Constrained): { networks: readonly Prefix[]; unsafeNetworks: readonly Prefix[] } {
   return cert.version === 2 ? cert.details : { networks: cert.details.ips, unsafeNetworks: cert.details.subnets };
 }
 

@@ -4,7 +4,6 @@
 // benchmarks call. Named re-exports only; internals stay internal.
 export * as limits from './limits.ts';
 export {
-  type Accept,
   type Certificate,
   certificateToPem,
   type CertificateV1,
@@ -15,20 +14,17 @@ export {
   parseCertificate,
   parseCertificateBundlePem,
   parseCertificatePem,
-  type Version,
 } from './certificate.ts';
 export {
-  type CertificateAuthorityOptions,
   createCertificateAuthority,
   type CreatedCertificateAuthority,
   type HostCertificateOptions,
   signCertificate,
-  type SignedCertificate,
   signHostCertificate,
   type ToBeSigned,
 } from './sign.ts';
-export { type CaPool, createCaPool, type VerifiedCertificate, verifyCertificate, type VerifyOptions } from './verify.ts';
-export { certificateToNebulaJson, certificateToNebulaJsonString, certificateToNebulaText, type CertificateJson } from './print.ts';
+export { type CaPool, createCaPool, verifyCertificate, type VerifyOptions } from './verify.ts';
+export { certificateToNebulaJsonString, certificateToNebulaText } from './print.ts';
 export {
   createEd25519Signer,
   type Ed25519Signer,
@@ -38,9 +34,7 @@ export {
   ed25519Verify,
   generateEd25519KeyPair,
   generateX25519KeyPair,
-  type KeyPair,
   parseEd25519PrivateKeyPem,
-  parseEd25519PublicKeyPem,
   parseX25519PrivateKeyPem,
   parseX25519PublicKeyPem,
   x25519PrivateKeyToPem,

@@ -21,7 +21,7 @@ export interface Ed25519Signer {
   sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
-export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
+function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
@@ -88,9 +88,6 @@ export function parseX25519PublicKeyPem(pem: string | Uint8Array): { publicKey: 
 }
 export function parseX25519PrivateKeyPem(pem: string | Uint8Array): { privateKey: Uint8Array } {
   return { privateKey: checkLength(decodeSinglePem(pem, PEM_BANNER.x25519Private), KEY_LENGTH, 'X25519 private key') };
-}
-export function parseEd25519PublicKeyPem(pem: string | Uint8Array): { publicKey: Uint8Array } {
-  return { publicKey: checkLength(decodeSinglePem(pem, PEM_BANNER.ed25519Public), KEY_LENGTH, 'Ed25519 public key') };
 }
 /** Returns the 64-byte key; the seed/public consistency is checked by createEd25519Signer. */
 export function parseEd25519PrivateKeyPem(pem: string | Uint8Array): { privateKey: Uint8Array; publicKey: Uint8Array } {

@@ -9,7 +9,7 @@ import { formatPrefix } from '../net/index.ts';
 import { type Certificate, type CertificateV1, type CertificateV2, fingerprint } from './certificate.ts';
 
 /** The object `nebula-cert print -json` prints for a v1 certificate, keys in Go's (sorted) order. */
-export interface CertificateJsonV1 {
+interface CertificateJsonV1 {
   details: {
     groups: string[];
     ips: string[];
@@ -26,7 +26,7 @@ export interface CertificateJsonV1 {
 }
 
 /** The same for v2: curve, public key and version moved out of the details. */
-export interface CertificateJsonV2 {
+interface CertificateJsonV2 {
   curve: string;
   details: {
     groups: string[] | null;
@@ -44,12 +44,12 @@ export interface CertificateJsonV2 {
   version: 2;
 }
 
-export type CertificateJson = CertificateJsonV1 | CertificateJsonV2;
+type CertificateJson = CertificateJsonV1 | CertificateJsonV2;
 
-export function certificateToNebulaJson(cert: CertificateV1): Promise<CertificateJsonV1>;
-export function certificateToNebulaJson(cert: CertificateV2): Promise<CertificateJsonV2>;
-export function certificateToNebulaJson(cert: Certificate): Promise<CertificateJson>;
-export async function certificateToNebulaJson(cert: Certificate): Promise<CertificateJson> {
+function certificateToNebulaJson(cert: CertificateV1): Promise<CertificateJsonV1>;
+function certificateToNebulaJson(cert: CertificateV2): Promise<CertificateJsonV2>;
+function certificateToNebulaJson(cert: Certificate): Promise<CertificateJson>;
+async function certificateToNebulaJson(cert: Certificate): Promise<CertificateJson> {
   const d = cert.details;
   // Key order is Go's sorted map order: it is the output.
   const common = { isCa: d.isCA, issuer: d.issuer, name: d.name, notAfter: rfc3339(d.notAfter), notBefore: rfc3339(d.notBefore) };

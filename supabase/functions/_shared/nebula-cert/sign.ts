@@ -34,7 +34,7 @@ import {
 import { addSeconds, wholeSeconds } from './time.ts';
 
 /** nebula-cert ca's default lifetime: 8760h. */
-export const DEFAULT_CA_DURATION_SECONDS = 8760 * 3600;
+const DEFAULT_CA_DURATION_SECONDS = 8760 * 3600;
 
 /** Prefixes as options take them: text ("10.99.1.5/24") or objects. */
 type Prefixes = readonly (string | Prefix)[];
