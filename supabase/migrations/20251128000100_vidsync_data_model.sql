@@ -121,7 +121,9 @@ create table vidsync.devices (
   constraint devices_name_length check (pg_catalog.length(pg_catalog.btrim(name)) between 1 and 64),
   constraint devices_public_key_length check (pg_catalog.length(public_key) between 1 and 1024),
   constraint devices_lighthouse_endpoints_count check (pg_catalog.cardinality(lighthouse_endpoints) <= 8),
-  constraint devices_lighthouse_endpoints_valid check (vidsync.are_endpoints(lighthouse_endpoints))
+  -- The common case, no endpoints, skips the function call.
+  constraint devices_lighthouse_endpoints_valid check (
+    pg_catalog.cardinality(lighthouse_endpoints) = 0 or vidsync.are_endpoints(lighthouse_endpoints))
 );
 create index devices_project_id_idx on vidsync.devices (project_id);
 create index devices_owner_id_idx on vidsync.devices (owner_id);

@@ -157,7 +157,6 @@ declare
   privileged boolean := vidsync.caller_is_privileged();
   device_owner uuid;
   owner_role text;
-  existing record;
   endpoint text;
 begin
   if register_device.owner_id is not null and register_device.owner_id is distinct from actor and not privileged then
@@ -170,7 +169,8 @@ begin
     end if;
     raise exception 'no user is calling' using errcode = 'VS004';
   end if;
-  if not exists (select 1 from vidsync.projects p where p.id = register_device.project) then
+  select p.subnet into subnet from vidsync.projects p where p.id = register_device.project;
+  if not found then
     raise exception 'project % not found', register_device.project using errcode = 'VS003';
   end if;
   owner_role := vidsync.member_role(register_device.project, device_owner);
@@ -208,30 +208,30 @@ begin
     raise exception 'only lighthouses have public endpoints' using errcode = 'VS005';
   end if;
 
-  -- Insert, or find and lock the existing row (a concurrent registration of
-  -- the same new id waits for ours here, then sees it).
-  insert into vidsync.devices as d (id, project_id, owner_id, name, public_key)
-  values (register_device.device, register_device.project, device_owner, pg_catalog.btrim(register_device.name), register_device.public_key)
-  on conflict on constraint devices_pkey do nothing;
-  select d.project_id, d.owner_id into existing from vidsync.devices d where d.id = register_device.device for update;
-  if existing.project_id <> register_device.project or existing.owner_id <> device_owner then
+  -- Insert, or update the existing row of the same user and project; a
+  -- concurrent registration of the same new id waits for ours here.
+  insert into vidsync.devices as d
+    (id, project_id, owner_id, name, public_key, is_lighthouse, lighthouse_endpoints, syncthing_device_id, last_seen_at)
+  values
+    (register_device.device, register_device.project, device_owner, pg_catalog.btrim(register_device.name), register_device.public_key,
+     coalesce(register_device.is_lighthouse, false), coalesce(register_device.lighthouse_endpoints, '{}'),
+     register_device.syncthing_device_id, pg_catalog.now())
+  on conflict on constraint devices_pkey do update set
+    name = excluded.name,
+    public_key = excluded.public_key,
+    is_lighthouse = excluded.is_lighthouse,
+    lighthouse_endpoints = excluded.lighthouse_endpoints,
+    syncthing_device_id = excluded.syncthing_device_id,
+    last_seen_at = excluded.last_seen_at,
+    updated_at = pg_catalog.now()
+  where d.project_id = excluded.project_id and d.owner_id = excluded.owner_id;
+  if not found then
     raise exception 'device id % is already registered by another user or in another project', register_device.device
       using errcode = 'VS006';
   end if;
 
-  update vidsync.devices d set
-    name = pg_catalog.btrim(register_device.name),
-    public_key = register_device.public_key,
-    is_lighthouse = coalesce(register_device.is_lighthouse, false),
-    lighthouse_endpoints = coalesce(register_device.lighthouse_endpoints, '{}'),
-    syncthing_device_id = register_device.syncthing_device_id,
-    last_seen_at = pg_catalog.now(),
-    updated_at = pg_catalog.now()
-  where d.id = register_device.device;
-
   device_id := register_device.device;
   ip := vidsync.allocate_ip(register_device.project, register_device.device, actor);
-  select p.subnet into subnet from vidsync.projects p where p.id = register_device.project;
   return next;
 end
 $$;

@@ -37,9 +37,8 @@ export interface NebulaApp {
 }
 
 export async function createNebulaApp(settings: NebulaSettings, options: { sql?: Sql } = {}): Promise<NebulaApp> {
-  // prepare: false because Supabase's transaction-mode pooler cannot keep
-  // prepared statements across transactions.
-  const sql = options.sql ?? postgres(settings.dbUrl, { prepare: false, max: settings.dbPoolSize, onnotice: () => {} });
+  // Prepared statements on the direct connection, not behind the transaction pooler (see settings.ts).
+  const sql = options.sql ?? postgres(settings.dbUrl, { prepare: settings.dbPreparedStatements, max: settings.dbPoolSize, onnotice: () => {} });
   const verify = createJwtVerifier({
     issuer: `${settings.supabaseUrl}/auth/v1`,
     jwks: settings.jwks ?? new URL(`${settings.supabaseUrl}/auth/v1/.well-known/jwks.json`),

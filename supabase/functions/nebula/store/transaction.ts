@@ -7,7 +7,9 @@
 // waits for goes out with the next one: the identity with the transaction's
 // first query, a switch to service_role with the first query after it.
 // Postgres runs them in the order they are sent, and once one fails every
-// later one fails too (25P02).
+// later one fails too (25P02). (postgres.js pipelines a query with
+// parameters only once it is a prepared statement on that connection; see
+// dbPreparedStatements in ../settings.ts.)
 //
 // Order is the security here. postgres.js sends a query when something first
 // calls its then(), and `await` on a query calls it a microtask late, so
