@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCertificatePem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { parseGoDuration } from '../../scripts/cli/flags.ts';
-import { main } from '../../scripts/cli/main.ts';
+import { parseGoDuration } from '../../cli/flags.ts';
+import { main } from '../../cli/main.ts';
 import { binary, missing } from '../../scripts/e2e/requirements.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cert-cli-'));

@@ -11,7 +11,7 @@ import {
   x25519PublicKeyFromPrivate,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 // The two implementations themselves, to compare them on this runtime (deno/crypto-fallback.ts does the same under Deno).
-import { type Backend, tweetnacl, webcrypto } from '../../supabase/functions/_shared/nebula-cert/crypto.ts';
+import { type Backend, type Ed25519, pick, probeEd25519, probeX25519, tweetnacl, webcrypto, type X25519 } from '../../supabase/functions/_shared/nebula-cert/crypto.ts';
 
 const BACKENDS = { webcrypto, tweetnacl } as const;
 
@@ -20,6 +20,16 @@ const seedOf = (i: number) => Uint8Array.from({ length: 32 }, (_, j) => (i * 31 
 describe('crypto backends', () => {
   it('Node 20 has WebCrypto Ed25519 and X25519, so each capability picks it', async () => {
     expect(await cryptoBackends()).toEqual({ ed25519: 'webcrypto', x25519: 'webcrypto' });
+  });
+
+  it('each capability falls back on its own when WebCrypto lacks it (as detection sees a runtime without it)', async () => {
+    const unsupported = () => Promise.reject(new DOMException('Unrecognized algorithm name', 'NotSupportedError'));
+    const noEd25519: Ed25519 = { ...webcrypto.ed25519, signerFor: unsupported, publicKeyFromSeed: unsupported };
+    const noX25519: X25519 = { ...webcrypto.x25519, publicKeyFromPrivate: unsupported };
+    expect((await pick(noEd25519, tweetnacl.ed25519, probeEd25519)).backend).toBe('tweetnacl');
+    expect((await pick(webcrypto.x25519, tweetnacl.x25519, probeX25519)).backend).toBe('webcrypto');
+    expect((await pick(noX25519, tweetnacl.x25519, probeX25519)).backend).toBe('tweetnacl');
+    expect((await pick(webcrypto.ed25519, tweetnacl.ed25519, probeEd25519)).backend).toBe('webcrypto');
   });
 
   it('Ed25519 keys and signatures are identical on both backends', async () => {

@@ -25,6 +25,7 @@ describe('Deno and Node', () => {
     for (const run of [fromDeno, await signFixed()]) {
       expect(run.implementations.tweetnacl).toEqual(run.implementations.webcrypto);
       expect(run.implementations.webcrypto.verified).toBe(true);
+      expect(run.withoutWebCrypto).toEqual({ ed25519: 'tweetnacl', x25519: 'tweetnacl' });
     }
   });
 });

@@ -10,7 +10,7 @@ import {
   ed25519KeyPairFromSeed,
   signHostCertificate,
 } from '../../../supabase/functions/_shared/nebula-cert/index.ts';
-import { tweetnacl, webcrypto } from '../../../supabase/functions/_shared/nebula-cert/crypto.ts';
+import { pick, probeEd25519, probeX25519, tweetnacl, webcrypto } from '../../../supabase/functions/_shared/nebula-cert/crypto.ts';
 
 export async function signFixed() {
   const keyPair = await ed25519KeyPairFromSeed(new Uint8Array(32).fill(42));
@@ -43,6 +43,8 @@ export async function signFixed() {
     hostV2Pem: hostV2.pem,
     fingerprintV2: hostV2.fingerprint,
     implementations: await eachImplementation(keyPair.privateKey),
+    // What detection picks on this runtime when WebCrypto lacks a capability, one capability at a time.
+    withoutWebCrypto: await withoutWebCrypto(),
   };
 }
 
@@ -62,6 +64,14 @@ async function eachImplementation(caPrivateKey: Uint8Array) {
     };
   }
   return out;
+}
+
+async function withoutWebCrypto() {
+  const unsupported = () => Promise.reject(new DOMException('Unrecognized algorithm name', 'NotSupportedError'));
+  return {
+    ed25519: (await pick({ ...webcrypto.ed25519, signerFor: unsupported, publicKeyFromSeed: unsupported }, tweetnacl.ed25519, probeEd25519)).backend,
+    x25519: (await pick({ ...webcrypto.x25519, publicKeyFromPrivate: unsupported }, tweetnacl.x25519, probeX25519)).backend,
+  };
 }
 
 if (import.meta.main) console.log(JSON.stringify(await signFixed()));

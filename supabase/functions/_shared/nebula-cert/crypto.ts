@@ -83,35 +83,40 @@ let x25519Choice: Promise<X25519> | undefined;
 
 /** WebCrypto's Ed25519 when this runtime can import, sign and export with it; tweetnacl otherwise. */
 export function ed25519(): Promise<Ed25519> {
-  ed25519Choice ??= works(async () => {
-    const seed = new Uint8Array(32);
-    const sign = await webcrypto.ed25519.signerFor(seed);
-    await sign(new Uint8Array(0));
-    await webcrypto.ed25519.publicKeyFromSeed(seed);
-  }).then((ok) => (ok ? webcrypto.ed25519 : tweetnacl.ed25519));
+  ed25519Choice ??= pick(webcrypto.ed25519, tweetnacl.ed25519, probeEd25519);
   return ed25519Choice;
 }
 
 /** WebCrypto's X25519 when this runtime can import and export an X25519 key; tweetnacl otherwise. */
 export function x25519(): Promise<X25519> {
-  x25519Choice ??= works(() => webcrypto.x25519.publicKeyFromPrivate(new Uint8Array(32).fill(1))).then((ok) =>
-    ok ? webcrypto.x25519 : tweetnacl.x25519
-  );
+  x25519Choice ??= pick(webcrypto.x25519, tweetnacl.x25519, probeX25519);
   return x25519Choice;
+}
+
+/** `preferred` if the probe runs on it without an error, else `fallback`. */
+export async function pick<T>(preferred: T, fallback: T, probe: (impl: T) => Promise<unknown>): Promise<T> {
+  try {
+    await probe(preferred);
+    return preferred;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Exercises what keys.ts uses: import a seed, sign, derive the public key. */
+export async function probeEd25519(impl: Ed25519): Promise<void> {
+  const seed = new Uint8Array(32);
+  await (await impl.signerFor(seed))(new Uint8Array(0));
+  await impl.publicKeyFromSeed(seed);
+}
+
+export async function probeX25519(impl: X25519): Promise<void> {
+  await impl.publicKeyFromPrivate(new Uint8Array(32).fill(1));
 }
 
 /** Which implementation each capability uses in this runtime. */
 export async function cryptoBackends(): Promise<{ ed25519: Backend; x25519: Backend }> {
   return { ed25519: (await ed25519()).backend, x25519: (await x25519()).backend };
-}
-
-async function works(probe: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await probe();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function importPkcs8(alg: 'Ed25519' | 'X25519', raw: Uint8Array, usages: KeyUsage[]): Promise<CryptoKey> {
