@@ -3,7 +3,7 @@
 import type { CliIo } from '../io.ts';
 import { type ModeDefinition, required } from '../cert/common.ts';
 import { runCommand } from '../command.ts';
-import { createProject } from '../../../client/src/index.ts';
+import { createProject } from '../../client/src/index.ts';
 import { SESSION_FLAGS, sessionFrom } from '../session.ts';
 
 const create: ModeDefinition = {

@@ -1,7 +1,7 @@
 // `vidsync device register|status|release`: the SDK from the shell, as the
 // desktop app would call it. Files go to ~/.vidsync/nebula/<project>/ unless
 // -dir says otherwise.
-import { NebulaClient } from '../../../client/src/index.ts';
+import { NebulaClient } from '../../client/src/index.ts';
 import type { CliIo } from '../io.ts';
 import { type ModeDefinition, list, required } from '../cert/common.ts';
 import { runCommand } from '../command.ts';

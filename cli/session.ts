@@ -1,10 +1,10 @@
 // Who a `device`/`project` command acts as, and against which project URL:
 // flags or environment for a hosted project, else the running local stack
 // (as `-email`, alice by default).
+import { createClient } from '@supabase/supabase-js';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';
 import { CliError } from './io.ts';
-import { mintLocalToken, runningStack, supabaseFor } from './local-stack.ts';
 
 export const SESSION_FLAGS: FlagSpecs = {
   url: { kind: 'string', usage: 'Optional: the Supabase project URL (env SUPABASE_URL; default: the running local stack)' },
@@ -21,7 +21,38 @@ export async function sessionFrom(flags: ParsedFlags): Promise<SupabaseClient> {
     if (!url || !anonKey || !token) throw new CliError('a hosted project needs -url, -anon-key and -token (or SUPABASE_URL, SUPABASE_ANON_KEY, VIDSYNC_ACCESS_TOKEN)');
     return supabaseFor(url, anonKey, token);
   }
-  const stack = await runningStack();
-  const user = await mintLocalToken(flags.strings.email || 'alice@example.com');
+  const local = await localStackTools();
+  const stack = await local.runningStack();
+  const user = await local.mintLocalToken(flags.strings.email || 'alice@example.com');
   return supabaseFor(stack.supabaseUrl, stack.anonKey, user.accessToken);
 }
+
+/**
+ * The dev tooling that reads a running `npm run dev` stack and mints tokens
+ * with its local issuer. It lives in scripts/ (it is not part of what we ship)
+ * and is loaded only when a command acts on the local stack.
+ */
+export async function localStackTools(): Promise<typeof import('../scripts/local-session/index.ts')> {
+  try {
+    return await import('../scripts/local-session/index.ts');
+  } catch (cause) {
+    throw new CliError(`the local-stack tooling is not available here (${(cause as Error).message}); give -url, -anon-key and -token`);
+  }
+}
+
+/**
+ * supabase-js for a CLI call. Node 20 has no WebSocket without a flag and
+ * supabase-js refuses to start without one; we never use realtime, so a
+ * transport that fails on use is enough there.
+ */
+export function supabaseFor(url: string, anonKey: string, accessToken: string): SupabaseClient {
+  const transport = (globalThis as { WebSocket?: unknown }).WebSocket ?? NoRealtime;
+  return createClient(url, anonKey, { accessToken: async () => accessToken, realtime: { transport: transport as never } });
+}
+
+class NoRealtime {
+  constructor() {
+    throw new Error('realtime is not available in the vidsync CLI');
+  }
+}
+

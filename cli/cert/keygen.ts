@@ -1,6 +1,6 @@
 // `vidsync cert keygen`: nebula-cert keygen — an X25519 key pair for a host.
 // Unlike nebula-cert 1.6.1 it refuses to overwrite existing key files.
-import { generateX25519KeyPair, x25519PrivateKeyToPem, x25519PublicKeyToPem } from '../../../supabase/functions/_shared/nebula-cert/index.ts';
+import { generateX25519KeyPair, x25519PrivateKeyToPem, x25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import type { CliIo } from '../io.ts';
 import { type ModeDefinition, refuseExisting, required, runMode, writeNew } from './common.ts';
 

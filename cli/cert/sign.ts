@@ -1,6 +1,6 @@
 // `vidsync cert sign`: nebula-cert sign — a host certificate signed by a CA,
 // for a given public key (-in-pub) or a freshly generated key pair (-out-key).
-import { isVidsyncError } from '../../../supabase/functions/_shared/errors.ts';
+import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import {
   createEd25519Signer,
   generateX25519KeyPair,
@@ -10,7 +10,7 @@ import {
   parseX25519PublicKeyPem,
   signHostCertificate,
   x25519PrivateKeyToPem,
-} from '../../../supabase/functions/_shared/nebula-cert/index.ts';
+} from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { CliError, type CliIo } from '../io.ts';
 import { cidrOrError } from './ca.ts';
 import { context, list, type ModeDefinition, readInput, refuseExisting, required, runMode, writeNew } from './common.ts';

@@ -4,8 +4,7 @@ import type { CliIo } from '../io.ts';
 import type { ModeDefinition } from '../cert/common.ts';
 import { runCommand } from '../command.ts';
 import { CliError } from '../io.ts';
-import { mintLocalToken } from '../local-stack.ts';
-
+import { localStackTools } from '../session.ts';
 
 const token: ModeDefinition = {
   program: 'vidsync dev',
@@ -15,7 +14,7 @@ const token: ModeDefinition = {
   async action(flags, io) {
     const [email, ...extra] = flags.rest;
     if (!email || extra.length > 0 || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new CliError('give one email address, e.g. `dev token carol@example.com`');
-    const user = await mintLocalToken(email);
+    const user = await (await localStackTools()).mintLocalToken(email);
     io.stdout.write(flags.bools.json ? `${JSON.stringify(user)}\n` : `${user.accessToken}\n`);
   },
 };

@@ -5,7 +5,7 @@ import {
   certificateToNebulaText,
   type CertificateV1 as NebulaCertificate,
   parseCertificateBundlePem,
-} from '../../../supabase/functions/_shared/nebula-cert/index.ts';
+} from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import type { CliIo } from '../io.ts';
 import { context, type ModeDefinition, readInput, required, runMode } from './common.ts';
 

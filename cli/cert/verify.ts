@@ -7,7 +7,7 @@ import {
   type CertificateV1 as NebulaCertificate,
   parseCertificatePem,
   verifyCertificate,
-} from '../../../supabase/functions/_shared/nebula-cert/index.ts';
+} from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { CliError, type CliIo } from '../io.ts';
 import { context, type ModeDefinition, readInput, required, runMode } from './common.ts';
 

@@ -1,7 +1,7 @@
 // `vidsync cert ca`: nebula-cert ca — a self-signed Ed25519 CA with optional
 // ip, subnet and group constraints.
-import { createCertificateAuthority } from '../../../supabase/functions/_shared/nebula-cert/index.ts';
-import { parseCidr } from '../../../supabase/functions/_shared/net/index.ts';
+import { createCertificateAuthority } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { parseCidr } from '../../supabase/functions/_shared/net/index.ts';
 import { formatGoDuration } from '../flags.ts';
 import { CliError, type CliIo } from '../io.ts';
 import { list, type ModeDefinition, refuseExisting, required, runMode, writeNew } from './common.ts';

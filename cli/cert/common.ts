@@ -3,7 +3,7 @@
 // whole files, write 0600, never overwrite).
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { isVidsyncError } from '../../../supabase/functions/_shared/errors.ts';
+import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { type FlagSpecs, formatFlagHelp, HelpRequested, type ParsedFlags, parseFlags } from '../flags.ts';
 import { CliError, type CliIo, pathIn } from '../io.ts';
 
