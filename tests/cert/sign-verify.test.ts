@@ -35,7 +35,7 @@ async function setup() {
 }
 
 describe('signHostCertificate', () => {
-  it('signs what the issue-4 function asks for and verifies', async () => {
+  it('signs what the function asks for (a host certificate for one IP) and verifies', async () => {
     const { ca, sign } = await setup();
     const cert = await sign({ subnets: ['192.168.7.9/24'] });
     expect(cert.details.ips).toEqual([{ address: '10.99.1.5', prefix: 24 }]);
