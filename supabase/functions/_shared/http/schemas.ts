@@ -5,7 +5,7 @@
 // here we only bound sizes and reject characters that could break the
 // structure of the files we generate.
 import { z } from 'zod';
-import { ipv4ToInt, isEndpoint, isIPv4, MAX_ENDPOINT_CHARS } from '../net/index.ts';
+import { isEndpoint, MAX_ENDPOINT_CHARS, networkOf, parseCidr, type Prefix } from '../net/index.ts';
 
 import {
   MAX_CA_PEM_CHARS,
@@ -57,18 +57,18 @@ export const Uuid = z
 
 /** `a.b.c.d/p`, host bits zero, prefix within the allowed project range. */
 export const Ipv4Subnet = z.string().superRefine((s, ctx) => {
-  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(s);
-  if (!m || !isIPv4(m[1]!)) {
+  let subnet: Prefix;
+  try {
+    subnet = parseCidr(s);
+  } catch {
     ctx.addIssue({ code: 'custom', message: 'must be an IPv4 CIDR such as 10.99.0.0/24' });
     return;
   }
-  const prefix = Number(m[2]);
-  if (prefix < MIN_SUBNET_PREFIX || prefix > MAX_SUBNET_PREFIX) {
+  if (subnet.prefix < MIN_SUBNET_PREFIX || subnet.prefix > MAX_SUBNET_PREFIX) {
     ctx.addIssue({ code: 'custom', message: `prefix must be between /${MIN_SUBNET_PREFIX} and /${MAX_SUBNET_PREFIX}` });
     return;
   }
-  const hostBits = 2 ** (32 - prefix);
-  if (ipv4ToInt(m[1]!) % hostBits !== 0) {
+  if (networkOf(subnet).address !== subnet.address) {
     ctx.addIssue({ code: 'custom', message: 'must be a network address (host bits zero)' });
   }
 });
