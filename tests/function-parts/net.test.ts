@@ -9,6 +9,7 @@ import {
   networkOf,
   parseAddress,
   parseCidr,
+  parseEndpoint,
   parsePrefix,
   prefixBytes,
   prefixWithin,
@@ -78,5 +79,10 @@ describe('endpoints', () => {
   });
   it.each(['[1.2.3.4]:1', '[::1]', '[::1]:0', '[fe80::1%eth0]:1', '[1::2::3]:1', '::1:4242', '10.0.0.1:65536'])('rejects %j', (s) => {
     expect(isEndpoint(s)).toBe(false);
+  });
+  it('parseEndpoint splits host and port; the brackets are not part of the host', () => {
+    expect(parseEndpoint('[fd00::1]:4242')).toEqual({ host: 'fd00::1', port: 4242 });
+    expect(parseEndpoint('lh.example.com:1')).toEqual({ host: 'lh.example.com', port: 1 });
+    expect(parseEndpoint('10.0.0.1:0')).toBeUndefined();
   });
 });

@@ -17,7 +17,7 @@
 import { stringify } from 'yaml';
 import { VidsyncError } from '../errors.ts';
 import { BUNDLE_FILES, PRIVATE_KEY_FILE } from './files.ts';
-import { isEndpoint, isIPv4, parseCidr, type Prefix, prefixWithin } from '../net/index.ts';
+import { isEndpoint, isIPv4, parseCidr, parseEndpoint, type Prefix, prefixWithin } from '../net/index.ts';
 
 /** Linux interface names: IFNAMSIZ is 16 bytes including the NUL. */
 export const MAX_TUN_DEVICE_CHARS = 15;
@@ -169,8 +169,7 @@ export function listenPortOf(input: Pick<NebulaConfigInput, 'self' | 'lighthouse
   if (input.self.listenPort !== undefined) return input.self.listenPort;
   if (!input.self.isLighthouse) return 0;
   const own = input.lighthouses.find((lh) => lh.ip === input.self.ip)?.endpoints[0];
-  const port = own === undefined ? NaN : Number(own.slice(own.lastIndexOf(':') + 1));
-  return Number.isInteger(port) && port > 0 && port <= 65535 ? port : DEFAULT_LIGHTHOUSE_PORT;
+  return (own === undefined ? undefined : parseEndpoint(own)?.port) ?? DEFAULT_LIGHTHOUSE_PORT;
 }
 
 function overlayOf(cidr: string): Prefix {

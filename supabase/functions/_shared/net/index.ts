@@ -14,4 +14,4 @@ export {
   prefixOf,
   prefixWithin,
 } from './prefix.ts';
-export { isEndpoint, MAX_ENDPOINT_CHARS } from './endpoint.ts';
+export { isEndpoint, MAX_ENDPOINT_CHARS, parseEndpoint } from './endpoint.ts';
