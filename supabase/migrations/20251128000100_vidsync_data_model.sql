@@ -127,6 +127,9 @@ create table vidsync.devices (
 );
 create index devices_project_id_idx on vidsync.devices (project_id);
 create index devices_owner_id_idx on vidsync.devices (owner_id);
+-- A project's lighthouses, in address order, without reading its other
+-- devices: every registration and nebula.yml lists them.
+create index devices_lighthouses_idx on vidsync.devices (project_id, overlay_ip) where is_lighthouse;
 
 -- The pool: one row per host address of a project. A free row has
 -- device_id null; reusable_after is '-infinity' for never used addresses and
