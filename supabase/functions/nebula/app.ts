@@ -16,10 +16,7 @@ import { importMasterKey } from '../_shared/secrets/index.ts';
 import type { NebulaSettings } from './settings.ts';
 import { ProjectCas } from './ca.ts';
 import type { RouteHandler } from './context.ts';
-import { createProject } from './routes/projects.ts';
-import { registerDevice } from './routes/register.ts';
-import { getProjectCa, importProjectCa } from './routes/ca.ts';
-import { deviceConfig, deviceStatus, releaseDevice } from './routes/devices.ts';
+import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectCa, registerDevice, releaseDevice } from './routes/index.ts';
 
 const ROUTES: ReadonlyArray<readonly [method: 'GET' | 'POST', pattern: string, handler: RouteHandler]> = [
   ['POST', '/projects', createProject],

@@ -1,0 +1,9 @@
+// The HTTP routes of the `nebula` function, one file per resource. Each
+// handler reads validate -> store -> sign -> bundle -> respond: it checks the
+// request at the edge, runs its queries through ../store in one transaction
+// as the caller (the SQL decides who may do what), signs with ../ca.ts and
+// builds files with ../bundles.ts. app.ts maps paths to these.
+export { getProjectCa, importProjectCa } from './ca.ts';
+export { deviceConfig, deviceStatus, releaseDevice } from './devices.ts';
+export { createProject } from './projects.ts';
+export { registerDevice } from './register.ts';
