@@ -154,17 +154,18 @@ as $$
 #variable_conflict error
 declare
   actor uuid := auth.uid();
-  privileged boolean := vidsync.caller_is_privileged();
+  -- Asked only where it matters (a catalog lookup): a user registering
+  -- their own, non-lighthouse device never needs it.
   device_owner uuid;
   owner_role text;
   endpoint text;
 begin
-  if register_device.owner_id is not null and register_device.owner_id is distinct from actor and not privileged then
+  if register_device.owner_id is not null and register_device.owner_id is distinct from actor and not vidsync.caller_is_privileged() then
     raise exception 'only the service role may register a device for another user' using errcode = 'VS004';
   end if;
   device_owner := coalesce(register_device.owner_id, actor);
   if device_owner is null then
-    if privileged then
+    if vidsync.caller_is_privileged() then
       raise exception 'owner_id is required when no user is calling' using errcode = 'VS005';
     end if;
     raise exception 'no user is calling' using errcode = 'VS004';
@@ -190,7 +191,7 @@ begin
     raise exception 'a public key has 1 to 1024 characters' using errcode = 'VS005';
   end if;
   if coalesce(register_device.is_lighthouse, false) then
-    if owner_role not in ('owner', 'admin') and not privileged then
+    if owner_role not in ('owner', 'admin') and not vidsync.caller_is_privileged() then
       raise exception 'only a project owner or admin may register a lighthouse' using errcode = 'VS004';
     end if;
     if coalesce(pg_catalog.cardinality(register_device.lighthouse_endpoints), 0) = 0 then
