@@ -25,10 +25,8 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
   const projectId = body.projectId;
 
   const registered = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    // Store: allocate as the user (the SQL function decides whether they
-    // may), then, only once that has passed, read what signing needs as
-    // service_role.
-    const allocation = await register(tx, {
+    // Store: allocate as the user; the SQL function decides whether they may.
+    const { ip, subnet } = await register(tx, {
       projectId,
       deviceId: body.deviceId,
       name: body.deviceName,
@@ -36,17 +34,21 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
       lighthouseEndpoints: body.lighthouse?.endpoints,
       syncthingDeviceId: body.syncthingDeviceId,
     });
-    const [sealed, trusted, lighthouses, coolingSeconds] = await asServiceRole(tx, (tx) =>
-      Promise.all([signingCa(tx, projectId), trustedCas(tx, projectId), lighthousesOf(tx, projectId), ipCoolingSeconds(tx)]),
-    );
-    const { ip, subnet } = allocation;
     const cidr = `${ip}/${subnet.split('/')[1]}`;
 
-    // Sign.
-    const ca = await ctx.cas.open(projectId, sealed);
-    const certificate = await ctx.cas.issue(ca, { name: body.deviceName, publicKey, ip: cidr }, coolingSeconds);
-    await asServiceRole(tx, (tx) =>
-      recordIssuedCertificate(tx, {
+    // Only once that has passed: read what signing needs, sign and record the
+    // certificate, as service_role (no user may read a CA row or write an issued certificate).
+    const { certificate, trusted, lighthouses } = await asServiceRole(tx, async (tx) => {
+      const [sealed, trusted, lighthouses, coolingSeconds] = await Promise.all([
+        signingCa(tx, projectId),
+        trustedCas(tx, projectId),
+        lighthousesOf(tx, projectId),
+        ipCoolingSeconds(tx),
+      ]);
+      // Sign.
+      const ca = await ctx.cas.open(projectId, sealed);
+      const certificate = await ctx.cas.issue(ca, { name: body.deviceName, publicKey, ip: cidr }, coolingSeconds);
+      await recordIssuedCertificate(tx, {
         fingerprint: certificate.fingerprint,
         projectId,
         deviceId: body.deviceId,
@@ -55,8 +57,9 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
         notBefore: certificate.notBefore,
         notAfter: certificate.notAfter,
         issuedBy: userId,
-      }),
-    );
+      });
+      return { certificate, trusted, lighthouses };
+    });
 
     // Bundle.
     const bundle = bundleFor({
