@@ -1,5 +1,5 @@
-// The order in which the allocator hands out addresses (see the migration
-// vidsync_allocator_hint): never-used addresses above the highest taken one,
+// The order in which the allocator hands out addresses (see vidsync.allocate_ip
+// in the allocator migration): never-used addresses above the highest taken one,
 // then released addresses that have cooled down, then holes below the highest
 // taken one (left by allocations that rolled back), then VS001 at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
