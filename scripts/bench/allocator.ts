@@ -74,7 +74,7 @@ export async function run(): Promise<void> {
 }
 
 async function createProject(sql: Sql, owner: string, subnet: string): Promise<string> {
-  const [row] = await sql<{ id: string }[]>`select id from public.create_project('bench', ${subnet}::cidr, ${owner})`;
+  const [row] = await sql<{ id: string }[]>`select id from vidsync_api.create_project('bench', ${subnet}::cidr, ${owner})`;
   return row!.id;
 }
 
@@ -88,7 +88,7 @@ async function addDevices(sql: Sql, project: string, owner: string, count: numbe
 
 // As the SQL editor calls it: one statement, its own transaction.
 async function allocate(sql: Sql, project: string, device: string): Promise<void> {
-  await sql`select public.allocate_nebula_ip(${project}, ${device}, null)`;
+  await sql`select vidsync_api.allocate_nebula_ip(${project}, ${device}, null)`;
 }
 
 async function medianAllocation(sql: Sql, project: string, owner: string): Promise<number> {

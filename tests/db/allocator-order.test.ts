@@ -28,13 +28,13 @@ async function newDevice(projectId: string): Promise<string> {
 
 async function allocate(projectId: string, device?: string, tx: Sql = sql): Promise<string> {
   const id = device ?? (await newDevice(projectId));
-  const [row] = await tx<{ ip: string }[]>`select host(public.allocate_nebula_ip(${projectId}, ${id}, null)) as ip`;
+  const [row] = await tx<{ ip: string }[]>`select host(vidsync_api.allocate_nebula_ip(${projectId}, ${id}, null)) as ip`;
   return row!.ip;
 }
 
 describe('allocation order', () => {
   it('fills upwards, reuses cooled addresses before holes, takes holes last, then refuses at once', async () => {
-    const [p] = await sql<{ id: string }[]>`select id from public.create_project('order', '10.20.30.0/29', ${owner})`;
+    const [p] = await sql<{ id: string }[]>`select id from vidsync_api.create_project('order', '10.20.30.0/29', ${owner})`;
     const project = p!.id;
     expect(await allocate(project)).toBe('10.20.30.1');
 
@@ -59,7 +59,7 @@ describe('allocation order', () => {
     expect(await allocate(project, four)).toBe('10.20.30.4');
     expect(await allocate(project)).toBe('10.20.30.5');
     expect(await allocate(project)).toBe('10.20.30.6');
-    await sql`select public.release_nebula_ip(${four}, 'test')`;
+    await sql`select vidsync_api.release_nebula_ip(${four}, 'test')`;
 
     expect(await allocate(project)).toBe('10.20.30.4'); // cooled down, before the hole
     expect(await allocate(project)).toBe('10.20.30.2'); // the hole, last

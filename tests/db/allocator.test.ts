@@ -19,14 +19,14 @@ afterAll(async () => db?.drop());
 
 async function project(subnet: string | null): Promise<{ id: string; subnet: string }> {
   const [row] = await sql<{ id: string; subnet: string }[]>`
-    select id, subnet::text from public.create_project(${`p-${crypto.randomUUID().slice(0, 8)}`}, ${subnet}::cidr, ${owner})`;
+    select id, subnet::text from vidsync_api.create_project(${`p-${crypto.randomUUID().slice(0, 8)}`}, ${subnet}::cidr, ${owner})`;
   return row!;
 }
 
 async function register(projectId: string, device: string = crypto.randomUUID()): Promise<{ device_id: string; ip: string; subnet: string }> {
   const [row] = await sql<{ device_id: string; ip: string; subnet: string }[]>`
     select device_id, host(ip) as ip, subnet::text as subnet
-    from public.register_device(${projectId}, ${device}, 'laptop', 'PUBLIC KEY PEM', false, '{}', null, ${owner})`;
+    from vidsync_api.register_device(${projectId}, ${device}, 'laptop', 'PUBLIC KEY PEM', false, '{}', null, ${owner})`;
   return row!;
 }
 
@@ -50,7 +50,7 @@ describe('allocation', () => {
     const device = crypto.randomUUID();
     const first = await register(p.id, device);
     const second = await register(p.id, device);
-    const [direct] = await sql<{ ip: string }[]>`select host(public.allocate_nebula_ip(${p.id}, ${device}, null)) as ip`;
+    const [direct] = await sql<{ ip: string }[]>`select host(vidsync_api.allocate_nebula_ip(${p.id}, ${device}, null)) as ip`;
     expect(second.ip).toBe(first.ip);
     expect(direct!.ip).toBe(first.ip);
     expect(first.subnet).toBe('10.10.1.0/24');
@@ -84,9 +84,9 @@ describe('allocation', () => {
   it('refuses unknown devices and devices of another project', async () => {
     const p = await project('10.10.4.0/24');
     const q = await project('10.10.5.0/24');
-    expect(await sqlstateOf(sql`select public.allocate_nebula_ip(${p.id}, ${crypto.randomUUID()}, null)`)).toBe('VS003');
+    expect(await sqlstateOf(sql`select vidsync_api.allocate_nebula_ip(${p.id}, ${crypto.randomUUID()}, null)`)).toBe('VS003');
     const a = await register(q.id);
-    expect(await sqlstateOf(sql`select public.allocate_nebula_ip(${p.id}, ${a.device_id}, null)`)).toBe('VS006');
+    expect(await sqlstateOf(sql`select vidsync_api.allocate_nebula_ip(${p.id}, ${a.device_id}, null)`)).toBe('VS006');
     // Re-registering a device id in another project is a conflict.
     expect(await sqlstateOf(register(p.id, a.device_id))).toBe('VS006');
   });
@@ -97,7 +97,7 @@ describe('release and cooling', () => {
     const p = await project('10.10.8.0/30');
     const a = await register(p.id);
     const b = await register(p.id);
-    await sql`select public.release_nebula_ip(${a.device_id}, 'device lost')`;
+    await sql`select vidsync_api.release_nebula_ip(${a.device_id}, 'device lost')`;
 
     const [pool] = await sql<{ reusable_after: Date; cooling: string }[]>`
       select p.reusable_after, s.cooling_interval::text as cooling
@@ -138,7 +138,7 @@ describe('release and cooling', () => {
   it('prefers never-used addresses over cooled ones', async () => {
     const p = await project('10.10.9.0/29');
     const a = await register(p.id);
-    await sql`select public.release_nebula_ip(${a.device_id}, 'rotate')`;
+    await sql`select vidsync_api.release_nebula_ip(${a.device_id}, 'rotate')`;
     await sql`update vidsync.ip_pool set reusable_after = now() - interval '1 day' where project_id = ${p.id} and ip = ${a.ip}::inet`;
     expect((await register(p.id)).ip).toBe('10.10.9.2');
   });
@@ -146,7 +146,7 @@ describe('release and cooling', () => {
   it('gives a released device a new address when it comes back', async () => {
     const p = await project('10.10.10.0/29');
     const a = await register(p.id);
-    await sql`select public.release_nebula_ip(${a.device_id}, null)`;
+    await sql`select vidsync_api.release_nebula_ip(${a.device_id}, null)`;
     const again = await register(p.id, a.device_id);
     expect(again.ip).toBe('10.10.10.2');
   });
@@ -154,10 +154,10 @@ describe('release and cooling', () => {
   it('treats releasing a device without an address as a no-op, and an unknown device as VS003', async () => {
     const p = await project('10.10.11.0/29');
     const a = await register(p.id);
-    await sql`select public.release_nebula_ip(${a.device_id}, 'once')`;
-    expect(await sqlstateOf(sql`select public.release_nebula_ip(${a.device_id}, 'twice')`)).toBe('ok');
+    await sql`select vidsync_api.release_nebula_ip(${a.device_id}, 'once')`;
+    expect(await sqlstateOf(sql`select vidsync_api.release_nebula_ip(${a.device_id}, 'twice')`)).toBe('ok');
     expect(await sql`select * from vidsync.ip_allocations where device_id = ${a.device_id}`).toHaveLength(1);
-    expect(await sqlstateOf(sql`select public.release_nebula_ip(${crypto.randomUUID()}, 'x')`)).toBe('VS003');
+    expect(await sqlstateOf(sql`select vidsync_api.release_nebula_ip(${crypto.randomUUID()}, 'x')`)).toBe('VS003');
   });
 
   it('keeps the history append-only', async () => {
@@ -165,7 +165,7 @@ describe('release and cooling', () => {
     const a = await register(p.id);
     expect(await sqlstateOf(sql`update vidsync.ip_allocations set ip = '10.10.12.6' where device_id = ${a.device_id}`)).toBe('VS006');
     expect(await sqlstateOf(sql`delete from vidsync.ip_allocations where device_id = ${a.device_id}`)).toBe('VS006');
-    await sql`select public.release_nebula_ip(${a.device_id}, 'x')`;
+    await sql`select vidsync_api.release_nebula_ip(${a.device_id}, 'x')`;
     expect(await sqlstateOf(sql`update vidsync.ip_allocations set release_reason = 'y' where device_id = ${a.device_id}`)).toBe('VS006');
   });
 });
@@ -174,7 +174,7 @@ describe('pools and subnets', () => {
   it('populates a /16 (65,534 hosts) with one set-based insert, idempotently', async () => {
     const p = await project('10.20.0.0/16');
     expect(await stats(p.id)).toEqual({ total: 65_534, used: 0, free: 65_534, cooling: 0 });
-    const [again] = await sql<{ added: number }[]>`select public.populate_project_pool(${p.id}, '10.20.0.0/16') as added`;
+    const [again] = await sql<{ added: number }[]>`select vidsync_api.populate_project_pool(${p.id}, '10.20.0.0/16') as added`;
     expect(again!.added).toBe(0);
     const [edges] = await sql`select host(min(ip)) as first, host(max(ip)) as last from vidsync.ip_pool where project_id = ${p.id}`;
     expect(edges).toEqual({ first: '10.20.0.1', last: '10.20.255.254' });
@@ -186,8 +186,8 @@ describe('pools and subnets', () => {
     expect(await sqlstateOf(project('fd00::/112'))).toBe('VS005');
     expect(await sqlstateOf(project('not a subnet'))).toBe('22P02');
     const p = await project('10.30.0.0/24');
-    expect(await sqlstateOf(sql`select public.populate_project_pool(${p.id}, '10.31.0.0/24')`)).toBe('VS005');
-    expect(await sqlstateOf(sql`select public.populate_project_pool(${crypto.randomUUID()}, '10.31.0.0/24')`)).toBe('VS003');
+    expect(await sqlstateOf(sql`select vidsync_api.populate_project_pool(${p.id}, '10.31.0.0/24')`)).toBe('VS005');
+    expect(await sqlstateOf(sql`select vidsync_api.populate_project_pool(${crypto.randomUUID()}, '10.31.0.0/24')`)).toBe('VS003');
   });
 
   it('refuses overlapping subnets with VS002, in either direction', async () => {

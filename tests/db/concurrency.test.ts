@@ -23,7 +23,7 @@ afterAll(async () => db?.drop());
 
 async function createProject(subnet: string | null): Promise<{ id: string; subnet: string }> {
   const [row] = await sql<{ id: string; subnet: string }[]>`
-    select id, subnet::text as subnet from public.create_project('race', ${subnet}::cidr, ${owner})`;
+    select id, subnet::text as subnet from vidsync_api.create_project('race', ${subnet}::cidr, ${owner})`;
   return row!;
 }
 
@@ -42,7 +42,7 @@ describe('allocation races', () => {
     // As the edge function does it: one transaction per request, service role.
     const outcomes = await Promise.all(
       devices.map(({ id }) =>
-        asUser(sql, null, 'service_role', (tx) => tx<{ ip: string }[]>`select host(public.allocate_nebula_ip(${project.id}, ${id}, null)) as ip`)
+        asUser(sql, null, 'service_role', (tx) => tx<{ ip: string }[]>`select host(vidsync_api.allocate_nebula_ip(${project.id}, ${id}, null)) as ip`)
           .then(([row]) => ({ ip: row!.ip }))
           .catch((e: { code?: string; message?: string }) => ({ error: e.code ?? String(e.message) })),
       ),
@@ -67,7 +67,7 @@ describe('allocation races', () => {
     const device = crypto.randomUUID();
     const requests = Array.from({ length: 40 }, () =>
       sql<{ ip: string }[]>`
-        select host(ip) as ip from public.register_device(${project.id}, ${device}, 'twin', 'key', false, '{}', null, ${owner})`,
+        select host(ip) as ip from vidsync_api.register_device(${project.id}, ${device}, 'twin', 'key', false, '{}', null, ${owner})`,
     );
     const ips = new Set((await Promise.all(requests)).map(([row]) => row!.ip));
     expect(ips).toEqual(new Set(['10.51.0.1']));

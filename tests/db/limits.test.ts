@@ -30,7 +30,7 @@ beforeAll(async () => {
   db = await freshDatabase();
   sql = db.sql;
   owner = await createUser(sql);
-  const [p] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ id: string }[]>`select id from public.create_project('limits', '10.77.0.0/24')`);
+  const [p] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project('limits', '10.77.0.0/24')`);
   project = p!.id;
 });
 afterAll(async () => db?.drop());
@@ -71,7 +71,7 @@ describe('the callable functions refuse one past each limit with VS005', () => {
   const key = 'k'.repeat(10);
   const register = (fields: { name?: string; key?: string; endpoints?: string[] }) =>
     asUser(sql, owner, 'authenticated', (tx) =>
-      tx`select * from public.register_device(${project}, ${crypto.randomUUID()}, ${fields.name ?? 'dev'}, ${fields.key ?? key},
+      tx`select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, ${fields.name ?? 'dev'}, ${fields.key ?? key},
                                               ${fields.endpoints !== undefined}, ${fields.endpoints ?? []}::text[])`,
     );
 
@@ -94,7 +94,7 @@ describe('the callable functions refuse one past each limit with VS005', () => {
 
   it('create_project: project name and subnet size', async () => {
     const create = (name: string, subnet: string) =>
-      asUser(sql, owner, 'authenticated', (tx) => tx`select id from public.create_project(${name}, ${subnet}::cidr)`);
+      asUser(sql, owner, 'authenticated', (tx) => tx`select id from vidsync_api.create_project(${name}, ${subnet}::cidr)`);
     expect(await sqlstateOf(create('p'.repeat(MAX_PROJECT_NAME_CHARS), '10.78.0.0/30'))).toBe('ok');
     expect(await sqlstateOf(create('p'.repeat(MAX_PROJECT_NAME_CHARS + 1), '10.78.0.4/30'))).toBe('VS005');
     expect(await sqlstateOf(create('too big', `10.80.0.0/${MIN_SUBNET_PREFIX - 1}`))).toBe('VS005');

@@ -24,9 +24,9 @@ function as<T>(who: Who, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
 
 /** A project with a CA row and one issued certificate, written as the function writes them. */
 async function projectWithCertificate(ownerId: string, n: number): Promise<string> {
-  const [p] = await asUser(sql, ownerId, 'authenticated', (tx) => tx<{ id: string }[]>`select id from public.create_project(${`p${n}`}, null)`);
+  const [p] = await asUser(sql, ownerId, 'authenticated', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project(${`p${n}`}, null)`);
   const device = crypto.randomUUID();
-  await asUser(sql, ownerId, 'authenticated', (tx) => tx`select * from public.register_device(${p!.id}, ${device}, 'dev', 'key')`);
+  await asUser(sql, ownerId, 'authenticated', (tx) => tx`select * from vidsync_api.register_device(${p!.id}, ${device}, 'dev', 'key')`);
   await sql`insert into vidsync.project_cas (fingerprint, project_id, certificate_pem, sealed_private_key, not_before, not_after, source)
             values (${fp(n)}, ${p!.id}, 'pem', 'v1.sealed', now() - interval '1 hour', now() + interval '1 year', 'generated')`;
   await sql`insert into vidsync.issued_certificates (fingerprint, project_id, device_id, ca_fingerprint, ip, not_before, not_after)
@@ -39,8 +39,8 @@ beforeAll(async () => {
   sql = db.sql;
   for (const who of ['nonMember', 'member', 'admin', 'owner'] as const) users[who] = await createUser(sql, `${who}-${crypto.randomUUID()}@example.com`);
   project = await projectWithCertificate(users.owner, 1);
-  await as('owner', (tx) => tx`select public.add_project_member(${project}, ${users.admin}, 'admin')`);
-  await as('owner', (tx) => tx`select public.add_project_member(${project}, ${users.member}, 'member')`);
+  await as('owner', (tx) => tx`select vidsync_api.add_project_member(${project}, ${users.admin}, 'admin')`);
+  await as('owner', (tx) => tx`select vidsync_api.add_project_member(${project}, ${users.member}, 'member')`);
   await projectWithCertificate(await createUser(sql), 2); // someone else's project
 });
 afterAll(async () => db?.drop());

@@ -31,7 +31,7 @@ function as<T>(who: Who, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
 
 async function registerAs(who: Who, device: string, options: { lighthouse?: boolean; owner?: string } = {}) {
   return as(who, (tx) => tx`
-    select * from public.register_device(${project}, ${device}, 'dev', 'key', ${options.lighthouse ?? false},
+    select * from vidsync_api.register_device(${project}, ${device}, 'dev', 'key', ${options.lighthouse ?? false},
       ${options.lighthouse ? ['lh.example.com:4242'] : []}::text[], null, ${options.owner ?? null}::uuid)`);
 }
 
@@ -39,11 +39,11 @@ beforeAll(async () => {
   db = await freshDatabase();
   sql = db.sql;
   for (const who of ['nonMember', 'member', 'admin', 'owner', 'newcomer'] as const) users[who] = await createUser(sql, `${who}-${crypto.randomUUID()}@example.com`);
-  const [p] = await as('owner', (tx) => tx<{ id: string; subnet: string }[]>`select id, subnet::text as subnet from public.create_project('rls', null)`);
+  const [p] = await as('owner', (tx) => tx<{ id: string; subnet: string }[]>`select id, subnet::text as subnet from vidsync_api.create_project('rls', null)`);
   project = p!.id;
   subnet = p!.subnet;
-  await as('owner', (tx) => tx`select public.add_project_member(${project}, ${users.admin}, 'admin')`);
-  await as('admin', (tx) => tx`select public.add_project_member(${project}, ${users.member}, 'member')`);
+  await as('owner', (tx) => tx`select vidsync_api.add_project_member(${project}, ${users.admin}, 'admin')`);
+  await as('admin', (tx) => tx`select vidsync_api.add_project_member(${project}, ${users.member}, 'member')`);
   memberDevice = crypto.randomUUID();
   adminDevice = crypto.randomUUID();
   await registerAs('member', memberDevice);
@@ -51,8 +51,8 @@ beforeAll(async () => {
   // A project the others are not in, to check that rows do not leak across projects.
   const other = await createUser(sql);
   await asUser(sql, other, 'authenticated', async (tx) => {
-    const [elsewhere] = await tx<{ id: string }[]>`select id from public.create_project('elsewhere', null)`;
-    await tx`select * from public.register_device(${elsewhere!.id}, ${crypto.randomUUID()}, 'theirs', 'key')`;
+    const [elsewhere] = await tx<{ id: string }[]>`select id from vidsync_api.create_project('elsewhere', null)`;
+    await tx`select * from vidsync_api.register_device(${elsewhere!.id}, ${crypto.randomUUID()}, 'theirs', 'key')`;
   });
 });
 afterAll(async () => db?.drop());
@@ -130,41 +130,41 @@ describe('functions', () => {
   const cases: { name: string; call: (tx: TransactionSql, who: Who) => Promise<unknown>; expected: Record<Who, string> }[] = [
     {
       name: 'create_project',
-      call: (tx, who) => tx`select public.create_project('mine', null, ${who === 'service' ? users.owner : null}::uuid)`,
+      call: (tx, who) => tx`select vidsync_api.create_project('mine', null, ${who === 'service' ? users.owner : null}::uuid)`,
       expected: { anon: '42501', nonMember: 'ok', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'add_project_member',
-      call: (tx) => tx`select public.add_project_member(${project}, ${users.newcomer}, 'member')`,
+      call: (tx) => tx`select vidsync_api.add_project_member(${project}, ${users.newcomer}, 'member')`,
       expected: { anon: '42501', nonMember: 'VS004', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'populate_project_pool',
-      call: (tx) => tx`select public.populate_project_pool(${project}, ${subnet}::cidr)`,
+      call: (tx) => tx`select vidsync_api.populate_project_pool(${project}, ${subnet}::cidr)`,
       expected: { anon: '42501', nonMember: 'VS004', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'register_device',
       call: (tx, who) => tx`
-        select * from public.register_device(${project}, ${crypto.randomUUID()}, 'new', 'key', false, '{}', null,
+        select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, 'new', 'key', false, '{}', null,
           ${who === 'service' ? users.member : null}::uuid)`,
       expected: { anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'register_device (lighthouse)',
       call: (tx, who) => tx`
-        select * from public.register_device(${project}, ${crypto.randomUUID()}, 'lh', 'key', true, ${['203.0.113.7:4242']}::text[], null,
+        select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, 'lh', 'key', true, ${['203.0.113.7:4242']}::text[], null,
           ${who === 'service' ? users.member : null}::uuid)`,
       expected: { anon: '42501', nonMember: 'VS004', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: "allocate_nebula_ip (the member's device)",
-      call: (tx) => tx`select public.allocate_nebula_ip(${project}, ${memberDevice}, null)`,
+      call: (tx) => tx`select vidsync_api.allocate_nebula_ip(${project}, ${memberDevice}, null)`,
       expected: { anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: "allocate_nebula_ip (the admin's device)",
-      call: (tx) => tx`select public.allocate_nebula_ip(${project}, ${adminDevice}, null)`,
+      call: (tx) => tx`select vidsync_api.allocate_nebula_ip(${project}, ${adminDevice}, null)`,
       expected: { anon: '42501', nonMember: 'VS004', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
@@ -198,20 +198,20 @@ describe('functions', () => {
       // A fresh device of the member each time, since a release changes state.
       const device = crypto.randomUUID();
       await registerAs('member', device);
-      outcome[who] = await sqlstateOf(as(who, (tx) => tx`select public.release_nebula_ip(${device}, 'test')`));
+      outcome[who] = await sqlstateOf(as(who, (tx) => tx`select vidsync_api.release_nebula_ip(${device}, 'test')`));
     }
     expect(outcome).toEqual({ anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' });
     const device = crypto.randomUUID();
     await registerAs('admin', device);
-    expect(await sqlstateOf(as('member', (tx) => tx`select public.release_nebula_ip(${device}, 'not mine')`))).toBe('VS004');
+    expect(await sqlstateOf(as('member', (tx) => tx`select vidsync_api.release_nebula_ip(${device}, 'not mine')`))).toBe('VS004');
   });
 
   it('nobody acts for someone else but the service role', async () => {
-    expect(await sqlstateOf(as('member', (tx) => tx`select public.create_project('forged', null, ${users.owner})`))).toBe('VS004');
+    expect(await sqlstateOf(as('member', (tx) => tx`select vidsync_api.create_project('forged', null, ${users.owner})`))).toBe('VS004');
     expect(await sqlstateOf(registerAs('member', crypto.randomUUID(), { owner: users.admin }))).toBe('VS004');
-    expect(await sqlstateOf(as('member', (tx) => tx`select public.allocate_nebula_ip(${project}, ${memberDevice}, ${users.owner})`))).toBe('VS004');
+    expect(await sqlstateOf(as('member', (tx) => tx`select vidsync_api.allocate_nebula_ip(${project}, ${memberDevice}, ${users.owner})`))).toBe('VS004');
     // The service role must name the user it acts for.
-    expect(await sqlstateOf(as('service', (tx) => tx`select public.create_project('nobody', null)`))).toBe('VS005');
+    expect(await sqlstateOf(as('service', (tx) => tx`select vidsync_api.create_project('nobody', null)`))).toBe('VS005');
     // A device id registered by one user cannot be taken over by another.
     expect(await sqlstateOf(registerAs('admin', memberDevice))).toBe('VS006');
   });
@@ -224,17 +224,37 @@ describe('functions', () => {
     }
   });
 
-  it('every public function is security definer with an empty search_path, and anon may execute none', async () => {
+  it('every API function is security definer with an empty search_path, and anon may execute none', async () => {
     const rows = await sql<{ name: string; definer: boolean; config: string[] | null; anon: boolean; authenticated: boolean }[]>`
-      select p.proname as name, p.prosecdef as definer, p.proconfig as config,
+      select n.nspname || '.' || p.proname as name, p.prosecdef as definer, p.proconfig as config,
              has_function_privilege('anon', p.oid, 'execute') as anon,
              has_function_privilege('authenticated', p.oid, 'execute') as authenticated
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-      where n.nspname = 'public'
-        and p.proname in ('create_project', 'add_project_member', 'populate_project_pool', 'register_device', 'allocate_nebula_ip',
-                          'release_nebula_ip', 'get_device_allocation', 'list_project_allocations', 'project_pool_stats')`;
-    expect(rows).toHaveLength(9);
+      where n.nspname in ('public', 'vidsync_api') and p.prokind = 'f'`;
+    expect(rows.map((r) => r.name).sort()).toEqual(
+      [
+        'public.get_device_allocation',
+        'public.list_project_allocations',
+        'public.project_pool_stats',
+        'vidsync_api.add_project_member',
+        'vidsync_api.allocate_nebula_ip',
+        'vidsync_api.create_project',
+        'vidsync_api.populate_project_pool',
+        'vidsync_api.register_device',
+        'vidsync_api.release_nebula_ip',
+      ].sort(),
+    );
     for (const r of rows) expect(r, r.name).toMatchObject({ definer: true, config: ['search_path=""'], anon: false, authenticated: true });
+  });
+
+  it('keeps in the Data API\'s schemas (public, graphql_public) only read-only functions', async () => {
+    const rows = await sql<{ name: string; volatility: string }[]>`
+      select n.nspname || '.' || p.proname as name, p.provolatile as volatility
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname in ('public', 'graphql_public') and p.prokind = 'f'
+        and has_function_privilege('authenticated', p.oid, 'execute')
+        and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')`;
+    for (const r of rows) expect(r, r.name).toMatchObject({ volatility: 's' });
   });
 
   it('every vidsync table has row-level security on', async () => {

@@ -24,7 +24,7 @@ export interface Allocation {
 export async function registerDevice(tx: Tx, device: DeviceRegistration): Promise<Allocation> {
   const [row] = await tx<{ ip: string; subnet: string }[]>`
     select host(ip) as ip, subnet::text as subnet
-      from public.register_device(
+      from vidsync_api.register_device(
         ${device.projectId}, ${device.deviceId}, ${device.name}, ${device.publicKeyPem},
         ${device.lighthouseEndpoints !== undefined}, ${device.lighthouseEndpoints ?? []}::text[], ${device.syncthingDeviceId ?? null})`;
   return row!;
@@ -63,7 +63,7 @@ export async function visibleDevice(tx: Tx, deviceId: string): Promise<Device> {
 
 /** Releases the device's address (the SQL function decides who may); it cools before reuse. */
 export async function releaseDevice(tx: Tx, deviceId: string, reason: string): Promise<void> {
-  await tx`select public.release_nebula_ip(${deviceId}, ${reason})`;
+  await tx`select vidsync_api.release_nebula_ip(${deviceId}, ${reason})`;
 }
 
 /** When a released address may be handed out again. service_role: the pool's cooling times are not a user's to read. */

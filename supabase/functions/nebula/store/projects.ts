@@ -14,7 +14,7 @@ export interface Project {
 /** Creates a project owned by the caller, with `subnet` or the next free block; populates its pool. */
 export async function createProject(tx: Tx, name: string, subnet: string | null): Promise<Project> {
   const [row] = await tx<{ id: string; name: string; subnet: string; owner_id: string }[]>`
-    select id, name, subnet::text as subnet, owner_id from public.create_project(${name}, ${subnet}::cidr)`;
+    select id, name, subnet::text as subnet, owner_id from vidsync_api.create_project(${name}, ${subnet}::cidr)`;
   return { id: row!.id, name: row!.name, subnet: row!.subnet, ownerId: row!.owner_id };
 }
 
