@@ -51,13 +51,14 @@ export interface DeviceStatus {
   readonly lastSeenAt: string | null;
 }
 
-interface RegisterResponse {
-  deviceId: string;
-  ip: string;
-  cidr: string;
-  fingerprint: string;
-  notAfter: string;
-  bundle: string;
+/** What `POST /register` answers (JSON): the bundle is a base64 zip. */
+export interface RegisterResponse {
+  readonly deviceId: string;
+  readonly ip: string;
+  readonly cidr: string;
+  readonly fingerprint: string;
+  readonly notAfter: string;
+  readonly bundle: string;
 }
 
 export class NebulaClient {

@@ -1,7 +1,7 @@
 // @vidsync/nebula-client: join a VidSync project's Nebula overlay from a
 // desktop app (Node >= 20, Electron main). Named exports only.
 export { NebulaClient } from './client.ts';
-export type { DeviceStatus, NebulaClientOptions, Registration, RegisterOptions } from './client.ts';
+export type { DeviceStatus, NebulaClientOptions, Registration, RegisterOptions, RegisterResponse } from './client.ts';
 export { createProject } from './projects.ts';
 export type { CreateProjectOptions, Project } from './projects.ts';
 export { BUNDLE_FILES, defaultBaseDir } from './files.ts';

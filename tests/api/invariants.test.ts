@@ -11,6 +11,7 @@ import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { base64ToBytes } from '../../supabase/functions/_shared/base64.ts';
 import { createCertificateAuthority, parseCertificatePem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { loadDevSecrets } from '../../scripts/local-functions/secrets.ts';
+import type { RegisterResponse } from '../../client/src/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { freshDatabase } from '../support/db.ts';
@@ -22,15 +23,7 @@ const DAY = 24 * HOUR;
 
 interface Registered {
   status: number;
-  body: {
-    deviceId: string;
-    ip: string;
-    cidr: string;
-    fingerprint: string;
-    notAfter: string;
-    bundle: string;
-    error?: { code: string };
-  };
+  body: RegisterResponse & { error?: { code: string } };
 }
 
 async function register(api: ApiHarness, token: string, projectId: string, deviceId: string = crypto.randomUUID(), name = 'device'): Promise<Registered> {
@@ -42,6 +35,18 @@ async function register(api: ApiHarness, token: string, projectId: string, devic
     body: JSON.stringify({ projectId, deviceId, deviceName: name, publicKey: key.publicKeyPem }),
   });
   return { status: res.status, body: (await res.json()) as Registered['body'] };
+}
+
+/** Imports a CA into a project through the API; returns the HTTP status. */
+async function importCa(api: ApiHarness, token: string, projectId: string, ca: { certificatePem: string; privateKeyPem: string }): Promise<number> {
+  const res = await api.fetch(`ca/${projectId}/import`, {
+    method: 'POST',
+    token,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ caCertificate: ca.certificatePem, caKey: ca.privateKeyPem }),
+  });
+  await res.body?.cancel();
+  return res.status;
 }
 
 function bundleFile(bundle: string, name: string): string {
@@ -83,13 +88,7 @@ describe('on the shared database (default settings: 7-day certificates, 7-day co
   it('a CA that expires in two days caps the certificates it signs', async () => {
     const project = await createProject(api.client(owner.accessToken), 'Short CA');
     const soon = await createCertificateAuthority({ name: 'expires soon', ips: [project.subnet], durationSeconds: 2 * 24 * 3600 });
-    const imported = await api.fetch(`ca/${project.projectId}/import`, {
-      method: 'POST',
-      token: owner.accessToken,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ caCertificate: soon.certificatePem, caKey: soon.privateKeyPem }),
-    });
-    expect(imported.status).toBe(201);
+    expect(await importCa(api, owner.accessToken, project.projectId, soon)).toBe(201);
     const reg = await register(api, owner.accessToken, project.projectId);
     expect(reg.status).toBe(200);
     const { certificate } = notAfterOf(reg);
@@ -101,13 +100,7 @@ describe('on the shared database (default settings: 7-day certificates, 7-day co
     const project = await createProject(api.client(owner.accessToken), 'Trust');
     await createProject(api.client(owner.accessToken), 'Another project, another CA');
     const second = await createCertificateAuthority({ name: 'second', ips: [project.subnet] });
-    const imported = await api.fetch(`ca/${project.projectId}/import`, {
-      method: 'POST',
-      token: owner.accessToken,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ caCertificate: second.certificatePem, caKey: second.privateKeyPem }),
-    });
-    expect(imported.status).toBe(201);
+    expect(await importCa(api, owner.accessToken, project.projectId, second)).toBe(201);
     const reg = await register(api, owner.accessToken, project.projectId);
     const ca = (await (await api.fetch(`ca/${project.projectId}`, { token: owner.accessToken })).json()) as { pem: string; certificates: unknown[] };
     expect(ca.certificates).toHaveLength(2);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NebulaClient, isVidsyncError } from '../../client/src/index.ts';
+import type { RegisterResponse } from '../../client/src/index.ts';
 import { unzipBundle, zipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { base64ToBytes, bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import {
@@ -29,14 +30,7 @@ import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { createProject } from '../api/helpers.ts';
 
-interface RegisterAnswer {
-  deviceId: string;
-  ip: string;
-  cidr: string;
-  fingerprint: string;
-  notAfter: string;
-  bundle: string;
-}
+type RegisterAnswer = RegisterResponse;
 type Tamper = (answer: RegisterAnswer, request: { publicKeyPem: string }) => Promise<RegisterAnswer>;
 
 let api: ApiHarness;
