@@ -6,6 +6,7 @@
 // structure of the files we generate.
 import { z } from 'zod';
 import { isEndpoint, MAX_ENDPOINT_CHARS, networkOf, parseCidr, type Prefix } from '../net/index.ts';
+import { isSyncthingDeviceId } from '../syncthing/index.ts';
 
 import {
   MAX_CA_PEM_CHARS,
@@ -80,10 +81,10 @@ export const Endpoint = z
   .max(MAX_ENDPOINT_CHARS, 'is too long')
   .refine(isEndpoint, 'must be host:port (a DNS name, an IPv4 address or [IPv6], port 1-65535)');
 
-/** Syncthing's device ID: 8 groups of 7 base32 characters (A-Z, 2-7). */
+/** Syncthing's device ID in its display form, check characters included (../syncthing/device-id.ts). */
 export const SyncthingDeviceId = z
   .string()
-  .regex(/^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}$/, 'must be a Syncthing device ID (8 dash-separated groups of 7 A-Z/2-7)');
+  .refine(isSyncthingDeviceId, 'must be a Syncthing device ID (8 dash-separated groups of 7 A-Z/2-7, with valid check characters)');
 
 /** A PEM-looking string; its contents are parsed by the cert library. */
 function pemText(maxChars: number) {

@@ -1,0 +1,3 @@
+// Syncthing, as far as the cloud and the SDK need to know it: the format of
+// its device IDs (device-id.ts). Named exports only.
+export { isSyncthingDeviceId, luhn32, SYNCTHING_DEVICE_ID_CHARS, syncthingDeviceIdFromSha256 } from './device-id.ts';
