@@ -11,6 +11,8 @@ import { loadOrCreateIdentity, readDeviceFile, writeDeviceFile } from './identit
 import { invokeNebula } from './invoke.ts';
 import { localizeConfig } from './install-config.ts';
 import { verifyBundleCertificate } from './verify-bundle.ts';
+import { fetchPeers, setSyncthingDeviceId } from './syncthing/peers.ts';
+import type { PeersAnswer } from './syncthing/peers.ts';
 
 export interface NebulaClientOptions {
   readonly supabase: SupabaseClient;
@@ -142,6 +144,20 @@ export class NebulaClient {
   async release(projectId: string, reason?: string): Promise<{ releasedIp: string | null; reusableAfter: string | null }> {
     const query = reason ? `?reason=${encodeURIComponent(reason)}` : '';
     return invokeNebula(this.#supabase, `release/${await this.#deviceIdOf(projectId)}${query}`, { method: 'POST' });
+  }
+
+  /** Tells the cloud this device's Syncthing device ID (null clears it); its peers then find it in GET /peers. */
+  async setSyncthingDeviceId(projectId: string, syncthingDeviceId: string | null): Promise<void> {
+    await setSyncthingDeviceId(this.#supabase, await this.#deviceIdOf(projectId), syncthingDeviceId);
+  }
+
+  /**
+   * The project's other live devices (overlay IP, Syncthing device ID, online,
+   * lighthouse). Pass the last answer's `etag` to poll: an unchanged list
+   * comes back as `{ changed: false }` without a body.
+   */
+  async peers(projectId: string, options: { etag?: string } = {}): Promise<PeersAnswer> {
+    return fetchPeers(this.#supabase, await this.#deviceIdOf(projectId), options.etag);
   }
 
   /** The PEM of every CA the project's devices trust. */

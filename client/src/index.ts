@@ -3,6 +3,7 @@
 export { NebulaClient } from './client.ts';
 export type { DeviceStatus, NebulaClientOptions, Registration, RegisterOptions, RegisterResponse } from './client.ts';
 export { createProject } from './projects.ts';
+export type { Peer, PeerList, PeersAnswer } from './syncthing/peers.ts';
 export type { CreateProjectOptions, Project } from './projects.ts';
 export { BUNDLE_FILES, defaultBaseDir } from './files.ts';
 export { VidsyncError, isVidsyncError } from '../../supabase/functions/_shared/errors.ts';

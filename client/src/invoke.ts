@@ -8,14 +8,14 @@ import { isErrorCode, VidsyncError } from '../../supabase/functions/_shared/erro
 export async function invokeNebula<T>(
   supabase: SupabaseClient,
   path: string,
-  options: { method: 'GET' | 'POST'; body?: Record<string, unknown> },
+  options: { method: 'GET' | 'POST' | 'PUT'; body?: Record<string, unknown> },
 ): Promise<T> {
   const { data, error } = await supabase.functions.invoke(`nebula/${path}`, options);
   if (error) throw await toVidsyncError(error);
   return data as T;
 }
 
-async function toVidsyncError(error: unknown): Promise<VidsyncError> {
+export async function toVidsyncError(error: unknown): Promise<VidsyncError> {
   if (error instanceof FunctionsHttpError) {
     const response = error.context as Response;
     const requestId = response.headers.get('x-request-id') ?? undefined;

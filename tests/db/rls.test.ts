@@ -242,6 +242,7 @@ describe('functions', () => {
         'vidsync_api.populate_project_pool',
         'vidsync_api.register_device',
         'vidsync_api.release_nebula_ip',
+        'vidsync_api.set_syncthing_device_id',
       ].sort(),
     );
     for (const r of rows) expect(r, r.name).toMatchObject({ definer: true, config: ['search_path=""'], anon: false, authenticated: true });

@@ -109,3 +109,51 @@ describe('vidsync.devices.syncthing_device_id', () => {
     expect(await sqlstateOf(register(project, crypto.randomUUID(), shared))).toBe('ok');
   });
 });
+
+describe('vidsync_api.set_syncthing_device_id', () => {
+  type Who = 'anon' | 'nonMember' | 'member' | 'admin' | 'owner' | 'service';
+  const users = {} as Record<'nonMember' | 'member' | 'admin', string>;
+  let project: string;
+
+  beforeAll(async () => {
+    for (const who of ['nonMember', 'member', 'admin'] as const) users[who] = await createUser(sql);
+    project = await asUser(sql, owner, 'authenticated', async (tx) => {
+      const [p] = await tx<{ id: string }[]>`select id from vidsync_api.create_project('st-set', null)`;
+      await tx`select vidsync_api.add_project_member(${p!.id}, ${users.admin}, 'admin')`;
+      await tx`select vidsync_api.add_project_member(${p!.id}, ${users.member}, 'member')`;
+      return p!.id;
+    });
+  });
+
+  function as<T>(who: Who, fn: Parameters<typeof asUser<T>>[3]): Promise<T> {
+    if (who === 'anon') return asUser(sql, null, 'anon', fn);
+    if (who === 'service') return asUser(sql, null, 'service_role', fn);
+    return asUser(sql, who === 'owner' ? owner : users[who], 'authenticated', fn);
+  }
+
+  it("the device's owner, project admins and owners, the service role; VS005 for a wrong ID, VS006 for a taken one", async () => {
+    const outcome = {} as Record<Who, string>;
+    const ids = randomIds(12);
+    for (const [i, who] of (['anon', 'nonMember', 'member', 'admin', 'owner', 'service'] as const).entries()) {
+      const device = crypto.randomUUID();
+      await as('member', (tx) => tx`select * from vidsync_api.register_device(${project}, ${device}, 'dev', 'key')`);
+      outcome[who] = await sqlstateOf(as(who, (tx) => tx`select vidsync_api.set_syncthing_device_id(${device}, ${ids[i]!})`));
+      const [row] = await sql<{ id: string | null }[]>`select syncthing_device_id as id from vidsync.devices where id = ${device}`;
+      expect(row!.id, who).toBe(outcome[who] === 'ok' ? ids[i] : null);
+    }
+    expect(outcome).toEqual({ anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' });
+
+    const adminDevice = crypto.randomUUID();
+    await as('admin', (tx) => tx`select * from vidsync_api.register_device(${project}, ${adminDevice}, 'dev', 'key')`);
+    expect(await sqlstateOf(as('member', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, ${ids[10]!})`))).toBe('VS004');
+    expect(await sqlstateOf(as('admin', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, ${withLastDataChar(ids[10]!, 'D')})`))).toBe('VS005');
+    expect(await sqlstateOf(as('admin', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, ${ids[4]!})`))).toBe('VS006');
+    expect(await sqlstateOf(as('admin', (tx) => tx`select vidsync_api.set_syncthing_device_id(${crypto.randomUUID()}, ${ids[11]!})`))).toBe('VS003');
+    // Setting the same value again is a no-op, and null clears.
+    expect(await sqlstateOf(as('admin', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, ${ids[10]!})`))).toBe('ok');
+    expect(await sqlstateOf(as('admin', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, ${ids[10]!})`))).toBe('ok');
+    expect(await sqlstateOf(as('admin', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, null)`))).toBe('ok');
+    const [row] = await sql<{ id: string | null }[]>`select syncthing_device_id as id from vidsync.devices where id = ${adminDevice}`;
+    expect(row!.id).toBeNull();
+  });
+});

@@ -61,8 +61,10 @@ describe('responses and CORS', () => {
   it('answers preflight with 204 and the allowed headers', () => {
     const res = preflight();
     expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-headers')).toBe('authorization, x-client-info, apikey, content-type, accept');
-    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
+    // if-none-match: polled answers (peers, config) are conditional; PUT: a device's Syncthing ID.
+    expect(res.headers.get('access-control-allow-headers')).toBe('authorization, x-client-info, apikey, content-type, accept, if-none-match');
+    expect(res.headers.get('access-control-expose-headers')).toContain('etag');
+    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, PUT, OPTIONS');
   });
 
   it('adds CORS headers to a foreign response, keeping status and body', async () => {

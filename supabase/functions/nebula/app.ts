@@ -8,6 +8,8 @@
 //   GET  /status/:deviceId          IP, certificate fingerprint and expiry, last seen
 //   GET  /config/:deviceId          the device's current nebula.yml, no re-signing
 //   POST /release/:deviceId         release the IP (it cools before reuse)
+//   PUT  /devices/:deviceId/syncthing  the device's Syncthing device ID
+//   GET  /peers/:deviceId           the project's other live devices, for Syncthing (ETag / 304)
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { createJwtVerifier } from '../_shared/auth/index.ts';
@@ -17,8 +19,9 @@ import type { NebulaSettings } from './settings.ts';
 import { ProjectCas } from './ca.ts';
 import type { RouteHandler } from './context.ts';
 import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectCa, registerDevice, releaseDevice } from './routes/index.ts';
+import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 
-const ROUTES: ReadonlyArray<readonly [method: 'GET' | 'POST', pattern: string, handler: RouteHandler]> = [
+const ROUTES: ReadonlyArray<readonly [method: 'GET' | 'POST' | 'PUT', pattern: string, handler: RouteHandler]> = [
   ['POST', '/projects', createProject],
   ['POST', '/register', registerDevice],
   ['GET', '/ca/:projectId', getProjectCa],
@@ -26,6 +29,8 @@ const ROUTES: ReadonlyArray<readonly [method: 'GET' | 'POST', pattern: string, h
   ['GET', '/status/:deviceId', deviceStatus],
   ['GET', '/config/:deviceId', deviceConfig],
   ['POST', '/release/:deviceId', releaseDevice],
+  ['PUT', '/devices/:deviceId/syncthing', setSyncthingDeviceId],
+  ['GET', '/peers/:deviceId', devicePeers],
 ];
 
 export interface NebulaApp {

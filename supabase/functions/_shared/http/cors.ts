@@ -2,8 +2,8 @@
 // bearer token, never cookies, so a wildcard origin exposes nothing that the
 // token does not already grant.
 
-const ALLOWED_HEADERS = 'authorization, x-client-info, apikey, content-type, accept';
-const ALLOWED_METHODS = 'GET, POST, OPTIONS';
+const ALLOWED_HEADERS = 'authorization, x-client-info, apikey, content-type, accept, if-none-match';
+const ALLOWED_METHODS = 'GET, POST, PUT, OPTIONS';
 /** How long a browser may cache a preflight answer (seconds). */
 const PREFLIGHT_MAX_AGE_SECONDS = 86_400;
 
@@ -13,7 +13,7 @@ export function corsHeaders(): Record<string, string> {
     'access-control-allow-headers': ALLOWED_HEADERS,
     'access-control-allow-methods': ALLOWED_METHODS,
     // The client reads the request id of a failure to quote it in bug reports.
-    'access-control-expose-headers': 'x-request-id, content-disposition, x-vidsync-device',
+    'access-control-expose-headers': 'x-request-id, content-disposition, x-vidsync-device, etag',
   };
 }
 

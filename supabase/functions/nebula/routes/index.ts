@@ -7,3 +7,4 @@ export { getProjectCa, importProjectCa } from './ca.ts';
 export { deviceConfig, deviceStatus, releaseDevice } from './devices.ts';
 export { createProject } from './projects.ts';
 export { registerDevice } from './register.ts';
+export { devicePeers, setSyncthingDeviceId } from './syncthing.ts';

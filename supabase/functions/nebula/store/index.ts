@@ -13,3 +13,5 @@ export { currentCertificate, recordIssuedCertificate } from './certificates.ts';
 export type { IssuedCertificateRecord } from './certificates.ts';
 export { lighthousesOf } from './lighthouses.ts';
 export { ipCoolingSeconds } from './settings.ts';
+export { peerSelf, peersOf, setSyncthingDeviceId } from './syncthing.ts';
+export type { Peer, PeerSelf } from './syncthing.ts';

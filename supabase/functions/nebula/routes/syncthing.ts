@@ -1,0 +1,63 @@
+// Syncthing over the overlay: a device tells the cloud its Syncthing device
+// ID, and asks who its peers are (the project's other live devices, with
+// the overlay address to dial and the Syncthing ID to expect there).
+//   PUT /devices/:deviceId/syncthing  { deviceId }   owner of the device, project owner/admin, service role
+//   GET /peers/:deviceId                             members, service role; ETag / 304
+import { VidsyncError } from '../../_shared/errors.ts';
+import { DeviceParams, jsonResponse, readJsonBody, validate } from '../../_shared/http/index.ts';
+import { etagOf, matchesEtag } from '../../_shared/http/etag.ts';
+import { SetSyncthingBody } from '../../_shared/http/syncthing-schemas.ts';
+import type { RequestContext } from '../context.ts';
+import { inTransaction, peerSelf, peersOf, setSyncthingDeviceId as store } from '../store/index.ts';
+import { requireSignedIn } from './guards.ts';
+
+/**
+ * A peer is online when it was seen within two heartbeat intervals (the
+ * agent beats every 60 s): one lost heartbeat does not make it offline.
+ */
+export const PEER_ONLINE_WITHIN_SECONDS = 120;
+
+export async function setSyncthingDeviceId(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
+  const body = await readJsonBody(ctx.request, SetSyncthingBody);
+  await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    // Outside the project the device does not exist (404), as on every device route; inside, the SQL decides (403).
+    await peerSelf(tx, deviceId);
+    await store(tx, deviceId, body.deviceId);
+  });
+  return jsonResponse({ deviceId, syncthingDeviceId: body.deviceId });
+}
+
+export async function devicePeers(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
+  const now = Date.now();
+  const { self, peers } = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    const self = await peerSelf(tx, deviceId);
+    if (!self.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released or revoked); it has no peers`);
+    return { self, peers: await peersOf(tx, self.projectId, deviceId) };
+  });
+  // lastSeenAt itself is left out on purpose: it moves with every heartbeat
+  // of every peer, and the ETag would change each minute for nothing. Only
+  // what a Syncthing configuration depends on, and the online state, count.
+  const text = JSON.stringify({
+    deviceId: self.id,
+    projectId: self.projectId,
+    ip: self.ip,
+    subnet: self.subnet,
+    syncthingDeviceId: self.syncthingDeviceId,
+    peers: peers.map((p) => ({
+      deviceId: p.id,
+      name: p.name,
+      ip: p.ip,
+      syncthingDeviceId: p.syncthingDeviceId,
+      isLighthouse: p.isLighthouse,
+      online: p.lastSeenAt !== null && now - p.lastSeenAt.getTime() <= PEER_ONLINE_WITHIN_SECONDS * 1000,
+    })),
+  });
+  const etag = await etagOf(text);
+  const headers = { etag, 'cache-control': 'no-cache' };
+  if (matchesEtag(ctx.request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+  return new Response(text, { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
+}

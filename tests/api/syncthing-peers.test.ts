@@ -1,0 +1,234 @@
+// PUT /devices/:deviceId/syncthing and GET /peers/:deviceId through the SDK
+// and raw HTTP against the function served by Deno: who may call them, what
+// the peer list holds (only the project's other live devices), ETag / 304,
+// and refusals that leave the database unchanged.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { isVidsyncError, NebulaClient } from '../../client/src/index.ts';
+import type { PeerList } from '../../client/src/index.ts';
+import { syncthingDeviceIdFromSha256 } from '../../supabase/functions/_shared/syncthing/index.ts';
+import { startApi } from '../support/api.ts';
+import type { ApiHarness } from '../support/api.ts';
+import { singleSubstitutions } from '../support/syncthing-ids.ts';
+import { addMember, createProject, newDeviceKey } from './helpers.ts';
+
+type Actor = 'anon' | 'nonMember' | 'member' | 'admin' | 'owner' | 'service';
+const ACTORS: Actor[] = ['anon', 'nonMember', 'member', 'admin', 'owner', 'service'];
+
+let api: ApiHarness;
+let tokens: Record<Actor, string>;
+let projectId: string;
+let workDir: string;
+const ids = fc.sample(fc.uint8Array({ minLength: 32, maxLength: 32 }), { numRuns: 40, seed: 2611 }).map(syncthingDeviceIdFromSha256);
+let nextId = 0;
+const freshSyncthingId = () => ids[nextId++]!;
+
+beforeAll(async () => {
+  api = await startApi();
+  workDir = await mkdtemp(join(tmpdir(), 'vidsync-peers-'));
+  const [owner, admin, member, nonMember] = await Promise.all(['st-owner', 'st-admin', 'st-member', 'st-outsider'].map((n) => api.user(n)));
+  tokens = {
+    anon: api.functions.anonKey,
+    service: api.functions.serviceRoleKey,
+    owner: owner!.accessToken,
+    admin: admin!.accessToken,
+    member: member!.accessToken,
+    nonMember: nonMember!.accessToken,
+  };
+  projectId = (await createProject(api.client(tokens.owner), 'Peers')).projectId;
+  await addMember(api.sql, projectId, admin!.id, 'admin');
+  await addMember(api.sql, projectId, member!.id, 'member');
+});
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+async function call(actor: Actor, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await api.fetch(path, {
+    method,
+    token: tokens[actor],
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  return { status: res.status, code: (json.error as { code?: string } | undefined)?.code, json, etag: res.headers.get('etag') };
+}
+
+async function register(actor: Actor, options: { syncthingDeviceId?: string; lighthouse?: boolean; name?: string } = {}) {
+  const deviceId = crypto.randomUUID();
+  const key = await newDeviceKey();
+  const result = await call(actor, 'POST', 'register', {
+    projectId,
+    deviceId,
+    deviceName: options.name ?? `${actor} device`,
+    publicKey: key.publicKeyPem,
+    ...(options.syncthingDeviceId ? { syncthingDeviceId: options.syncthingDeviceId } : {}),
+    ...(options.lighthouse ? { lighthouse: { endpoints: ['198.18.0.9:4242'] } } : {}),
+  });
+  expect(result.status).toBe(200);
+  return { deviceId, ip: result.json.ip as string };
+}
+
+async function storedId(deviceId: string): Promise<string | null> {
+  const [row] = await api.sql<{ id: string | null }[]>`select syncthing_device_id as id from vidsync.devices where id = ${deviceId}`;
+  return row!.id;
+}
+
+describe('PUT /devices/:deviceId/syncthing', () => {
+  const EXPECT: Record<Actor, number> = { anon: 401, nonMember: 404, member: 403, admin: 200, owner: 200, service: 200 };
+
+  it.each(ACTORS)("on the owner's device, as %s", async (actor) => {
+    const device = await register('owner');
+    const id = freshSyncthingId();
+    const result = await call(actor, 'PUT', `devices/${device.deviceId}/syncthing`, { deviceId: id });
+    expect(result.status).toBe(EXPECT[actor]);
+    if (result.status === 200) expect(result.json).toEqual({ deviceId: device.deviceId, syncthingDeviceId: id });
+    else expect(result.code).toBe({ 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' }[result.status]);
+    expect(await storedId(device.deviceId)).toBe(result.status === 200 ? id : null);
+  });
+
+  it('lets a member set the ID of their own device, and clear it with null', async () => {
+    const device = await register('member');
+    const id = freshSyncthingId();
+    expect((await call('member', 'PUT', `devices/${device.deviceId}/syncthing`, { deviceId: id })).status).toBe(200);
+    expect(await storedId(device.deviceId)).toBe(id);
+    expect((await call('member', 'PUT', `devices/${device.deviceId}/syncthing`, { deviceId: null })).status).toBe(200);
+    expect(await storedId(device.deviceId)).toBeNull();
+  });
+
+  it('refuses an ID with a wrong check character (400), one in use by another live device (409), bad bodies (400)', async () => {
+    const taken = freshSyncthingId();
+    await register('owner', { syncthingDeviceId: taken });
+    const device = await register('owner');
+    const put = (body: unknown) => call('owner', 'PUT', `devices/${device.deviceId}/syncthing`, body);
+    for (const wrong of singleSubstitutions(freshSyncthingId()).filter((_, i) => i % 97 === 0)) {
+      expect(await put({ deviceId: wrong })).toMatchObject({ status: 400, code: 'validation_failed' });
+    }
+    expect(await put({ deviceId: taken })).toMatchObject({ status: 409, code: 'conflict' });
+    expect(await put({})).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(await put({ deviceId: freshSyncthingId(), extra: 1 })).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(await put({ deviceId: 42 })).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(await storedId(device.deviceId)).toBeNull();
+    const bad = await api.fetch(`devices/not-a-uuid/syncthing`, { method: 'PUT', token: tokens.owner, body: '{"deviceId":null}' });
+    expect(bad.status).toBe(400);
+    const registeredWrong = await call('owner', 'POST', 'register', {
+      projectId,
+      deviceId: crypto.randomUUID(),
+      deviceName: 'wrong check',
+      publicKey: (await newDeviceKey()).publicKeyPem,
+      syncthingDeviceId: singleSubstitutions(freshSyncthingId())[3],
+    });
+    expect(registeredWrong).toMatchObject({ status: 400, code: 'validation_failed' });
+  });
+});
+
+describe('GET /peers/:deviceId', () => {
+  let self: { deviceId: string; ip: string };
+  let selfId: string;
+  let peer: { deviceId: string; ip: string };
+  let peerId: string;
+  let lighthouse: { deviceId: string; ip: string };
+
+  beforeAll(async () => {
+    selfId = freshSyncthingId();
+    peerId = freshSyncthingId();
+    self = await register('owner', { syncthingDeviceId: selfId, name: 'self' });
+    peer = await register('member', { syncthingDeviceId: peerId, name: 'peer' });
+    lighthouse = await register('admin', { lighthouse: true, name: 'lighthouse' });
+  });
+
+  const listOf = async (actor: Actor = 'owner') => {
+    const result = await call(actor, 'GET', `peers/${self.deviceId}`);
+    expect(result.status).toBe(200);
+    return { list: result.json as unknown as PeerList, etag: result.etag! };
+  };
+  const peerIn = (list: PeerList, deviceId: string) => list.peers.find((p) => p.deviceId === deviceId);
+
+  it("lists the project's other live devices with what Syncthing needs, not the device itself", async () => {
+    const { list } = await listOf();
+    expect(list).toMatchObject({ deviceId: self.deviceId, projectId, ip: self.ip, syncthingDeviceId: selfId });
+    expect(list.subnet).toMatch(/^10\.99\.\d+\.0\/24$/);
+    expect(peerIn(list, self.deviceId)).toBeUndefined();
+    expect(peerIn(list, peer.deviceId)).toEqual({ deviceId: peer.deviceId, name: 'peer', ip: peer.ip, syncthingDeviceId: peerId, isLighthouse: false, online: true });
+    expect(peerIn(list, lighthouse.deviceId)).toMatchObject({ ip: lighthouse.ip, syncthingDeviceId: null, isLighthouse: true });
+  });
+
+  it('answers each caller as the matrix says', async () => {
+    const EXPECT: Record<Actor, number> = { anon: 401, nonMember: 404, member: 200, admin: 200, owner: 200, service: 200 };
+    for (const actor of ACTORS) expect({ actor, status: (await call(actor, 'GET', `peers/${self.deviceId}`)).status }).toEqual({ actor, status: EXPECT[actor] });
+  });
+
+  it('answers 304 to the same ETag, and a new ETag once a peer changes', async () => {
+    const first = await listOf();
+    expect(first.etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const again = await call('owner', 'GET', `peers/${self.deviceId}`, undefined, { 'if-none-match': first.etag });
+    expect(again.status).toBe(304);
+    expect(again.etag).toBe(first.etag);
+    expect((await call('owner', 'GET', `peers/${self.deviceId}`, undefined, { 'if-none-match': `W/${first.etag}, "other"` })).status).toBe(304);
+    expect((await call('owner', 'GET', `peers/${self.deviceId}`, undefined, { 'if-none-match': '"other"' })).status).toBe(200);
+
+    const newId = freshSyncthingId();
+    expect((await call('member', 'PUT', `devices/${peer.deviceId}/syncthing`, { deviceId: newId })).status).toBe(200);
+    const changed = await call('owner', 'GET', `peers/${self.deviceId}`, undefined, { 'if-none-match': first.etag });
+    expect(changed.status).toBe(200);
+    expect(changed.etag).not.toBe(first.etag);
+    expect(peerIn(changed.json as unknown as PeerList, peer.deviceId)?.syncthingDeviceId).toBe(newId);
+    peerId = newId;
+  });
+
+  it('says online from the last sighting (two heartbeat intervals), and a heartbeat alone does not change the ETag', async () => {
+    await api.sql`update vidsync.devices set last_seen_at = now() - interval '5 minutes' where id = ${peer.deviceId}`;
+    const stale = await listOf();
+    expect(peerIn(stale.list, peer.deviceId)?.online).toBe(false);
+    await api.sql`update vidsync.devices set last_seen_at = now() - interval '10 seconds' where id = ${peer.deviceId}`;
+    const fresh = await listOf();
+    expect(peerIn(fresh.list, peer.deviceId)?.online).toBe(true);
+    await api.sql`update vidsync.devices set last_seen_at = now() where id = ${peer.deviceId}`;
+    expect((await listOf()).etag).toBe(fresh.etag);
+  });
+
+  it('leaves out released devices, and answers a released device 404', async () => {
+    const leaving = await register('member', { syncthingDeviceId: freshSyncthingId(), name: 'leaving' });
+    expect(peerIn((await listOf()).list, leaving.deviceId)).toBeDefined();
+    expect((await call('member', 'POST', `release/${leaving.deviceId}`)).status).toBe(200);
+    expect(peerIn((await listOf()).list, leaving.deviceId)).toBeUndefined();
+    expect(await call('member', 'GET', `peers/${leaving.deviceId}`)).toMatchObject({ status: 404, code: 'not_found' });
+  });
+
+  it('does not reach across projects', async () => {
+    const other = await createProject(api.client(tokens.owner), 'Other peers');
+    const key = await newDeviceKey();
+    const elsewhere = crypto.randomUUID();
+    await call('owner', 'POST', 'register', { projectId: other.projectId, deviceId: elsewhere, deviceName: 'elsewhere', publicKey: key.publicKeyPem, syncthingDeviceId: selfId });
+    expect(peerIn((await listOf()).list, elsewhere)).toBeUndefined();
+  });
+});
+
+describe('the SDK', () => {
+  it('sets the Syncthing device ID, refuses a wrong one before sending, and polls peers with the ETag', async () => {
+    const owner = new NebulaClient({ supabase: api.client(tokens.owner), baseDir: join(workDir, 'owner') });
+    const member = new NebulaClient({ supabase: api.client(tokens.member), baseDir: join(workDir, 'member') });
+    const a = await owner.register({ projectId, deviceName: 'sdk a' });
+    const b = await member.register({ projectId, deviceName: 'sdk b' });
+    const id = freshSyncthingId();
+    await member.setSyncthingDeviceId(projectId, id);
+    await expect(member.setSyncthingDeviceId(projectId, singleSubstitutions(id)[0]!)).rejects.toSatisfy((e) => isVidsyncError(e, 'validation_failed'));
+
+    const first = await owner.peers(projectId);
+    if (!first.changed) throw new Error('the first poll has no ETag to match');
+    expect(first.list.peers.find((p) => p.deviceId === b.deviceId)).toMatchObject({ ip: b.ip, syncthingDeviceId: id });
+    expect(first.list.ip).toBe(a.ip);
+    expect(await owner.peers(projectId, { etag: first.etag })).toEqual({ changed: false, etag: first.etag });
+
+    await member.release(projectId);
+    const after = await owner.peers(projectId, { etag: first.etag });
+    expect(after.changed).toBe(true);
+    if (after.changed) expect(after.list.peers.find((p) => p.deviceId === b.deviceId)).toBeUndefined();
+    await expect(member.peers(projectId)).rejects.toSatisfy((e) => isVidsyncError(e, 'not_found'));
+  });
+});
