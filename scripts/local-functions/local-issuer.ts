@@ -15,6 +15,8 @@ export interface MintOptions {
   role?: CallerRole | (string & {});
   /** Default: one hour, like Supabase's default JWT expiry. */
   expiresInSeconds?: number;
+  /** More claims, e.g. `{ is_anonymous: true }` as Supabase's anonymous sign-ins carry. */
+  extraClaims?: Record<string, unknown>;
 }
 
 export interface LocalIssuer {
@@ -69,8 +71,8 @@ export async function loadLocalIssuer(privateJwk: JWK, issuer: string): Promise<
     kid,
     jwks: { keys: [publicJwk] },
     privateJwk: { ...privateJwk, kid },
-    mint: ({ sub, email, role = 'authenticated', expiresInSeconds = DEFAULT_TOKEN_LIFETIME_SECONDS }) => {
-      const claims: Record<string, unknown> = { role };
+    mint: ({ sub, email, role = 'authenticated', expiresInSeconds = DEFAULT_TOKEN_LIFETIME_SECONDS, extraClaims }) => {
+      const claims: Record<string, unknown> = { ...extraClaims, role };
       if (sub !== undefined) claims.sub = sub;
       // Supabase sets aud on user sessions only; its API keys carry none.
       if (role === 'authenticated') claims.aud = 'authenticated';

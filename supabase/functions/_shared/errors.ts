@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'not_found',
+  // A signed-in anonymous user (Supabase's anonymous sign-ins) where a real account is required.
+  'anonymous_not_allowed',
 
   // State conflicts.
   'conflict',
@@ -49,6 +51,12 @@ export const ERROR_CODES = [
   // Sealed CA keys (server configuration and storage, never the caller's doing).
   'master_key_invalid',
   'ca_key_unreadable',
+  // A CA key sealed with a master key this deployment no longer holds (retired too early).
+  'master_key_unknown',
+
+  // The function's secrets or settings are missing or malformed: every request
+  // gets this until they are fixed (one log line at start names what is wrong).
+  'not_configured',
 
   // The SDK could not reach the function at all.
   'unreachable',

@@ -10,27 +10,48 @@
 //   POST /release/:deviceId         release the IP (it cools before reuse)
 //   PUT  /devices/:deviceId/syncthing  the device's Syncthing device ID
 //   GET  /peers/:deviceId           the project's other live devices, for Syncthing (ETag / 304)
+//   GET  /audit/:projectId          the project's audit log, newest first (owners and admins)
+//
+// Around every route: who is calling (a user's JWT or a secret API key),
+// whether an anonymous user may do it, and for mutating
+// routes (those with an `audit` action) one audit row per request: the route
+// records success in its transaction, this file records refusals (audit.ts).
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
-import { createJwtVerifier } from '../_shared/auth/index.ts';
-import { errorResponse, preflight, Router, withCors } from '../_shared/http/index.ts';
-import { importMasterKey } from '../_shared/secrets/index.ts';
+import { createAuthenticator, createJwtVerifier } from '../_shared/auth/index.ts';
+import type { Caller } from '../_shared/auth/index.ts';
+import { fromPostgresError, isVidsyncError, VidsyncError } from '../_shared/errors.ts';
+import { errorResponse, httpStatusOf, jsonResponse, preflight, Router, withCors } from '../_shared/http/index.ts';
+import { importMasterKeys } from '../_shared/secrets/index.ts';
+import { loadSettings } from './settings.ts';
 import type { NebulaSettings } from './settings.ts';
 import { ProjectCas } from './ca.ts';
+import { AuditTrail, isRefusal, sourceIpOf } from './audit.ts';
 import type { RouteHandler } from './context.ts';
-import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectCa, registerDevice, releaseDevice } from './routes/index.ts';
+import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectCa, projectAudit, registerDevice, releaseDevice } from './routes/index.ts';
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 
-const ROUTES: ReadonlyArray<readonly [method: 'GET' | 'POST' | 'PUT', pattern: string, handler: RouteHandler]> = [
-  ['POST', '/projects', createProject],
-  ['POST', '/register', registerDevice],
-  ['GET', '/ca/:projectId', getProjectCa],
-  ['POST', '/ca/:projectId/import', importProjectCa],
-  ['GET', '/status/:deviceId', deviceStatus],
-  ['GET', '/config/:deviceId', deviceConfig],
-  ['POST', '/release/:deviceId', releaseDevice],
-  ['PUT', '/devices/:deviceId/syncthing', setSyncthingDeviceId],
-  ['GET', '/peers/:deviceId', devicePeers],
+interface Route {
+  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly pattern: string;
+  readonly handler: RouteHandler;
+  /** The audit log's name for what a mutating route does; unset: the route changes nothing worth a row. */
+  readonly audit?: string;
+  /** Refused to Supabase's anonymous users (`is_anonymous: true`) unless NEBULA_ALLOW_ANONYMOUS_USERS is true. */
+  readonly noAnonymous?: true;
+}
+
+const ROUTES: readonly Route[] = [
+  { method: 'POST', pattern: '/projects', handler: createProject, audit: 'project.create', noAnonymous: true },
+  { method: 'POST', pattern: '/register', handler: registerDevice, audit: 'device.register', noAnonymous: true },
+  { method: 'GET', pattern: '/ca/:projectId', handler: getProjectCa },
+  { method: 'POST', pattern: '/ca/:projectId/import', handler: importProjectCa, audit: 'ca.import' },
+  { method: 'GET', pattern: '/status/:deviceId', handler: deviceStatus },
+  { method: 'GET', pattern: '/config/:deviceId', handler: deviceConfig },
+  { method: 'POST', pattern: '/release/:deviceId', handler: releaseDevice, audit: 'device.release' },
+  { method: 'GET', pattern: '/audit/:projectId', handler: projectAudit },
+  { method: 'PUT', pattern: '/devices/:deviceId/syncthing', handler: setSyncthingDeviceId, audit: 'device.syncthing' },
+  { method: 'GET', pattern: '/peers/:deviceId', handler: devicePeers },
 ];
 
 export interface NebulaApp {
@@ -38,24 +59,110 @@ export interface NebulaApp {
   close(): Promise<void>;
 }
 
-export async function createNebulaApp(settings: NebulaSettings, options: { sql?: Sql } = {}): Promise<NebulaApp> {
-  // Prepared statements on the direct connection, not behind the transaction pooler (see settings.ts).
-  const sql = options.sql ?? postgres(settings.dbUrl, { prepare: settings.dbPreparedStatements, max: settings.dbPoolSize, onnotice: () => {} });
-  const verify = createJwtVerifier({
-    issuer: `${settings.supabaseUrl}/auth/v1`,
-    jwks: settings.jwks ?? new URL(`${settings.supabaseUrl}/auth/v1/.well-known/jwks.json`),
-    hs256Secret: settings.legacyJwtSecret,
+/** Where the function reports what happened at start and what failed later. `console` fits. */
+export interface AppLogger {
+  info(message: string): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * The function as index.ts (and the local server) starts it: settings from
+ * the environment, then the app. Never throws: a missing or malformed secret
+ * gives one log line naming it, and every request then gets 503
+ * `not_configured`, so the worker serves a clear answer instead of crashing
+ * at each start.
+ */
+export async function bootNebula(env: (name: string) => string | undefined, log: AppLogger = console): Promise<NebulaApp> {
+  let settings: NebulaSettings;
+  let app: NebulaApp;
+  try {
+    settings = loadSettings(env);
+    app = await createNebulaApp(settings, { log });
+  } catch (error) {
+    const reason = isVidsyncError(error) ? `${error.code}: ${error.message}` : String(error);
+    log.error(`nebula: not configured, every request will get 503 not_configured (${reason})`);
+    return notConfiguredApp();
+  }
+  log.info(
+    `nebula: ready (database from ${settings.dbUrlSource}, pool ${settings.dbPoolSize}, ` +
+      `TLS ${settings.dbSsl ?? 'as the URL says'}, prepared statements ${settings.dbPreparedStatements ? 'on' : 'off'}, ` +
+      `${settings.caMasterKeys.length} CA master key(s))`,
+  );
+  return app;
+}
+
+function notConfiguredApp(): NebulaApp {
+  return {
+    handle: (request) =>
+      Promise.resolve(
+        request.method === 'OPTIONS'
+          ? preflight()
+          : jsonResponse({ error: { code: 'not_configured', message: 'The function is not configured; its log says what is missing.' } }, httpStatusOf('not_configured')),
+      ),
+    close: () => Promise.resolve(),
+  };
+}
+
+export async function createNebulaApp(settings: NebulaSettings, options: { sql?: Sql; log?: AppLogger } = {}): Promise<NebulaApp> {
+  const log = options.log ?? console;
+  const sql = options.sql ?? postgres(settings.dbUrl, {
+    // Prepared statements on the direct connection, not behind the transaction pooler (see settings.ts).
+    prepare: settings.dbPreparedStatements,
+    max: settings.dbPoolSize,
+    idle_timeout: settings.dbIdleTimeoutSeconds,
+    ...(settings.dbSsl ? { ssl: settings.dbSsl } : {}),
+    onnotice: () => {},
   });
-  const cas = new ProjectCas(await importMasterKey(settings.caMasterKey), settings);
+  const authenticate = createAuthenticator({
+    verifyJwt: createJwtVerifier({
+      // Legacy API keys (anon, service_role: HS256 JWTs) carry `iss: "supabase"`.
+      issuer: settings.legacyJwtSecret ? [`${settings.supabaseUrl}/auth/v1`, 'supabase'] : `${settings.supabaseUrl}/auth/v1`,
+      jwks: settings.jwks ?? jwksUrlOf(settings),
+      // SUPABASE_JWKS is a snapshot taken at the worker's start: a key rotated in since is fetched (at most once per 30 s).
+      jwksUrl: settings.jwks ? jwksUrlOf(settings) : undefined,
+      hs256Secret: settings.legacyJwtSecret,
+    }),
+    secretKeys: settings.secretKeys,
+  });
+  const cas = new ProjectCas(await importMasterKeys(settings.caMasterKeys), settings);
+
+  async function callerOf(request: Request): Promise<Caller> {
+    return authenticate(request.headers);
+  }
 
   // The gateway hands the function `/nebula/...`.
   const router = new Router('/nebula');
-  for (const [method, pattern, handler] of ROUTES) {
-    router.on(method, pattern, async (request, params) => {
-      // Every route needs a verified caller; what the caller may do is decided per route and by RLS.
-      const caller = await verify(request.headers.get('authorization'));
-      return handler({ request, url: new URL(request.url), caller, params, sql, cas, settings });
+  for (const route of ROUTES) {
+    router.on(route.method, route.pattern, async (request, params) => {
+      const requestId = crypto.randomUUID();
+      const audit = new AuditTrail(route.audit, { requestId, sourceIp: sourceIpOf(request.headers, settings.clientIpHeader), params });
+      try {
+        // Every route needs a verified caller; what the caller may do is decided per route and by RLS.
+        const caller = await callerOf(request);
+        audit.caller = caller;
+        if (route.noAnonymous && caller.claims.is_anonymous === true && !settings.allowAnonymousUsers) {
+          throw new VidsyncError('anonymous_not_allowed', 'anonymous users may not do this; sign up with an email or a provider first');
+        }
+        const response = await route.handler({ request, url: new URL(request.url), caller, params, sql, cas, settings, audit, requestId });
+        // A route that did not record its success in its transaction still leaves its row, just after it.
+        if (route.audit && !audit.recorded && response.status < 400) await writeAlone(audit, 'ok', response.status);
+        response.headers.set('x-request-id', requestId);
+        return response;
+      } catch (error) {
+        const code = isVidsyncError(error) ? error.code : fromPostgresError(error)?.code;
+        if (route.audit && code && isRefusal(code)) await writeAlone(audit, code, httpStatusOf(code));
+        throw Object.assign(new RequestFailure(error), { requestId });
+      }
     });
+  }
+
+  /** A row in its own short transaction; a failure to write is logged, never the caller's problem. */
+  async function writeAlone(audit: AuditTrail, result: string, status: number): Promise<void> {
+    try {
+      await audit.recordAlone(sql, result, status);
+    } catch (error) {
+      log.error('audit row not written', { requestId: audit.requestId, action: audit.action, result, error: String(error) });
+    }
   }
 
   async function handle(request: Request): Promise<Response> {
@@ -63,9 +170,22 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
     try {
       return withCors(await router.handle(request));
     } catch (error) {
+      if (error instanceof RequestFailure) return errorResponse(error.cause, { requestId: error.requestId });
       return errorResponse(error);
     }
   }
 
   return { handle, close: () => (options.sql ? Promise.resolve() : sql.end({ timeout: 5 })) };
+}
+
+/** Carries a route's error to handle() with the request id its audit row and log line share. */
+class RequestFailure extends Error {
+  requestId = '';
+  constructor(cause: unknown) {
+    super('request failed', { cause });
+  }
+}
+
+function jwksUrlOf(settings: NebulaSettings): URL {
+  return new URL(`${settings.supabaseUrl}/auth/v1/.well-known/jwks.json`);
 }

@@ -23,6 +23,7 @@ import type { CertificateV1 as NebulaCertificate, Ed25519Signer } from '../_shar
 import { parseCidr, prefixWithin as cidrWithin } from '../_shared/net/index.ts';
 import { bytesEqual } from '../_shared/bytes.ts';
 import { openCaKey, sealCaKey } from '../_shared/secrets/index.ts';
+import type { MasterKeyring } from '../_shared/secrets/index.ts';
 
 /** A project's CA as stored and shown: the one record type every caller uses. */
 export interface ProjectCa {
@@ -90,13 +91,13 @@ export function parseDevicePublicKey(pem: string): Uint8Array {
   return parseX25519PublicKeyPem(pem).publicKey;
 }
 
-/** The function's CAs: holds the master key and a cache of opened CAs. */
+/** The function's CAs: holds the master keys (the newest seals, each opens) and a cache of opened CAs. */
 export class ProjectCas {
-  readonly #masterKey: CryptoKey;
+  readonly #masterKey: MasterKeyring;
   readonly #policy: CaPolicy;
   readonly #opened = new Map<string, Promise<SigningCa>>();
 
-  constructor(masterKey: CryptoKey, policy: CaPolicy) {
+  constructor(masterKey: MasterKeyring, policy: CaPolicy) {
     this.#masterKey = masterKey;
     this.#policy = policy;
   }

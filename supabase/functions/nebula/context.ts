@@ -4,6 +4,7 @@
 import type { Sql } from 'postgres';
 import type { Caller } from '../_shared/auth/index.ts';
 import type { ProjectCas } from './ca.ts';
+import type { AuditTrail } from './audit.ts';
 import type { NebulaSettings } from './settings.ts';
 
 export interface RequestContext {
@@ -14,6 +15,10 @@ export interface RequestContext {
   readonly sql: Sql;
   readonly cas: ProjectCas;
   readonly settings: NebulaSettings;
+  /** This request's audit row: mutating routes call `audit.record(tx, { projectId, deviceId })` in their transaction (see ../audit.ts). */
+  readonly audit: AuditTrail;
+  /** Also in the `x-request-id` header, the audit row and the log. */
+  readonly requestId: string;
 }
 
 export type RouteHandler = (ctx: RequestContext) => Promise<Response>;

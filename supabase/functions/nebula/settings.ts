@@ -5,22 +5,50 @@ import type { JSONWebKeySet } from 'jose';
 import { VidsyncError } from '../_shared/errors.ts';
 
 export interface NebulaSettings {
-  /** Direct Postgres connection (Supabase injects it, as the `postgres` role). */
+  /**
+   * The Postgres connection: NEBULA_DB_URL (the Supavisor transaction-mode
+   * URL, port 6543) when set, else SUPABASE_DB_URL (Supabase injects the
+   * direct connection, port 5432, as the `postgres` role).
+   */
   readonly dbUrl: string;
+  /** Where dbUrl came from, for the start-up log line (never the URL itself: it holds the password). */
+  readonly dbUrlSource: 'NEBULA_DB_URL' | 'SUPABASE_DB_URL';
+  /**
+   * TLS to Postgres: 'require' for every host that is not this machine (a
+   * stronger `sslmode=verify-full|verify-ca` in the URL is kept); `undefined`
+   * leaves a local URL as it is.
+   */
+  readonly dbSsl: 'require' | undefined;
   /** The project's URL; the JWT issuer is `${supabaseUrl}/auth/v1`. */
   readonly supabaseUrl: string;
-  /** Public keys of the auth server, if given inline (SUPABASE_JWKS). */
+  /** Public keys of the auth server, if given inline (SUPABASE_JWKS); a token with an unknown `kid` makes the function refetch them from the project. */
   readonly jwks?: JSONWebKeySet;
   /** Legacy HS256 secret, only when the project still signs with one. */
   readonly legacyJwtSecret?: string;
-  /** base64 of 32 bytes: seals every project's CA private key (AES-256-GCM). */
-  readonly caMasterKey: string;
+  /** The project's `sb_secret_…` API keys (SUPABASE_SECRET_KEYS, a JSON map name → key): a caller presenting one in `apikey` is the service role. */
+  readonly secretKeys: readonly string[];
+  /**
+   * The CA master keys (base64 of 32 bytes each), newest first: the first
+   * seals, every one opens. NEBULA_CA_MASTER_KEYS (comma-separated), or
+   * NEBULA_CA_MASTER_KEY alone.
+   */
+  readonly caMasterKeys: readonly string[];
+  /**
+   * The request header holding the client's address for the audit log: one
+   * the platform sets and a client cannot (hosted Supabase: Cloudflare's
+   * `cf-connecting-ip`; the local server sets it the same way).
+   */
+  readonly clientIpHeader: string;
+  /** Whether Supabase's anonymous users (`is_anonymous: true`) may create projects and register devices. */
+  readonly allowAnonymousUsers: boolean;
   /** Lifetime of a project CA created by us. */
   readonly caLifetimeSeconds: number;
   /** Lifetime of a host certificate; short, because renewal is cheap. */
   readonly hostCertLifetimeSeconds: number;
   /** Concurrent Postgres connections of one function instance. */
   readonly dbPoolSize: number;
+  /** Seconds an unused connection stays open: a worker lives minutes, and idle connections count against the plan's limit. */
+  readonly dbIdleTimeoutSeconds: number;
   /**
    * Whether queries run as named prepared statements. The direct connection
    * supports them; Supavisor's transaction mode (port 6543) does not. They
@@ -35,7 +63,14 @@ export const DEFAULTS = {
   caLifetimeSeconds: 2 * 365 * 24 * 3600,
   /** Seven days. Also the database's default IP cooling period: a released IP is not reused while a certificate for it may still be valid. */
   hostCertLifetimeSeconds: 7 * 24 * 3600,
-  dbPoolSize: 10,
+  /**
+   * Three per instance: hosted plans allow 60 (Micro) to a few hundred
+   * direct connections, shared with PostgREST, Auth and Storage, and an
+   * instance serves one request at a time per CPU (README: the connection arithmetic).
+   */
+  dbPoolSize: 3,
+  dbIdleTimeoutSeconds: 20,
+  clientIpHeader: 'cf-connecting-ip',
 } as const;
 
 /** Supavisor's transaction-mode port, which keeps no prepared statement from one transaction to the next. */
@@ -45,23 +80,47 @@ type Env = (name: string) => string | undefined;
 
 export function loadSettings(env: Env): NebulaSettings {
   const jwksText = env('SUPABASE_JWKS');
+  const dbUrlSource = env('NEBULA_DB_URL') ? 'NEBULA_DB_URL' : 'SUPABASE_DB_URL';
+  const dbUrl = required(env, dbUrlSource);
   return {
-    dbUrl: required(env, 'SUPABASE_DB_URL'),
+    dbUrl,
+    dbUrlSource,
+    dbSsl: sslFor(dbUrl),
     supabaseUrl: required(env, 'SUPABASE_URL').replace(/\/+$/, ''),
     jwks: jwksText ? parseJwks(jwksText) : undefined,
     legacyJwtSecret: env('NEBULA_LEGACY_JWT_SECRET') || undefined,
-    caMasterKey: required(env, 'NEBULA_CA_MASTER_KEY'),
+    secretKeys: parseSecretKeys(env('SUPABASE_SECRET_KEYS')),
+    caMasterKeys: masterKeys(env),
+    allowAnonymousUsers: boolean(env, 'NEBULA_ALLOW_ANONYMOUS_USERS', false),
+    clientIpHeader: (env('NEBULA_CLIENT_IP_HEADER') || DEFAULTS.clientIpHeader).toLowerCase(),
     caLifetimeSeconds: positiveInt(env, 'NEBULA_CA_LIFETIME_SECONDS', DEFAULTS.caLifetimeSeconds),
     hostCertLifetimeSeconds: positiveInt(env, 'NEBULA_HOST_CERT_LIFETIME_SECONDS', DEFAULTS.hostCertLifetimeSeconds),
     dbPoolSize: positiveInt(env, 'NEBULA_DB_POOL_SIZE', DEFAULTS.dbPoolSize),
-    dbPreparedStatements: boolean(env, 'NEBULA_DB_PREPARED_STATEMENTS', portOf(required(env, 'SUPABASE_DB_URL')) !== TRANSACTION_POOLER_PORT),
+    dbIdleTimeoutSeconds: positiveInt(env, 'NEBULA_DB_IDLE_TIMEOUT_SECONDS', DEFAULTS.dbIdleTimeoutSeconds),
+    dbPreparedStatements: boolean(env, 'NEBULA_DB_PREPARED_STATEMENTS', portOf(dbUrl) !== TRANSACTION_POOLER_PORT),
   };
+}
+
+/** A configuration error: every request answers 503 `not_configured` until it is fixed. */
+function notConfigured(message: string): VidsyncError {
+  return new VidsyncError('not_configured', `the function is not configured: ${message}`);
 }
 
 function required(env: Env, name: string): string {
   const value = env(name);
-  if (!value) throw new VidsyncError('internal', `the function is not configured: ${name} is not set`);
+  if (!value) throw notConfigured(`${name} is not set`);
   return value;
+}
+
+/** NEBULA_CA_MASTER_KEYS (newest first, comma-separated) or NEBULA_CA_MASTER_KEY; not both, so no one wonders which seals. */
+function masterKeys(env: Env): string[] {
+  const list = env('NEBULA_CA_MASTER_KEYS');
+  const single = env('NEBULA_CA_MASTER_KEY');
+  if (list && single) throw notConfigured('set NEBULA_CA_MASTER_KEYS or NEBULA_CA_MASTER_KEY, not both');
+  if (!list && !single) throw notConfigured('NEBULA_CA_MASTER_KEYS (or NEBULA_CA_MASTER_KEY) is not set');
+  const keys = (list ?? single!).split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (keys.length === 0) throw notConfigured('NEBULA_CA_MASTER_KEYS lists no key');
+  return keys;
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {
@@ -69,7 +128,7 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new VidsyncError('internal', `the function is not configured: ${name} must be a positive integer, got ${JSON.stringify(text)}`);
+    throw notConfigured(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
   }
   return value;
 }
@@ -78,7 +137,7 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   const text = env(name);
   if (text === undefined || text === '') return fallback;
   if (text === 'true' || text === 'false') return text === 'true';
-  throw new VidsyncError('internal', `the function is not configured: ${name} must be true or false, got ${JSON.stringify(text)}`);
+  throw notConfigured(`${name} must be true or false, got ${JSON.stringify(text)}`);
 }
 
 function portOf(dbUrl: string): string | undefined {
@@ -87,6 +146,38 @@ function portOf(dbUrl: string): string | undefined {
   } catch {
     return undefined; // postgres.js reports a malformed URL when it connects
   }
+}
+
+/** Hosts that are this machine: the local stack and tests, where TLS is the URL's business. */
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function sslFor(dbUrl: string): 'require' | undefined {
+  let url: URL;
+  try {
+    url = new URL(dbUrl);
+  } catch {
+    throw notConfigured('the database URL is not a URL');
+  }
+  if (url.hostname === '' || LOCAL_HOSTS.has(url.hostname)) return undefined;
+  const mode = url.searchParams.get('sslmode');
+  // A stronger mode the URL asks for stays; anything weaker (disable, allow, prefer) becomes require.
+  return mode === 'verify-full' || mode === 'verify-ca' ? undefined : 'require';
+}
+
+/** SUPABASE_SECRET_KEYS is a JSON object `{ "default": "sb_secret_…", … }`; unset means none. */
+function parseSecretKeys(text: string | undefined): string[] {
+  if (!text) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw notConfigured('SUPABASE_SECRET_KEYS is not JSON');
+  }
+  const values = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.values(parsed) : Array.isArray(parsed) ? parsed : null;
+  if (!values || !values.every((v): v is string => typeof v === 'string' && v.length >= 16)) {
+    throw notConfigured('SUPABASE_SECRET_KEYS is not a map of key names to secret keys');
+  }
+  return values;
 }
 
 function parseJwks(text: string): JSONWebKeySet {
@@ -100,5 +191,5 @@ function parseJwks(text: string): JSONWebKeySet {
   } catch {
     // fall through to the coded error
   }
-  throw new VidsyncError('internal', 'the function is not configured: SUPABASE_JWKS is not a JSON Web Key Set');
+  throw notConfigured('SUPABASE_JWKS is not a JSON Web Key Set');
 }

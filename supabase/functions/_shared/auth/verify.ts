@@ -21,6 +21,15 @@ export interface Caller {
 export interface JwtVerifierOptions {
   /** The project's public keys, or the URL of its JWKS (`…/auth/v1/.well-known/jwks.json`). */
   jwks?: JSONWebKeySet | URL;
+  /**
+   * With an inline `jwks` (a snapshot, like SUPABASE_JWKS at worker start):
+   * where to refetch the keys when a token names a `kid` the snapshot lacks
+   * (the project rotated its signing key since). At most one fetch per
+   * `jwksRefetchCooldownMs`, so forged `kid`s cannot make us hammer the auth server.
+   */
+  jwksUrl?: URL;
+  /** Minimum time between two fetches of the remote JWKS (default 30 s). */
+  jwksRefetchCooldownMs?: number;
   /** The legacy shared secret; HS256 tokens are refused unless this is set. */
   hs256Secret?: string;
   /** Expected `iss`; a list when user tokens and API keys differ (`…/auth/v1` vs `supabase`). */
@@ -42,6 +51,10 @@ export const MAX_TOKEN_CHARS = 8 * 1024;
  */
 const JWKS_ALGORITHMS = ['ES256', 'RS256'];
 
+/** A fetched JWKS is used this long before it is fetched again (Supabase's edge caches it about as long). */
+const REMOTE_JWKS_MAX_AGE_MS = 10 * 60_000;
+const REMOTE_JWKS_COOLDOWN_MS = 30_000;
+
 /** Verified tokens remembered, and for how long at most. */
 const VERIFIED_CACHE_ENTRIES = 1024;
 const VERIFIED_CACHE_MS = 60_000;
@@ -58,11 +71,13 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     // Supabase's legacy secrets are at least 32 characters; a short one is a misconfiguration.
     throw new VidsyncError('internal', 'The HS256 secret is too short (need at least 32 characters).');
   }
+  const remote = (url: URL) =>
+    createRemoteJWKSet(url, { cacheMaxAge: REMOTE_JWKS_MAX_AGE_MS, cooldownDuration: opts.jwksRefetchCooldownMs ?? REMOTE_JWKS_COOLDOWN_MS });
   const jwks: JWTVerifyGetKey | undefined = opts.jwks === undefined
     ? undefined
     : opts.jwks instanceof URL
-    ? createRemoteJWKSet(opts.jwks)
-    : createLocalJWKSet(opts.jwks);
+    ? remote(opts.jwks)
+    : withRefetch(createLocalJWKSet(opts.jwks), opts.jwksUrl && remote(opts.jwksUrl));
   const secret = hs256Secret === undefined ? undefined : new TextEncoder().encode(hs256Secret);
 
   const algorithms = [...(jwks ? JWKS_ALGORITHMS : []), ...(secret ? ['HS256'] : [])];
@@ -101,6 +116,23 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     if (verified.size >= VERIFIED_CACHE_ENTRIES) verified.delete(verified.keys().next().value!);
     verified.set(token, { caller, until: Math.min((payload.exp ?? 0) * 1000, now + VERIFIED_CACHE_MS) });
     return caller;
+  };
+}
+
+/**
+ * The snapshot first; on a `kid` it lacks, the remote set. jose's remote set
+ * fetches on first use, again when its copy is older than cacheMaxAge, and on
+ * a `kid` it lacks only once the cooldown since its last fetch has passed.
+ */
+function withRefetch(local: JWTVerifyGetKey, remote: JWTVerifyGetKey | undefined): JWTVerifyGetKey {
+  if (!remote) return local;
+  return async (header, token) => {
+    try {
+      return await local(header, token);
+    } catch (e) {
+      if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
+      return remote(header, token);
+    }
   };
 }
 

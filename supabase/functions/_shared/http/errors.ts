@@ -37,6 +37,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ca_key_mismatch: 400,
   unauthorized: 401,
   forbidden: 403,
+  anonymous_not_allowed: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -46,9 +47,11 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   input_too_large: 413,
   master_key_invalid: 500,
   ca_key_unreadable: 500,
+  master_key_unknown: 500,
   internal: 500,
   bundle_rejected: 502,
   unreachable: 503,
+  not_configured: 503,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -34,6 +34,7 @@ export async function importProjectCa(ctx: RequestContext): Promise<Response> {
     const project = await visibleProject(tx, projectId);
     const ca = await ctx.cas.readImport(project, body.caCertificate, body.caKey);
     await asServiceRole(tx, (tx) => insertSigningCa(tx, project.id, ca, 'imported', userId));
+    await ctx.audit.record(tx, {}, 201);
     return ca;
   });
   return jsonResponse({ projectId, fingerprint: ca.fingerprint, notAfter: ca.notAfter.toISOString(), certificate: ca.certificatePem }, 201);

@@ -52,6 +52,7 @@ export async function releaseDevice(ctx: RequestContext): Promise<Response> {
   const released = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const device = await visibleDevice(tx, deviceId);
     await release(tx, deviceId, reason);
+    await ctx.audit.record(tx, { projectId: device.projectId });
     const ip = device.ip;
     if (!ip) return { device, reusableAfter: null };
     return { device, reusableAfter: await asServiceRole(tx, (tx) => reusableAfter(tx, device.projectId, ip)) };

@@ -3,6 +3,7 @@
 // request at the edge, runs its queries through ../store in one transaction
 // as the caller (the SQL decides who may do what), signs with ../ca.ts and
 // builds files with ../bundles.ts. app.ts maps paths to these.
+export { projectAudit } from './audit.ts';
 export { getProjectCa, importProjectCa } from './ca.ts';
 export { deviceConfig, deviceStatus, releaseDevice } from './devices.ts';
 export { createProject } from './projects.ts';

@@ -13,6 +13,7 @@ export async function createProject(ctx: RequestContext): Promise<Response> {
     const project = await insertProject(tx, body.name, body.subnet ?? null);
     const ca = await ctx.cas.generate(project);
     await asServiceRole(tx, (tx) => insertSigningCa(tx, project.id, ca, 'generated', userId));
+    await ctx.audit.record(tx, { projectId: project.id }, 201);
     return { project, ca };
   });
   return jsonResponse(

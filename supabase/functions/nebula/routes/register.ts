@@ -23,6 +23,7 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
   const body = await readJsonBody(ctx.request, RegisterBody);
   const publicKey = parseDevicePublicKey(body.publicKey);
   const projectId = body.projectId;
+  ctx.audit.about({ projectId, deviceId: body.deviceId });
 
   const registered = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     // Store: allocate as the user; the SQL function decides whether they may.
@@ -73,6 +74,7 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
       certificatePem: certificate.pem,
       notAfter: certificate.notAfter,
     });
+    await ctx.audit.record(tx);
     return { ip, cidr, certificate, bundle };
   });
 

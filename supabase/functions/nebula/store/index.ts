@@ -13,5 +13,7 @@ export { currentCertificate, recordIssuedCertificate } from './certificates.ts';
 export type { IssuedCertificateRecord } from './certificates.ts';
 export { lighthousesOf } from './lighthouses.ts';
 export { ipCoolingSeconds } from './settings.ts';
+export { appendAudit, projectAuditLog } from './audit.ts';
+export type { AuditActorKind, AuditEntry, AuditRecord } from './audit.ts';
 export { peerSelf, peersOf, setSyncthingDeviceId } from './syncthing.ts';
 export type { Peer, PeerSelf } from './syncthing.ts';
