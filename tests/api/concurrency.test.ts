@@ -5,6 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi } from '../support/api.ts';
+import { freshDatabase } from '../support/db.ts';
+import type { FreshDatabase } from '../support/db.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { binary, missing } from '../../scripts/e2e/requirements.ts';
 import { createProject, execFileAsync, newDeviceKey } from './helpers.ts';
@@ -14,11 +16,18 @@ const DEVICES = 1000;
 const VERIFY_PARALLELISM = 4;
 
 let api: ApiHarness;
+let db: FreshDatabase;
 beforeAll(async () => {
-  api = await startApi();
+  // One user's 1000 devices at once is what the default quotas and rate
+  // limits exist to refuse (tests/api/quotas.test.ts): raised here, in a database of its own.
+  db = await freshDatabase();
+  await db.sql`update vidsync.settings set max_devices_per_member = ${DEVICES}, max_devices_per_project = ${DEVICES}`;
+  await db.sql`update vidsync.rate_limits set capacity = ${10 * DEVICES}`;
+  api = await startApi({ dbUrl: db.url });
 });
 afterAll(async () => {
   await api?.stop();
+  await db?.drop();
 });
 
 const reason = missing(binary('nebula-cert'));

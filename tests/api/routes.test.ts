@@ -33,9 +33,11 @@ afterAll(async () => {
 });
 
 describe('POST /nebula/projects', () => {
-  it('creates a project owned by the caller, with a /24 from the supernet and its own CA', async () => {
+  it('creates a project owned by the caller, with a random /24 from the automatic range (10.0.0.0/8) and its own CA', async () => {
     expect(project.ownerId).toBe(api.functions.users.alice.id);
-    expect(project.subnet).toMatch(/^10\.99\.\d+\.0\/24$/);
+    // Random, outside the home-router and container ranges the settings avoid (10.0.x, 10.1.x, 10.8.x, 10.10.x, ...).
+    expect(project.subnet).toMatch(/^10\.\d+\.\d+\.0\/24$/);
+    expect(['0', '1', '8', '10']).not.toContain(project.subnet.split('.')[1]);
     const ca = parseCertificatePem(project.ca.certificate);
     expect(ca.details.isCA).toBe(true);
     // The CA may sign only inside the project's subnet.

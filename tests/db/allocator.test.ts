@@ -171,11 +171,17 @@ describe('release and cooling', () => {
 });
 
 describe('pools and subnets', () => {
-  it('populates a /16 (65,534 hosts) with one set-based insert, idempotently', async () => {
+  it('creates a /16 without writing its 65,534 addresses; populate_project_pool writes them all, idempotently', async () => {
     const p = await project('10.20.0.0/16');
     expect(await stats(p.id)).toEqual({ total: 65_534, used: 0, free: 65_534, cooling: 0 });
+    // Creation writes the first chunk of the pool only (1/256 of a /16); the allocator writes the rest when needed.
+    const [written] = await sql<{ n: number }[]>`select count(*)::int as n from vidsync.ip_pool where project_id = ${p.id}`;
+    expect(written!.n).toBe(255);
+    const [added] = await sql<{ added: number }[]>`select vidsync_api.populate_project_pool(${p.id}, '10.20.0.0/16') as added`;
+    expect(added!.added).toBe(65_534 - 255);
     const [again] = await sql<{ added: number }[]>`select vidsync_api.populate_project_pool(${p.id}, '10.20.0.0/16') as added`;
     expect(again!.added).toBe(0);
+    expect(await stats(p.id)).toEqual({ total: 65_534, used: 0, free: 65_534, cooling: 0 });
     const [edges] = await sql`select host(min(ip)) as first, host(max(ip)) as last from vidsync.ip_pool where project_id = ${p.id}`;
     expect(edges).toEqual({ first: '10.20.0.1', last: '10.20.255.254' });
   });
@@ -199,12 +205,21 @@ describe('pools and subnets', () => {
     expect(await sqlstateOf(sql`insert into vidsync.projects (name, owner_id, subnet) values ('x', ${owner}, '10.40.0.0/23')`)).toBe('23P01');
   });
 
-  it('assigns the first free /24 of the supernet, skipping taken ones', async () => {
-    await project('10.99.0.0/24');
-    await project('10.99.2.0/23');
-    const a = await project(null);
-    const b = await project(null);
-    const c = await project(null);
-    expect([a.subnet, b.subnet, c.subnet]).toEqual(['10.99.1.0/24', '10.99.4.0/24', '10.99.5.0/24']);
+  it('assigns a free /24 of the automatic range, skipping the owner\'s subnets and the avoided ranges', async () => {
+    // Four blocks: one avoided, two taken by the owner, one left.
+    await sql`update vidsync.settings set supernet = '10.99.0.0/22', auto_subnet_avoid = '{10.99.3.0/24}'`;
+    try {
+      await project('10.99.0.0/24');
+      await project('10.99.1.128/25');
+      const free = await project(null);
+      expect(free.subnet).toBe('10.99.2.0/24');
+      expect(await sqlstateOf(project(null))).toBe('VS001');
+      // Another user's projects do not count.
+      const other = await createUser(sql);
+      const [theirs] = await sql<{ subnet: string }[]>`select subnet::text from vidsync_api.create_project('theirs', null, ${other})`;
+      expect(theirs!.subnet).not.toBe('10.99.3.0/24');
+    } finally {
+      await sql`update vidsync.settings set supernet = default, auto_subnet_avoid = default`;
+    }
   });
 });

@@ -21,9 +21,9 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.drop());
 
-async function createProject(subnet: string | null): Promise<{ id: string; subnet: string }> {
+async function createProject(subnet: string | null, by: string = owner): Promise<{ id: string; subnet: string }> {
   const [row] = await sql<{ id: string; subnet: string }[]>`
-    select id, subnet::text as subnet from vidsync_api.create_project('race', ${subnet}::cidr, ${owner})`;
+    select id, subnet::text as subnet from vidsync_api.create_project('race', ${subnet}::cidr, ${by})`;
   return row!;
 }
 
@@ -95,23 +95,29 @@ describe('subnet races', () => {
     const created = await Promise.all(Array.from({ length: 12 }, () => createProject(null)));
     const subnets = created.map((p) => p.subnet);
     expect(new Set(subnets).size).toBe(12);
-    for (const s of subnets) expect(s).toMatch(/^10\.99\.\d+\.0\/24$/);
+    for (const s of subnets) expect(s).toMatch(/^10\.\d+\.\d+\.0\/24$/);
+    const [overlaps] = await sql`
+      select count(*)::int as n from vidsync.projects a join vidsync.projects b on a.id < b.id and a.subnet && b.subnet
+      where a.owner_id = ${owner} and b.owner_id = ${owner}`;
+    expect(overlaps!.n).toBe(0);
   });
 
   it('automatic subnets race explicit ones without failing', async () => {
-    // The explicit creations take the blocks the automatic ones would pick
-    // next; the automatic ones must move on, not fail.
-    const [row] = await sql<{ next: string }[]>`select vidsync.first_free_subnet()::text as next`;
-    const base = Number(row!.next.split('.')[2]);
-    const explicit = Array.from({ length: 4 }, (_, i) => createProject(`10.99.${base + i}.0/24`).then(() => 'ok', (e: { code: string }) => e.code));
-    const automatic = Array.from({ length: 4 }, () => createProject(null).then(() => 'ok', (e: { code: string }) => e.code));
+    // A range of eight blocks: the explicit creations take four of them while
+    // the automatic ones pick theirs; the automatic ones must move on, not fail.
+    await sql`update vidsync.settings set supernet = '10.98.0.0/21', auto_subnet_avoid = '{}'`;
+    const racer = await createUser(sql);
+    const explicit = Array.from({ length: 4 }, (_, i) => createProject(`10.98.${2 * i}.0/24`, racer).then(() => 'ok', (e: { code: string }) => e.code));
+    const automatic = Array.from({ length: 4 }, () => createProject(null, racer).then(() => 'ok', (e: { code: string }) => e.code));
     const automaticResults = await Promise.all(automatic);
     const explicitResults = await Promise.all(explicit);
     expect(automaticResults).toEqual(['ok', 'ok', 'ok', 'ok']);
     // An explicit creation may lose its block to an automatic one that got there first.
     for (const r of explicitResults) expect(['ok', 'VS002']).toContain(r);
     const [overlaps] = await sql`
-      select count(*)::int as n from vidsync.projects a join vidsync.projects b on a.id < b.id and a.subnet && b.subnet`;
+      select count(*)::int as n from vidsync.projects a join vidsync.projects b on a.id < b.id and a.subnet && b.subnet
+      where a.owner_id = ${racer} and b.owner_id = ${racer}`;
     expect(overlaps!.n).toBe(0);
+    await sql`update vidsync.settings set supernet = default, auto_subnet_avoid = default`;
   });
 });

@@ -92,7 +92,7 @@ describe('tables: reading', () => {
       expect(await sqlstateOf(as(who, (tx) => tx`select * from vidsync.settings`))).toBe('42501');
     }
     const [row] = await as('service', (tx) => tx`select supernet::text as supernet from vidsync.settings`);
-    expect(row).toEqual({ supernet: '10.99.0.0/16' });
+    expect(row).toEqual({ supernet: '10.0.0.0/8' });
   });
 });
 
@@ -238,6 +238,9 @@ describe('functions', () => {
         'public.project_pool_stats',
         'vidsync_api.add_project_member',
         'vidsync_api.allocate_nebula_ip',
+        'vidsync_api.check_device_quota',
+        'vidsync_api.prune_rate_buckets',
+        'vidsync_api.take_rate_token',
         'vidsync_api.create_project',
         'vidsync_api.populate_project_pool',
         'vidsync_api.register_device',
@@ -245,7 +248,9 @@ describe('functions', () => {
         'vidsync_api.set_syncthing_device_id',
       ].sort(),
     );
-    for (const r of rows) expect(r, r.name).toMatchObject({ definer: true, config: ['search_path=""'], anon: false, authenticated: true });
+    // The rate-limit functions are the function's own (its postgres connection), never a user's: a user could drain another's bucket.
+    const serviceOnly = new Set(['vidsync_api.take_rate_token', 'vidsync_api.prune_rate_buckets']);
+    for (const r of rows) expect(r, r.name).toMatchObject({ definer: true, config: ['search_path=""'], anon: false, authenticated: !serviceOnly.has(r.name) });
   });
 
   it('keeps in the Data API\'s schemas (public, graphql_public) only read-only functions', async () => {

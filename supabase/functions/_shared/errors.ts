@@ -22,6 +22,12 @@ export const ERROR_CODES = [
   'conflict',
   'pool_exhausted',
   'subnet_overlap',
+  // A user's device would join a project whose subnet overlaps another project where that user has devices.
+  'subnet_conflict',
+  // A quota of vidsync.settings (projects per user, devices per project or per member).
+  'quota_exceeded',
+  // A token bucket of vidsync.rate_limits is empty; the response says when to retry (Retry-After).
+  'rate_limited',
   'method_not_allowed',
 
   // Certificate and key formats (parsing never throws anything else).
@@ -110,7 +116,9 @@ export const SQLSTATE_CODES: Record<string, ErrorCode> = {
   VS004: 'forbidden',
   VS005: 'validation_failed',
   VS006: 'conflict',
-  '23P01': 'subnet_overlap', // exclusion_violation: the projects' subnet constraint
+  VS010: 'subnet_conflict',
+  VS011: 'quota_exceeded',
+  '23P01': 'subnet_overlap', // exclusion_violation: one owner's project subnets (vidsync.user_subnets)
   '23505': 'conflict', // unique_violation
   '23503': 'not_found', // foreign_key_violation: a referenced row is gone
   '42501': 'forbidden', // insufficient_privilege, including RLS refusals

@@ -13,7 +13,7 @@ export function corsHeaders(): Record<string, string> {
     'access-control-allow-headers': ALLOWED_HEADERS,
     'access-control-allow-methods': ALLOWED_METHODS,
     // The client reads the request id of a failure to quote it in bug reports.
-    'access-control-expose-headers': 'x-request-id, content-disposition, x-vidsync-device, etag',
+    'access-control-expose-headers': 'x-request-id, content-disposition, x-vidsync-device, etag, retry-after',
   };
 }
 

@@ -43,7 +43,10 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   conflict: 409,
   pool_exhausted: 409,
   subnet_overlap: 409,
+  subnet_conflict: 409,
+  quota_exceeded: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   input_too_large: 413,
   master_key_invalid: 500,
   ca_key_unreadable: 500,
@@ -75,7 +78,10 @@ const GENERIC_MESSAGE = 'Something went wrong on our side; quote the request id 
 export function errorResponse(err: unknown, opts: ErrorResponseOptions = {}): Response {
   const requestId = opts.requestId ?? crypto.randomUUID();
   const known = toVidsyncError(err);
-  const headers = { 'x-request-id': requestId };
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  // A rate-limited caller learns when to come back.
+  const retryAfter = known?.code === 'rate_limited' ? known.details?.retryAfterSeconds : undefined;
+  if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
 
   const status = known ? httpStatusOf(known.code) : 500;
   if (known && status < 500) {

@@ -15,6 +15,7 @@ import {
   signingCa,
   trustedCas,
 } from '../store/index.ts';
+import { checkDeviceQuota, takeProjectRateToken } from '../store/quotas.ts';
 import { requireUser } from './guards.ts';
 
 export async function registerDevice(ctx: RequestContext): Promise<Response> {
@@ -24,9 +25,12 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
   const publicKey = parseDevicePublicKey(body.publicKey);
   const projectId = body.projectId;
   ctx.audit.about({ projectId, deviceId: body.deviceId });
+  // The project's registration bucket (the user's was taken for every route in app.ts).
+  await takeProjectRateToken(ctx.sql, ctx.caller, 'register', projectId);
 
   const registered = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    // Store: allocate as the user; the SQL function decides whether they may.
+    // Store: allocate as the user; the SQL functions decide whether they may (quotas first).
+    await checkDeviceQuota(tx, projectId, body.deviceId);
     const { ip, subnet } = await register(tx, {
       projectId,
       deviceId: body.deviceId,

@@ -1,0 +1,62 @@
+// Rate limits and quotas, both held in Postgres (see the migration
+// 20251130020200_vidsync_quotas_rate_limits.sql).
+//
+// Rate limits are token buckets per user and route class, and per project for
+// registrations. A token is taken in a statement of its own, before the
+// request's transaction: a request that fails later does not give it back,
+// and no bucket row stays locked while the request runs (one user's many
+// parallel requests would otherwise queue behind each other's transactions).
+// Quotas (projects per user, devices per project and per member) are checked
+// inside the request's transaction, by the SQL that creates the row.
+import type { Sql } from 'postgres';
+import type { Caller } from '../../_shared/auth/index.ts';
+import { VidsyncError } from '../../_shared/errors.ts';
+import type { Tx } from './transaction.ts';
+
+/** The classes of vidsync.rate_limits. */
+export type RouteClass = 'project_create' | 'register' | 'read' | 'write';
+
+/** Which bucket a route draws from: creation and registration their own, then reads and other writes. */
+export function routeClassOf(method: string, pattern: string): RouteClass {
+  if (method === 'POST' && pattern === '/projects') return 'project_create';
+  if (method === 'POST' && pattern === '/register') return 'register';
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
+}
+
+/**
+ * Takes a token from the user's bucket of `routeClass`, or throws 429
+ * `rate_limited` with the seconds to wait in `details.retryAfterSeconds`
+ * (the Retry-After header). The service role is not limited.
+ */
+export async function takeRateToken(sql: Sql, caller: Caller, routeClass: RouteClass): Promise<void> {
+  if (caller.role !== 'authenticated' || !caller.userId) return;
+  refuseIfWaiting(routeClass, await take(sql, routeClass, caller.userId, null));
+}
+
+/**
+ * The same from the project's bucket of `routeClass` (registrations: all
+ * members of a project together). Drawn only when the caller is a member, so
+ * nobody drains the bucket of a project they do not belong to.
+ */
+export async function takeProjectRateToken(sql: Sql, caller: Caller, routeClass: RouteClass, projectId: string): Promise<void> {
+  if (caller.role !== 'authenticated' || !caller.userId) return;
+  refuseIfWaiting(routeClass, await take(sql, routeClass, caller.userId, projectId));
+}
+
+async function take(sql: Sql, routeClass: RouteClass, userId: string, projectId: string | null): Promise<number> {
+  const [row] = await sql<{ wait: number }[]>`select vidsync_api.take_rate_token(${routeClass}, ${userId}, ${projectId}) as wait`;
+  return row!.wait;
+}
+
+function refuseIfWaiting(routeClass: RouteClass, wait: number): void {
+  if (wait > 0) {
+    throw new VidsyncError('rate_limited', `too many ${routeClass.replace('_', ' ')} requests; retry in ${wait} s`, {
+      details: { retryAfterSeconds: wait, routeClass },
+    });
+  }
+}
+
+/** Raises VS011 (`quota_exceeded`) when registering the device would exceed the project's or the caller's device quota. Runs as the caller. */
+export async function checkDeviceQuota(tx: Tx, projectId: string, deviceId: string): Promise<void> {
+  await tx`select vidsync_api.check_device_quota(${projectId}, ${deviceId})`;
+}

@@ -1,0 +1,282 @@
+-- Quotas and rate limits, and project creation without a global lock.
+--
+-- Quotas live in vidsync.settings (one row; change them in the SQL editor):
+--   max_projects_per_user    projects a user owns                 (default 100)
+--   max_devices_per_project  devices holding an address in one project (default 1000)
+--   max_devices_per_member   devices one user holds in one project  (default 50)
+-- Exceeding one is VS011 (`quota_exceeded`, 409). The device quotas count
+-- live devices (holding an address): releasing a device frees its place.
+-- They are checked before the device row is written, without a lock, so
+-- concurrent first registrations can overshoot by the number in flight
+-- (bounded in turn by the per-project rate limit).
+--
+-- Rate limits are token buckets in Postgres (vidsync.rate_limits: capacity
+-- and refill rate per route class and scope; vidsync.rate_buckets: the
+-- levels), taken by the function in a statement of their own before the
+-- request's transaction: a refused or failed request does not give its token
+-- back, and no bucket row stays locked while a request runs. 429
+-- `rate_limited` with Retry-After.
+
+alter table vidsync.settings
+  add column max_projects_per_user integer not null default 100 check (max_projects_per_user >= 0),
+  add column max_devices_per_project integer not null default 1000 check (max_devices_per_project >= 0),
+  add column max_devices_per_member integer not null default 50 check (max_devices_per_member >= 0);
+
+-- Rate limits ------------------------------------------------------------------------
+
+-- Route classes (supabase/functions/nebula/store/quotas.ts maps routes to them):
+--   project_create  POST /projects
+--   register        POST /register (per user, and per project)
+--   read            every GET
+--   write           every other POST (release, CA import, renew, revoke, ...)
+create table vidsync.rate_limits (
+  route_class text not null check (route_class in ('project_create', 'register', 'read', 'write')),
+  scope text not null check (scope in ('user', 'project')),
+  -- The burst: tokens a full bucket holds.
+  capacity integer not null check (capacity >= 1),
+  -- The sustained rate.
+  refill_per_second double precision not null check (refill_per_second > 0),
+  primary key (route_class, scope)
+);
+insert into vidsync.rate_limits (route_class, scope, capacity, refill_per_second) values
+  ('project_create', 'user', 20, 1.0 / 60),   -- 20 at once, then one a minute
+  ('register', 'user', 120, 2),               -- a user sets up a fleet in bursts of 120, then 2/s
+  ('register', 'project', 300, 5),            -- all members of one project together
+  ('read', 'user', 600, 20),
+  ('write', 'user', 120, 2);
+
+-- Levels, one row per (subject, class, scope). Unlogged: losing them in a
+-- crash only refills every bucket. Half-empty pages keep updates HOT.
+create unlogged table vidsync.rate_buckets (
+  subject uuid not null,
+  route_class text not null,
+  scope text not null,
+  tokens double precision not null,
+  updated_at timestamptz not null,
+  primary key (subject, route_class, scope)
+) with (fillfactor = 50);
+
+alter table vidsync.rate_limits enable row level security;
+alter table vidsync.rate_buckets enable row level security;
+revoke all on vidsync.rate_limits, vidsync.rate_buckets from public, anon, authenticated;
+grant select, insert, update, delete on vidsync.rate_limits, vidsync.rate_buckets to service_role;
+
+-- Takes one token from the bucket of (subject, class, scope). Returns 0 when
+-- taken, otherwise the whole seconds until one is there (at least 1); a
+-- class without a configured limit is never limited.
+create function vidsync.take_token(subject uuid, route_class text, scope text) returns integer
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  lim vidsync.rate_limits;
+  level double precision;
+begin
+  select * into lim from vidsync.rate_limits l where l.route_class = take_token.route_class and l.scope = take_token.scope;
+  if not found or take_token.subject is null then
+    return 0;
+  end if;
+  for attempt in 1..2 loop
+    -- Locked until the calling statement commits (the function calls this alone, in autocommit).
+    select least(lim.capacity::double precision,
+                 b.tokens + greatest(extract(epoch from pg_catalog.now() - b.updated_at)::double precision, 0) * lim.refill_per_second)
+      into level
+    from vidsync.rate_buckets b
+    where b.subject = take_token.subject and b.route_class = take_token.route_class and b.scope = take_token.scope
+    for update;
+    if found then
+      update vidsync.rate_buckets b
+      set tokens = case when level >= 1 then level - 1 else level end, updated_at = pg_catalog.now()
+      where b.subject = take_token.subject and b.route_class = take_token.route_class and b.scope = take_token.scope;
+      if level >= 1 then
+        return 0;
+      end if;
+      return greatest(1, pg_catalog.ceil((1 - level) / lim.refill_per_second))::integer;
+    end if;
+    insert into vidsync.rate_buckets (subject, route_class, scope, tokens, updated_at)
+    values (take_token.subject, take_token.route_class, take_token.scope, lim.capacity - 1, pg_catalog.now())
+    on conflict do nothing;
+    if found then
+      return 0;
+    end if;
+  end loop;
+  return 0;
+end
+$$;
+
+-- The function's rate-limit check. Without `project_id`: a token from the
+-- user's bucket of the class. With it: a token from the project's bucket,
+-- drawn only when `user_id` is a member of the project, so that nobody can
+-- drain the bucket of a project they do not belong to (their request is
+-- refused later anyway). Returns 0 when the request may go on, otherwise the
+-- seconds to wait (Retry-After). Called in a statement of its own
+-- (autocommit), never inside the request's transaction. Only the function
+-- (its own postgres connection, or the service role) calls it: a user could
+-- otherwise drain another's bucket.
+create function vidsync_api.take_rate_token(route_class text, user_id uuid, project_id uuid default null) returns integer
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+begin
+  if take_rate_token.route_class is null or take_rate_token.route_class not in ('project_create', 'register', 'read', 'write') then
+    raise exception 'unknown route class %', take_rate_token.route_class using errcode = 'VS005';
+  end if;
+  if take_rate_token.project_id is null then
+    return vidsync.take_token(take_rate_token.user_id, take_rate_token.route_class, 'user');
+  end if;
+  if vidsync.member_role(take_rate_token.project_id, take_rate_token.user_id) is null then
+    return 0;
+  end if;
+  return vidsync.take_token(take_rate_token.project_id, take_rate_token.route_class, 'project');
+end
+$$;
+
+-- Deletes buckets that have refilled completely (they hold nothing a fresh
+-- bucket would not). Run it now and then, e.g. hourly with pg_cron:
+--   select cron.schedule('vidsync-rate-buckets', '17 * * * *', 'select vidsync_api.prune_rate_buckets()');
+create function vidsync_api.prune_rate_buckets() returns integer
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+declare
+  removed integer;
+begin
+  delete from vidsync.rate_buckets b
+  using vidsync.rate_limits l
+  where l.route_class = b.route_class and l.scope = b.scope
+    and b.tokens + extract(epoch from pg_catalog.now() - b.updated_at)::double precision * l.refill_per_second >= l.capacity;
+  get diagnostics removed = row_count;
+  return removed;
+end
+$$;
+
+-- Quotas -------------------------------------------------------------------------------
+
+-- Raises VS011 when registering `device` in `project` would exceed the
+-- project's or the member's device quota. A device that already holds an
+-- address (re-registration) is always let through. The member is the
+-- calling user, or `owner_id` for a privileged caller; with neither (the
+-- service role registering on nobody's behalf) only the project's quota counts.
+-- Runs as the caller inside the registration's transaction, before
+-- vidsync_api.register_device.
+create function vidsync_api.check_device_quota(project uuid, device uuid, owner_id uuid default null) returns void
+  language plpgsql stable
+  security definer
+  set search_path = ''
+as $$
+declare
+  s vidsync.settings;
+  member uuid := coalesce(check_device_quota.owner_id, auth.uid());
+  n integer;
+begin
+  if exists (select 1 from vidsync.devices d
+             where d.id = check_device_quota.device and d.project_id = check_device_quota.project and d.overlay_ip is not null) then
+    return;
+  end if;
+  select * into s from vidsync.settings;
+  select pg_catalog.count(*)::integer into n
+  from vidsync.devices d where d.project_id = check_device_quota.project and d.overlay_ip is not null;
+  if n >= s.max_devices_per_project then
+    raise exception 'project % already has % devices (the quota per project)', check_device_quota.project, s.max_devices_per_project
+      using errcode = 'VS011', hint = 'release a device first';
+  end if;
+  if member is not null then
+    select pg_catalog.count(*)::integer into n
+    from vidsync.devices d
+    where d.owner_id = member and d.project_id = check_device_quota.project and d.overlay_ip is not null;
+    if n >= s.max_devices_per_member then
+      raise exception 'you already have % devices in project % (the quota per member)', s.max_devices_per_member, check_device_quota.project
+        using errcode = 'VS011', hint = 'release one of your devices first';
+    end if;
+  end if;
+end
+$$;
+-- Counting one user's devices in a project.
+create index devices_owner_project_live_idx on vidsync.devices (project_id, owner_id) where overlay_ip is not null;
+
+-- Projects ----------------------------------------------------------------------------
+
+-- Creates a project owned by the caller (or, for a privileged caller, by
+-- `owner_id`), with `subnet` (a private range the settings allow, not
+-- overlapping the owner's other projects: VS002) or else a random free block
+-- (vidsync.free_subnet_for), and writes the first chunk of its pool.
+-- Creations serialise per owner only (an advisory lock on the owner's id,
+-- held until commit): the owner's quota and subnets are then counted
+-- exactly, and two of one owner's overlapping inserts never deadlock in the
+-- exclusion constraint. Different owners never wait for each other.
+create or replace function vidsync_api.create_project(name text, subnet cidr default null, owner_id uuid default null)
+  returns vidsync.projects
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+declare
+  actor uuid := auth.uid();
+  owner uuid;
+  created vidsync.projects;
+  chosen cidr;
+  quota integer;
+  owned integer;
+begin
+  if create_project.owner_id is not null and create_project.owner_id is distinct from actor
+     and not vidsync.caller_is_privileged() then
+    raise exception 'only the service role may create a project for another user' using errcode = 'VS004';
+  end if;
+  owner := coalesce(create_project.owner_id, actor);
+  if owner is null then
+    if vidsync.caller_is_privileged() then
+      raise exception 'owner_id is required when no user is calling' using errcode = 'VS005';
+    end if;
+    raise exception 'no user is calling' using errcode = 'VS004';
+  end if;
+  if not exists (select 1 from auth.users u where u.id = owner) then
+    raise exception 'user % not found', owner using errcode = 'VS003';
+  end if;
+  if create_project.name is null or pg_catalog.length(pg_catalog.btrim(create_project.name)) not between 1 and 100 then
+    raise exception 'a project name has 1 to 100 characters' using errcode = 'VS005';
+  end if;
+  if create_project.subnet is not null then
+    perform vidsync.check_subnet_policy(create_project.subnet);
+  end if;
+
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.projects of ' || owner::text, 0));
+
+  select s.max_projects_per_user into quota from vidsync.settings s;
+  select pg_catalog.count(*)::integer into owned from vidsync.projects p where p.owner_id = owner;
+  if owned >= quota then
+    raise exception 'user % already owns % projects (the quota per user)', owner, quota using errcode = 'VS011';
+  end if;
+
+  chosen := create_project.subnet;
+  if chosen is null then
+    chosen := vidsync.free_subnet_for(owner);
+    if chosen is null then
+      raise exception 'no free subnet left for this user in the automatic range' using errcode = 'VS001';
+    end if;
+  end if;
+  begin
+    -- The trigger on projects records the owner's subnet: an overlap with
+    -- the owner's own projects violates vidsync.user_subnets_disjoint.
+    insert into vidsync.projects (name, owner_id, subnet)
+    values (pg_catalog.btrim(create_project.name), owner, chosen)
+    returning * into created;
+  exception when exclusion_violation then
+    raise exception 'subnet % overlaps another of this user''s projects', chosen using errcode = 'VS002';
+  end;
+
+  insert into vidsync.project_members (project_id, user_id, role) values (created.id, owner, 'owner');
+  perform vidsync.populate_pool_chunk(created.id, created.subnet, 0);
+  return created;
+end
+$$;
+
+revoke all on function vidsync.take_token(uuid, text, text) from public;
+revoke all on function
+  vidsync_api.take_rate_token(text, uuid, uuid),
+  vidsync_api.prune_rate_buckets(),
+  vidsync_api.check_device_quota(uuid, uuid, uuid)
+from public, anon, authenticated, service_role;
+grant execute on function vidsync_api.take_rate_token(text, uuid, uuid), vidsync_api.prune_rate_buckets() to service_role;
+grant execute on function vidsync_api.check_device_quota(uuid, uuid, uuid) to authenticated, service_role;
