@@ -162,3 +162,52 @@ describe('createJwtVerifier with a remote JWKS', () => {
     expect(await codeOf(v(`Bearer ${await issuer.mint({ sub: USER })}`))).toBe('internal');
   });
 });
+
+describe('an inline JWKS (a snapshot) with the remote set behind it', () => {
+  let url: URL;
+  let published: LocalIssuer[] = [];
+  let fetches = 0;
+  const server = createServer((_req, res) => {
+    fetches++;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: published.flatMap((i) => i.jwks.keys) }));
+  });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/v1/.well-known/jwks.json`);
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('uses the snapshot without fetching; on an unknown kid fetches once, at most once per cooldown, and then accepts the new key', async () => {
+    const rotated = await createLocalIssuer({ issuer: ISSUER, kid: 'rotated-in' });
+    const later = await createLocalIssuer({ issuer: ISSUER, kid: 'rotated-in-later' });
+    published = [issuer, rotated];
+    fetches = 0;
+    const v = createJwtVerifier({ jwks: issuer.jwks, jwksUrl: url, issuer: ISSUER, jwksRefetchCooldownMs: 300 });
+
+    expect((await v(`Bearer ${await issuer.mint({ sub: USER })}`)).userId).toBe(USER);
+    expect(fetches).toBe(0);
+
+    // A key the auth server rotated in after the snapshot: one fetch, accepted.
+    expect((await v(`Bearer ${await rotated.mint({ sub: USER })}`)).userId).toBe(USER);
+    expect(fetches).toBe(1);
+
+    // Unknown kids in a burst (forged, or not yet published): refused without hammering the auth server.
+    published = [issuer, rotated, later];
+    for (let i = 0; i < 5; i++) expect(await codeOf(v(`Bearer ${await later.mint({ sub: USER })}`))).toBe('unauthorized');
+    expect(fetches).toBe(1);
+
+    // After the cooldown, one more fetch finds it.
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await v(`Bearer ${await later.mint({ sub: USER })}`)).userId).toBe(USER);
+    expect(fetches).toBe(2);
+  });
+
+  it('a token whose kid is known but whose signature is wrong is refused without any fetch', async () => {
+    published = [issuer];
+    fetches = 0;
+    const v = createJwtVerifier({ jwks: issuer.jwks, jwksUrl: url, issuer: ISSUER, jwksRefetchCooldownMs: 0 });
+    expect(await codeOf(v(`Bearer ${await other.mint({ sub: USER })}`))).toBe('unauthorized');
+    expect(fetches).toBe(0);
+  });
+});

@@ -31,12 +31,14 @@ export interface ApiOptions {
   readonly dbUrl?: string;
   /** Extra environment for the function (NEBULA_* settings). */
   readonly env?: Record<string, string>;
+  /** Receives the function's log lines (its stdout and stderr). */
+  readonly log?: (line: string) => void;
 }
 
 export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   const dbUrl = options.dbUrl ?? inject('dbUrl');
   const stateDir = await mkdtemp(join(tmpdir(), 'vidsync-api-'));
-  const functions = await startLocalFunctions({ dbUrl, port: 0, stateDir, env: options.env });
+  const functions = await startLocalFunctions({ dbUrl, port: 0, stateDir, env: options.env, log: options.log });
   const sql = postgres(dbUrl, { max: 4, onnotice: () => {} });
   return {
     functions,

@@ -44,6 +44,9 @@ export function isRefusal(code: string): boolean {
   return REFUSALS.has(code);
 }
 
+/** A request body larger than this is not read again for a refusal's row. */
+const MAX_PEEK_BYTES = 64 * 1024;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AuditTrail {
@@ -72,6 +75,23 @@ export class AuditTrail {
     this.#facts = { projectId: pick(facts.projectId, this.#facts.projectId), deviceId: pick(facts.deviceId, this.#facts.deviceId) };
   }
 
+  /**
+   * For a refusal before the route read the body (anonymous users, rate
+   * limits): the project and device the JSON body names, if any. The body is
+   * read from a copy, at most MAX_PEEK_BYTES of it.
+   */
+  async aboutBody(request: Request): Promise<void> {
+    if (request.bodyUsed || !request.body || !(request.headers.get('content-type') ?? '').includes('json')) return;
+    try {
+      const text = await request.clone().text();
+      if (text.length > MAX_PEEK_BYTES) return;
+      const body = JSON.parse(text) as { projectId?: unknown; deviceId?: unknown };
+      this.about({ projectId: typeof body.projectId === 'string' ? body.projectId : null, deviceId: typeof body.deviceId === 'string' ? body.deviceId : null });
+    } catch {
+      // not JSON: nothing to learn
+    }
+  }
+
   get recorded(): boolean {
     return this.#recorded;
   }
@@ -93,6 +113,9 @@ export class AuditTrail {
 
   #row(result: string, httpStatus: number) {
     const caller = this.#caller;
+    // Without a verified caller the ids come from whoever sent the request:
+    // they would let anyone write rows into any project's log.
+    const facts = caller ? this.#facts : { projectId: null, deviceId: null };
     const { actorKind, actorId } = actorOf(caller);
     return {
       action: this.action!,
@@ -100,8 +123,8 @@ export class AuditTrail {
       httpStatus,
       actorKind,
       actorId,
-      projectId: this.#facts.projectId,
-      deviceId: this.#facts.deviceId,
+      projectId: facts.projectId,
+      deviceId: facts.deviceId,
       sourceIp: this.sourceIp,
       requestId: this.requestId,
     };
