@@ -30,6 +30,7 @@ import { AuditTrail, isRefusal, sourceIpOf } from './audit.ts';
 import type { RouteHandler } from './context.ts';
 import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectCa, projectAudit, registerDevice, releaseDevice } from './routes/index.ts';
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
+import { routeClassOf, takeRateToken } from './store/quotas.ts';
 
 interface Route {
   readonly method: 'GET' | 'POST' | 'PUT';
@@ -143,6 +144,8 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
         if (route.noAnonymous && caller.claims.is_anonymous === true && !settings.allowAnonymousUsers) {
           throw new VidsyncError('anonymous_not_allowed', 'anonymous users may not do this; sign up with an email or a provider first');
         }
+        // The user's token bucket for this kind of route (429 rate_limited when empty; store/quotas.ts).
+        await takeRateToken(sql, caller, routeClassOf(route.method, route.pattern));
         const response = await route.handler({ request, url: new URL(request.url), caller, params, sql, cas, settings, audit, requestId });
         // A route that did not record its success in its transaction still leaves its row, just after it.
         if (route.audit && !audit.recorded && response.status < 400) await writeAlone(audit, 'ok', response.status);
