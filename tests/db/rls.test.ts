@@ -245,6 +245,11 @@ describe('functions', () => {
         'vidsync_api.populate_project_pool',
         'vidsync_api.register_device',
         'vidsync_api.release_nebula_ip',
+        'vidsync_api.revoke_device',
+        'vidsync_api.prepare_renewal',
+        'vidsync_api.device_heartbeat',
+        'vidsync_api.set_device_api_key',
+        'vidsync_api.reclaim_unseen_devices',
         'vidsync_api.set_syncthing_device_id',
       ].sort(),
     );

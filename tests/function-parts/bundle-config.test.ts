@@ -27,7 +27,7 @@ const readAsNebula = (text: string) => parse(text, { version: '1.1' }) as Record
 describe('buildNebulaConfig', () => {
   it('builds an ordinary device: lighthouses, relays through them, random port', () => {
     const c = readAsNebula(buildNebulaConfig(device));
-    expect(c.pki).toEqual({ ca: 'ca.crt', cert: 'node.crt', key: 'host.key' });
+    expect(c.pki).toEqual({ ca: 'ca.crt', cert: 'node.crt', key: 'host.key', blocklist: [], disconnect_invalid: true });
     expect(c.static_host_map).toEqual({ '10.99.3.1': ['127.0.0.1:4242', '[::1]:4242'], '10.99.3.2': ['127.0.0.2:4243'] });
     expect(c.lighthouse).toEqual({ am_lighthouse: false, interval: 60, hosts: ['10.99.3.1', '10.99.3.2'] });
     expect(c.listen.port).toBe(0);
@@ -69,6 +69,21 @@ describe('buildNebulaConfig', () => {
     ['a bad cidr', { overlayCidr: '10.99.3.0' }],
   ])('refuses %s', (_label, patch) => {
     expect(() => buildNebulaConfig({ ...device, ...patch })).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+  });
+});
+
+describe('pki.blocklist', () => {
+  const a = 'a'.repeat(64);
+  const b = 'b'.repeat(64);
+  it('lists revoked fingerprints sorted and once, so the same set gives the same text', () => {
+    const one = buildNebulaConfig({ ...device, blocklist: [b, a, b] });
+    expect(readAsNebula(one).pki.blocklist).toEqual([a, b]);
+    expect(buildNebulaConfig({ ...device, blocklist: [a, b] })).toBe(one);
+    expect(readAsNebula(one).pki.disconnect_invalid).toBe(true);
+  });
+  it('refuses anything but lowercase hex fingerprints', () => {
+    expect(() => buildNebulaConfig({ ...device, blocklist: ['A'.repeat(64)] })).toThrow(/blocklist/);
+    expect(() => buildNebulaConfig({ ...device, blocklist: ['a\nb: c'] })).toThrow(/blocklist/);
   });
 });
 
@@ -120,7 +135,7 @@ describe.runIf(!skipNebula)('nebula 1.6.1 accepts the generated configs (nebula 
       for (const [name, ip] of [['device', '10.99.3.7/24'], ['lh', '10.99.3.1/24']] as const) {
         run('nebula-cert', ['sign', '-name', name, '-ip', ip, '-out-crt', `${name}.crt`, '-out-key', `${name}.key`]);
       }
-      writeFileSync(join(dir, 'device.yml'), buildNebulaConfig({ ...device, paths: { cert: 'device.crt', key: 'device.key' } }));
+      writeFileSync(join(dir, 'device.yml'), buildNebulaConfig({ ...device, paths: { cert: 'device.crt', key: 'device.key' }, blocklist: ['ab'.repeat(32)] }));
       writeFileSync(join(dir, 'lh.yml'), buildNebulaConfig({ ...lighthouse, paths: { cert: 'lh.crt', key: 'lh.key' } }));
       // Throws (with nebula's output) on a non-zero exit.
       run('nebula', ['-test', '-config', 'device.yml']);

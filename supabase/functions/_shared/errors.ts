@@ -30,6 +30,14 @@ export const ERROR_CODES = [
   'rate_limited',
   'method_not_allowed',
 
+  // The device lifecycle: a revoked or released device, and device-signed requests.
+  'device_revoked',
+  'signature_invalid',
+  'signature_expired',
+  'signature_replayed',
+  'device_mismatch',
+  'credential_revoked',
+
   // Certificate and key formats (parsing never throws anything else).
   'pem_invalid',
   'pem_banner',
@@ -116,6 +124,7 @@ export const SQLSTATE_CODES: Record<string, ErrorCode> = {
   VS004: 'forbidden',
   VS005: 'validation_failed',
   VS006: 'conflict',
+  VS020: 'device_revoked',
   VS010: 'subnet_conflict',
   VS011: 'quota_exceeded',
   '23P01': 'subnet_overlap', // exclusion_violation: one owner's project subnets (vidsync.user_subnets)

@@ -10,16 +10,22 @@
 //   POST /release/:deviceId         release the IP (it cools before reuse)
 //   PUT  /devices/:deviceId/syncthing  the device's Syncthing device ID
 //   GET  /peers/:deviceId           the project's other live devices, for Syncthing (ETag / 304)
+//   POST /renew/:deviceId           a new certificate, same IP and name (optionally a new key)
+//   POST /revoke/:deviceId          certificates onto the project's blocklist, IP released
+//   POST /heartbeat/:deviceId       the device is alive (last seen, what it runs)
+//   POST /credential/:deviceId      the device's own Ed25519 API key (device-signed requests)
 //   GET  /audit/:projectId          the project's audit log, newest first (owners and admins)
 //
-// Around every route: who is calling (a user's JWT or a secret API key),
-// whether an anonymous user may do it, and for mutating
+// Around every route: who is calling (a user's JWT, a secret API key, a
+// device signature), whether an anonymous user may do it, and for mutating
 // routes (those with an `audit` action) one audit row per request: the route
 // records success in its transaction, this file records refusals (audit.ts).
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { createAuthenticator, createJwtVerifier } from '../_shared/auth/index.ts';
 import type { Caller } from '../_shared/auth/index.ts';
+import { isDeviceAuthorization } from '../_shared/auth/device-signature.ts';
+import { deviceCaller } from './device-auth.ts';
 import { fromPostgresError, isVidsyncError, VidsyncError } from '../_shared/errors.ts';
 import { errorResponse, httpStatusOf, jsonResponse, preflight, Router, withCors } from '../_shared/http/index.ts';
 import { importMasterKeys } from '../_shared/secrets/index.ts';
@@ -29,6 +35,7 @@ import { ProjectCas } from './ca.ts';
 import { AuditTrail, isRefusal, sourceIpOf } from './audit.ts';
 import type { RouteHandler } from './context.ts';
 import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectCa, projectAudit, registerDevice, releaseDevice } from './routes/index.ts';
+import { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from './routes/index.ts';
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 import { routeClassOf, takeRateToken } from './store/quotas.ts';
 
@@ -50,6 +57,10 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/status/:deviceId', handler: deviceStatus },
   { method: 'GET', pattern: '/config/:deviceId', handler: deviceConfig },
   { method: 'POST', pattern: '/release/:deviceId', handler: releaseDevice, audit: 'device.release' },
+  { method: 'POST', pattern: '/renew/:deviceId', handler: renewDevice, audit: 'device.renew' },
+  { method: 'POST', pattern: '/revoke/:deviceId', handler: revokeDevice, audit: 'device.revoke' },
+  { method: 'POST', pattern: '/heartbeat/:deviceId', handler: deviceHeartbeat },
+  { method: 'POST', pattern: '/credential/:deviceId', handler: setDeviceCredential, audit: 'device.credential' },
   { method: 'GET', pattern: '/audit/:projectId', handler: projectAudit },
   { method: 'PUT', pattern: '/devices/:deviceId/syncthing', handler: setSyncthingDeviceId, audit: 'device.syncthing' },
   { method: 'GET', pattern: '/peers/:deviceId', handler: devicePeers },
@@ -128,6 +139,8 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
   const cas = new ProjectCas(await importMasterKeys(settings.caMasterKeys), settings);
 
   async function callerOf(request: Request): Promise<Caller> {
+    // A device may sign its own device-scoped requests instead (device-auth.ts).
+    if (isDeviceAuthorization(request.headers.get('authorization'))) return deviceCaller(sql, request);
     return authenticate(request.headers);
   }
 

@@ -11,6 +11,8 @@ interface DevicePlace {
   subnet: string;
   isLighthouse: boolean;
   lighthouses: LighthouseInfo[];
+  /** Revoked, unexpired certificate fingerprints of the project. */
+  blocklist: readonly string[];
 }
 
 export function configFor(place: DevicePlace): string {
@@ -20,6 +22,7 @@ export function configFor(place: DevicePlace): string {
     self: { ip: place.ip, isLighthouse: place.isLighthouse },
     lighthouses: place.lighthouses,
     tunDev: tunDeviceName(place.projectId),
+    blocklist: place.blocklist,
   });
 }
 
@@ -36,5 +39,6 @@ export function bundleFor(
     overlayCidr: input.subnet,
     self: { ip: input.ip, isLighthouse: input.isLighthouse },
     lighthouses: input.lighthouses,
+    blocklist: input.blocklist,
   });
 }

@@ -40,6 +40,8 @@ export interface BundleInput {
   lighthouses: LighthouseInfo[];
   /** Name of the device's private key file next to nebula.yml (default `host.key`). */
   keyPath?: string;
+  /** The project's revoked, unexpired certificate fingerprints (`pki.blocklist`). */
+  blocklist?: readonly string[];
 }
 
 export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint8Array<ArrayBuffer> } {
@@ -55,6 +57,7 @@ export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint
       lighthouses: input.lighthouses,
       tunDev,
       paths: { key: keyPath },
+      blocklist: input.blocklist,
     }),
     [BUNDLE_FILES.readme]: buildBundleReadme({
       deviceName: input.deviceName,

@@ -46,6 +46,12 @@ export interface NebulaConfigInput {
   tunDev?: string;
   /** File names relative to nebula's working directory. */
   paths?: { ca?: string; cert?: string; key?: string };
+  /**
+   * Fingerprints of the project's revoked, unexpired certificates
+   * (`pki.blocklist`): nebula refuses handshakes from them. Sorted here, so
+   * the same set always gives the same text (and the same ETag).
+   */
+  blocklist?: readonly string[];
 }
 
 export const DEFAULT_PATHS = { ca: BUNDLE_FILES.ca, cert: BUNDLE_FILES.certificate, key: PRIVATE_KEY_FILE } as const;
@@ -92,9 +98,16 @@ export function buildNebulaConfig(input: NebulaConfigInput): string {
   }
   const lighthouseIps = others.map((lh) => lh.ip);
   const paths = { ...DEFAULT_PATHS, ...input.paths };
+  const blocklist = [...new Set(input.blocklist ?? [])].sort();
+  for (const fp of blocklist) {
+    if (!/^[0-9a-f]{64}$/.test(fp)) invalid('blocklist', 'must hold lowercase hex SHA-256 fingerprints');
+  }
 
   const config = {
-    pki: { ca: paths.ca, cert: paths.cert, key: paths.key },
+    // disconnect_invalid: nebula >= 1.7 tears down tunnels whose certificate
+    // became invalid (blocklisted, expired) on reload; 1.6.1 ignores the key,
+    // so the agent restarts it when the blocklist grows (client/src/agent/).
+    pki: { ca: paths.ca, cert: paths.cert, key: paths.key, blocklist, disconnect_invalid: true },
     static_host_map: staticHostMap,
     lighthouse: {
       am_lighthouse: self.isLighthouse,

@@ -1,11 +1,15 @@
-// Per-device routes: status, a fresh nebula.yml (lighthouses change; the
-// certificate does not need re-signing for that), and release.
+// Per-device routes: status, a fresh nebula.yml (lighthouses and the
+// blocklist change; the certificate does not need re-signing for that), and
+// release.
 import { VidsyncError } from '../../_shared/errors.ts';
 import { DeviceParams, jsonResponse, validate } from '../../_shared/http/index.ts';
+import { reasonOf } from '../../_shared/http/lifecycle-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { configFor } from '../bundles.ts';
-import { asServiceRole, currentCertificate, inTransaction, lighthousesOf, releaseDevice as release, reusableAfter, visibleDevice } from '../store/index.ts';
+import { asServiceRole, blocklistOf, currentCertificate, inTransaction, lighthousesOf, releaseDevice as release, reusableAfter, visibleDevice } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
+import { HEARTBEAT_INTERVAL_SECONDS } from './lifecycle.ts';
+import { etagOf, matchesEtag } from '../../_shared/http/etag.ts';
 
 export async function deviceStatus(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
@@ -24,6 +28,9 @@ export async function deviceStatus(ctx: RequestContext): Promise<Response> {
     fingerprint: cert?.fingerprint ?? null,
     notAfter: cert?.notAfter.toISOString() ?? null,
     lastSeenAt: device.lastSeenAt?.toISOString() ?? null,
+    // Seen within two heartbeat intervals: one lost heartbeat is not "offline".
+    online: device.lastSeenAt !== null && device.revokedAt === null && Date.now() - device.lastSeenAt.getTime() <= 2 * HEARTBEAT_INTERVAL_SECONDS * 1000,
+    revokedAt: device.revokedAt?.toISOString() ?? null,
   });
 }
 
@@ -32,23 +39,23 @@ export async function deviceConfig(ctx: RequestContext): Promise<Response> {
   const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const yaml = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const device = await visibleDevice(tx, deviceId);
+    if (device.revokedAt) throw new VidsyncError('device_revoked', `device ${deviceId} is revoked`);
     if (!device.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released); register it again`);
-    // The project's lighthouses are devices of the project: RLS already lets the caller see them.
-    return configFor({
-      projectId: device.projectId,
-      ip: device.ip,
-      subnet: device.subnet,
-      isLighthouse: device.isLighthouse,
-      lighthouses: await lighthousesOf(tx, device.projectId),
-    });
+    // The project's lighthouses and revoked certificates: RLS already lets the caller see them.
+    const [lighthouses, blocklist] = await Promise.all([lighthousesOf(tx, device.projectId), blocklistOf(tx, device.projectId)]);
+    return configFor({ projectId: device.projectId, ip: device.ip, subnet: device.subnet, isLighthouse: device.isLighthouse, lighthouses, blocklist });
   });
-  return new Response(yaml, { status: 200, headers: { 'content-type': 'application/yaml; charset=utf-8' } });
+  // Agents poll this: the ETag is the text's digest, so an unchanged config costs no body.
+  const etag = await etagOf(yaml);
+  const headers = { 'content-type': 'application/yaml; charset=utf-8', etag, 'cache-control': 'no-cache' };
+  if (matchesEtag(ctx.request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+  return new Response(yaml, { status: 200, headers });
 }
 
 export async function releaseDevice(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const deviceId = validate(DeviceParams, ctx.params).deviceId;
-  const reason = ctx.url.searchParams.get('reason')?.slice(0, 200) || 'released through the API';
+  const reason = reasonOf(ctx.url, 'released through the API');
   const released = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const device = await visibleDevice(tx, deviceId);
     await release(tx, deviceId, reason);

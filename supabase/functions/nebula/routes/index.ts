@@ -8,4 +8,5 @@ export { getProjectCa, importProjectCa } from './ca.ts';
 export { deviceConfig, deviceStatus, releaseDevice } from './devices.ts';
 export { createProject } from './projects.ts';
 export { registerDevice } from './register.ts';
+export { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from './lifecycle.ts';
 export { devicePeers, setSyncthingDeviceId } from './syncthing.ts';

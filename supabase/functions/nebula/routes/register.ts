@@ -7,6 +7,7 @@ import { parseDevicePublicKey } from '../ca.ts';
 import { bundleFor } from '../bundles.ts';
 import {
   asServiceRole,
+  blocklistOf,
   inTransaction,
   ipCoolingSeconds,
   lighthousesOf,
@@ -43,12 +44,14 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
 
     // Only once that has passed: read what signing needs, sign and record the
     // certificate, as service_role (no user may read a CA row or write an issued certificate).
-    const { certificate, trusted, lighthouses } = await asServiceRole(tx, async (tx) => {
-      const [sealed, trusted, lighthouses, coolingSeconds] = await Promise.all([
+    const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
+      const [sealed, trusted, lighthouses, coolingSeconds, blocklist] = await Promise.all([
         signingCa(tx, projectId),
         trustedCas(tx, projectId),
         lighthousesOf(tx, projectId),
         ipCoolingSeconds(tx),
+        // Revoked certificates, including this device's previous one when its key changed.
+        blocklistOf(tx, projectId),
       ]);
       // Sign.
       const ca = await ctx.cas.open(projectId, sealed);
@@ -63,7 +66,7 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
         notAfter: certificate.notAfter,
         issuedBy: userId,
       });
-      return { certificate, trusted, lighthouses };
+      return { certificate, trusted, lighthouses, blocklist };
     });
 
     // Bundle.
@@ -74,6 +77,7 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
       subnet,
       isLighthouse: body.lighthouse !== undefined,
       lighthouses,
+      blocklist,
       caPems: trusted.map((c) => c.certificatePem),
       certificatePem: certificate.pem,
       notAfter: certificate.notAfter,

@@ -11,16 +11,18 @@ export interface IssuedCertificateRecord {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly issuedBy: string | null;
+  /** Kept for renewals, so a retried renewal gets the same certificate back. */
+  readonly certificatePem?: string;
 }
 
 /** Records an issued certificate. service_role: users read this table, they never write it. */
 export async function recordIssuedCertificate(tx: Tx, cert: IssuedCertificateRecord): Promise<void> {
   await tx`
     insert into vidsync.issued_certificates
-      (fingerprint, project_id, device_id, ca_fingerprint, ip, not_before, not_after, issued_by)
+      (fingerprint, project_id, device_id, ca_fingerprint, ip, not_before, not_after, issued_by, certificate_pem)
     values
       (${cert.fingerprint}, ${cert.projectId}, ${cert.deviceId}, ${cert.caFingerprint}, ${cert.ip}::inet,
-       ${cert.notBefore}, ${cert.notAfter}, ${cert.issuedBy})
+       ${cert.notBefore}, ${cert.notAfter}, ${cert.issuedBy}, ${cert.certificatePem ?? null})
     -- Signing is deterministic: the same device registering twice within a
     -- second gets the very same certificate, already recorded.
     on conflict (fingerprint) do nothing`;

@@ -39,13 +39,15 @@ export interface Device {
   readonly subnet: string;
   readonly isLighthouse: boolean;
   readonly lastSeenAt: Date | null;
+  /** Set once the device is revoked: it may not renew or register again. */
+  readonly revokedAt: Date | null;
 }
 
 /** Found only if RLS lets the caller see it (a member of its project). */
 export async function visibleDevice(tx: Tx, deviceId: string): Promise<Device> {
-  const [row] = await tx<{ id: string; project_id: string; name: string; ip: string | null; subnet: string; is_lighthouse: boolean; last_seen_at: Date | null }[]>`
+  const [row] = await tx<{ id: string; project_id: string; name: string; ip: string | null; subnet: string; is_lighthouse: boolean; last_seen_at: Date | null; revoked_at: Date | null }[]>`
     select d.id, d.project_id, d.name, host(d.overlay_ip) as ip, p.subnet::text as subnet,
-           d.is_lighthouse, d.last_seen_at
+           d.is_lighthouse, d.last_seen_at, d.revoked_at
       from vidsync.devices d
       join vidsync.projects p on p.id = d.project_id
      where d.id = ${deviceId}`;
@@ -58,6 +60,7 @@ export async function visibleDevice(tx: Tx, deviceId: string): Promise<Device> {
     subnet: row.subnet,
     isLighthouse: row.is_lighthouse,
     lastSeenAt: row.last_seen_at,
+    revokedAt: row.revoked_at,
   };
 }
 

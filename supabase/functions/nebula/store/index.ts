@@ -13,6 +13,17 @@ export { currentCertificate, recordIssuedCertificate } from './certificates.ts';
 export type { IssuedCertificateRecord } from './certificates.ts';
 export { lighthousesOf } from './lighthouses.ts';
 export { ipCoolingSeconds } from './settings.ts';
+export {
+  blocklistOf,
+  deviceCredential,
+  prepareRenewal,
+  recentRenewal,
+  recordHeartbeat,
+  rememberNonce,
+  revokeDevice,
+  setDeviceApiKey,
+} from './lifecycle.ts';
+export type { HeartbeatInfo, RenewalTarget, Revocation } from './lifecycle.ts';
 export { appendAudit, projectAuditLog } from './audit.ts';
 export type { AuditActorKind, AuditEntry, AuditRecord } from './audit.ts';
 export { peerSelf, peersOf, setSyncthingDeviceId } from './syncthing.ts';

@@ -1,0 +1,45 @@
+// Callers that are devices: a request signed with the device's own Ed25519
+// API key (see ../_shared/auth/device-signature.ts) instead of a user's JWT.
+// Accepted only on the device-scoped routes, for the device named in the
+// path. Refusals are distinct, so an agent knows what to do:
+//   401 signature_invalid   malformed, unknown device or key, wrong bytes (altered body)
+//   401 signature_expired   timestamp more than 5 minutes off
+//   401 signature_replayed  the same signed request seen before
+//   403 device_mismatch     signed by another device than the path names
+//   403 credential_revoked  the device is revoked or released: its key is refused at once
+// The verified device acts as the service role, scoped by the route to its
+// own device id (claims.vidsync_device_id).
+import type { Sql } from 'postgres';
+import type { Caller } from '../_shared/auth/index.ts';
+import { parseDeviceAuthorization, SIGNATURE_WINDOW_SECONDS, verifyDeviceSignature } from '../_shared/auth/device-signature.ts';
+import { base64ToBytes } from '../_shared/base64.ts';
+import { VidsyncError } from '../_shared/errors.ts';
+import { deviceCredential, inTransaction, rememberNonce } from './store/index.ts';
+
+/** Routes a device may call for itself, below the function's path. */
+const DEVICE_ROUTES = /^\/nebula\/(renew|heartbeat|config|status)\/([^/]+)$/;
+const MAX_SIGNED_BODY_BYTES = 64 * 1024;
+const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role' } };
+
+export async function deviceCaller(sql: Sql, request: Request): Promise<Caller> {
+  const sig = parseDeviceAuthorization(request.headers.get('authorization') ?? '');
+  const url = new URL(request.url);
+  const route = DEVICE_ROUTES.exec(url.pathname);
+  if (!route) throw new VidsyncError('unauthorized', 'this route needs a user session, not a device signature');
+  if (route[2]!.toLowerCase() !== sig.deviceId) {
+    throw new VidsyncError('device_mismatch', 'the request is signed by another device than the one it names');
+  }
+  // The body is read from a copy: the route reads the original.
+  const body = new Uint8Array(await request.clone().arrayBuffer());
+  if (body.byteLength > MAX_SIGNED_BODY_BYTES) throw new VidsyncError('payload_too_large', 'The request body is too large.');
+
+  return inTransaction(sql, SERVICE, async (tx) => {
+    const credential = await deviceCredential(tx, sig.deviceId);
+    const publicKey = credential?.apiPublicKey ? base64ToBytes(credential.apiPublicKey) : undefined;
+    if (!credential || !publicKey) throw new VidsyncError('signature_invalid', 'this device has no API key');
+    if (!credential.usable) throw new VidsyncError('credential_revoked', 'the device is revoked or released: its credential is refused');
+    await verifyDeviceSignature(sig, publicKey, { method: request.method, pathAndQuery: url.pathname + url.search, body });
+    await rememberNonce(tx, sig.deviceId, sig.nonce, SIGNATURE_WINDOW_SECONDS);
+    return { userId: '', role: 'service_role', claims: { role: 'service_role', vidsync_device_id: sig.deviceId } } satisfies Caller;
+  });
+}

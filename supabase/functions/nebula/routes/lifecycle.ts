@@ -1,0 +1,151 @@
+// The device lifecycle: renew a certificate (same IP and name, optionally a
+// new key), revoke a device (its certificates go on the project's blocklist),
+// heartbeats (last seen, what the agent runs), and the device's own API key.
+// Each reads validate -> store -> sign -> bundle -> respond, in one transaction.
+import { VidsyncError } from '../../_shared/errors.ts';
+import { bytesResponse, bytesToBase64, DeviceParams, jsonResponse, readJsonBody, validate, wantsRawBundle } from '../../_shared/http/index.ts';
+import { DeviceCredentialBody, HeartbeatBody, reasonOf, RenewBody } from '../../_shared/http/lifecycle-schemas.ts';
+import type { z } from 'zod';
+import type { RequestContext } from '../context.ts';
+import { parseDevicePublicKey } from '../ca.ts';
+import { bundleFor } from '../bundles.ts';
+import {
+  asServiceRole,
+  blocklistOf,
+  inTransaction,
+  ipCoolingSeconds,
+  lighthousesOf,
+  prepareRenewal,
+  recentRenewal,
+  recordHeartbeat,
+  recordIssuedCertificate,
+  revokeDevice as revoke,
+  setDeviceApiKey,
+  signingCa,
+  trustedCas,
+} from '../store/index.ts';
+import { requireSignedIn } from './guards.ts';
+
+/** The agent heartbeats this often; a device is online when seen within twice that. */
+export const HEARTBEAT_INTERVAL_SECONDS = 60;
+/** Heartbeats closer together than this are acknowledged but not written. */
+export const HEARTBEAT_MIN_INTERVAL_SECONDS = 10;
+/** A renewal retried within this window gets the same certificate back. */
+export const RENEWAL_IDEMPOTENCY_SECONDS = 60;
+
+/** POST /renew/:deviceId — a fresh certificate for the same IP and name; the bundle as register gives it. */
+export async function renewDevice(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
+  const body = await readOptionalJsonBody(ctx.request, RenewBody);
+  // A new key is checked before any SQL runs.
+  if (body.publicKey !== undefined) parseDevicePublicKey(body.publicKey);
+
+  const renewed = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    // As the caller: may they renew this device (VS020 when revoked or released)? Rotates the key if asked.
+    const device = await prepareRenewal(tx, deviceId, body.publicKey ?? null);
+    const cidr = `${device.ip}/${device.subnet.split('/')[1]}`;
+    const userId = ctx.caller.role === 'authenticated' ? ctx.caller.userId : null;
+
+    const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
+      const [recent, sealed, trusted, lighthouses, coolingSeconds, blocklist] = await Promise.all([
+        recentRenewal(tx, deviceId, RENEWAL_IDEMPOTENCY_SECONDS),
+        signingCa(tx, device.projectId),
+        trustedCas(tx, device.projectId),
+        lighthousesOf(tx, device.projectId),
+        ipCoolingSeconds(tx),
+        blocklistOf(tx, device.projectId),
+      ]);
+      // A retry (lost answer, agent restarted mid-renewal) gets the same certificate.
+      if (recent) return { certificate: recent, trusted, lighthouses, blocklist };
+      // Sign: the same validity policy as registration (CA expiry, IP cooling).
+      const ca = await ctx.cas.open(device.projectId, sealed);
+      const certificate = await ctx.cas.issue(ca, { name: device.name, publicKey: parseDevicePublicKey(device.publicKeyPem), ip: cidr }, coolingSeconds);
+      await recordIssuedCertificate(tx, {
+        fingerprint: certificate.fingerprint,
+        projectId: device.projectId,
+        deviceId,
+        caFingerprint: ca.fingerprint,
+        ip: device.ip,
+        notBefore: certificate.notBefore,
+        notAfter: certificate.notAfter,
+        issuedBy: userId || null,
+        certificatePem: certificate.pem,
+      });
+      return { certificate, trusted, lighthouses, blocklist };
+    });
+
+    const bundle = bundleFor({
+      projectId: device.projectId,
+      deviceName: device.name,
+      ip: device.ip,
+      subnet: device.subnet,
+      isLighthouse: device.isLighthouse,
+      lighthouses,
+      blocklist,
+      caPems: trusted.map((c) => c.certificatePem),
+      certificatePem: certificate.pem,
+      notAfter: certificate.notAfter,
+    });
+    return { ip: device.ip, cidr, certificate, bundle };
+  });
+
+  const meta = {
+    deviceId,
+    ip: renewed.ip,
+    cidr: renewed.cidr,
+    fingerprint: renewed.certificate.fingerprint,
+    notAfter: renewed.certificate.notAfter.toISOString(),
+  };
+  if (wantsRawBundle(ctx.request)) {
+    const response = bytesResponse(renewed.bundle.zip, `nebula-${deviceId}.zip`);
+    response.headers.set('x-vidsync-device', JSON.stringify(meta));
+    return response;
+  }
+  return jsonResponse({ ...meta, bundle: bytesToBase64(renewed.bundle.zip) });
+}
+
+/** POST /revoke/:deviceId?reason=… — the device's certificates go on the blocklist; the IP is released. */
+export async function revokeDevice(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
+  const reason = reasonOf(ctx.url, 'revoked through the API');
+  const revocation = await inTransaction(ctx.sql, ctx.caller, (tx) => revoke(tx, deviceId, reason));
+  return jsonResponse({
+    deviceId,
+    projectId: revocation.projectId,
+    revokedCertificates: revocation.revokedCertificates,
+    releasedIp: revocation.releasedIp,
+  });
+}
+
+/** POST /heartbeat/:deviceId — the device is alive; what it runs. One statement. */
+export async function deviceHeartbeat(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
+  const body = await readOptionalJsonBody(ctx.request, HeartbeatBody);
+  const beat = await inTransaction(ctx.sql, ctx.caller, (tx) => recordHeartbeat(tx, deviceId, body, HEARTBEAT_MIN_INTERVAL_SECONDS));
+  return jsonResponse({
+    deviceId,
+    lastSeenAt: beat.lastSeenAt.toISOString(),
+    recorded: beat.recorded,
+    intervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
+  });
+}
+
+/** POST /credential/:deviceId — sets the device's Ed25519 API key (user session only: a device cannot change its own). */
+export async function setDeviceCredential(ctx: RequestContext): Promise<Response> {
+  if (ctx.caller.role !== 'authenticated' && ctx.caller.role !== 'service_role') throw new VidsyncError('unauthorized', 'sign in first');
+  if (ctx.caller.claims.vidsync_device_id !== undefined) throw new VidsyncError('forbidden', 'a device cannot replace its own credential');
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
+  const body = await readJsonBody(ctx.request, DeviceCredentialBody);
+  await inTransaction(ctx.sql, ctx.caller, (tx) => setDeviceApiKey(tx, deviceId, body.apiKey));
+  return jsonResponse({ deviceId, apiKey: body.apiKey });
+}
+
+/** Like readJsonBody, but an absent body is `{}` (a renewal or heartbeat may send nothing). */
+async function readOptionalJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+  const length = request.headers.get('content-length');
+  if (request.body === null || length === '0') return validate(schema, {});
+  return readJsonBody(request, schema);
+}
