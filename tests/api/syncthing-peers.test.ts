@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { isVidsyncError, NebulaClient } from '../../client/src/index.ts';
 import type { PeerList } from '../../client/src/index.ts';
+import { parseCidr, prefixWithin } from '../../supabase/functions/_shared/net/index.ts';
 import { syncthingDeviceIdFromSha256 } from '../../supabase/functions/_shared/syncthing/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
@@ -152,7 +153,8 @@ describe('GET /peers/:deviceId', () => {
   it("lists the project's other live devices with what Syncthing needs, not the device itself", async () => {
     const { list } = await listOf();
     expect(list).toMatchObject({ deviceId: self.deviceId, projectId, ip: self.ip, syncthingDeviceId: selfId });
-    expect(list.subnet).toMatch(/^10\.99\.\d+\.0\/24$/);
+    // The project's subnet, the one its devices' addresses come from.
+    expect(prefixWithin(parseCidr(`${self.ip}/32`), parseCidr(list.subnet))).toBe(true);
     expect(peerIn(list, self.deviceId)).toBeUndefined();
     expect(peerIn(list, peer.deviceId)).toEqual({ deviceId: peer.deviceId, name: 'peer', ip: peer.ip, syncthingDeviceId: peerId, isLighthouse: false, online: true });
     expect(peerIn(list, lighthouse.deviceId)).toMatchObject({ ip: lighthouse.ip, syncthingDeviceId: null, isLighthouse: true });
