@@ -1,11 +1,14 @@
 // @vidsync/nebula-client: join a VidSync project's Nebula overlay from a
 // desktop app (Node >= 20, Electron main). Named exports only.
 export { NebulaClient } from './client.ts';
-export type { DeviceStatus, NebulaClientOptions, Registration, RegisterOptions, RegisterResponse } from './client.ts';
+export type { DeviceStatus, HeartbeatInfo, NebulaClientOptions, Registration, RegisterOptions, RegisterResponse } from './client.ts';
+export { AGENT_STATE_FILE, AGENT_VERSION, API_KEY_FILE, DEFAULT_CONFIG_POLL_SECONDS, NebulaAgent, readAgentState } from './agent/agent.ts';
+export type { AgentPhase, AgentState, NebulaAgentOptions } from './agent/agent.ts';
+export { nebulaVersion } from './agent/nebula-process.ts';
 export { createProject } from './projects.ts';
 export type { Peer, PeerList, PeersAnswer } from './syncthing/peers.ts';
 export { dialsPeer, privateOverlayOptions, SYNCTHING_SYNC_PORT, SyncthingBridge } from './syncthing/bridge.ts';
-export type { FolderStatus, ShareOptions, SyncthingBridgeOptions } from './syncthing/bridge.ts';
+export type { FolderStatus, PeerChanges, ShareOptions, SyncthingBridgeOptions } from './syncthing/bridge.ts';
 export type { SyncthingApiOptions } from './syncthing/rest.ts';
 export type { CreateProjectOptions, Project } from './projects.ts';
 export { BUNDLE_FILES, defaultBaseDir } from './files.ts';

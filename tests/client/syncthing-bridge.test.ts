@@ -149,7 +149,9 @@ describe.skipIf(missing(binary('syncthing')))('SyncthingBridge against real Sync
   });
 
   it('sets the private-overlay options and one device entry per peer with a Syncthing ID', async () => {
-    await Promise.all([bridgeA.setPeers(listA), bridgeB.setPeers(listB)]);
+    const [changesA] = await Promise.all([bridgeA.setPeers(listA), bridgeB.setPeers(listB)]);
+    expect(changesA).toMatchObject({ added: [b.deviceId], updated: [], removed: [], folders: [] });
+    expect(changesA.options.sort()).toEqual(['alwaysLocalNets', 'listenAddresses', 'reconnectionIntervalS']);
     for (const [st, self, peer, peerIp] of [
       [a, a.deviceId, b.deviceId, '127.77.0.2'],
       [b, b.deviceId, a.deviceId, '127.77.0.1'],
@@ -212,10 +214,11 @@ describe.skipIf(missing(binary('syncthing')))('SyncthingBridge against real Sync
 
   it('is idempotent: applying the same peers and shares again changes nothing, also from a new bridge instance', async () => {
     const before = await a.rest<StConfig>('/rest/config');
-    await bridgeA.setPeers(listA);
+    const nothing = { options: [], added: [], updated: [], removed: [], folders: [] };
+    expect(await bridgeA.setPeers(listA)).toEqual(nothing);
     await bridgeA.share({ folderId: 'holiday', path: join(work, 'share-a'), label: 'Holiday' });
     const reopened = await SyncthingBridge.open({ home: a.home, stateFile: join(work, 'a', 'bridge.json'), syncPort: port });
-    await reopened.setPeers(listA);
+    expect(await reopened.setPeers(listA)).toEqual(nothing);
     expect(await a.rest<StConfig>('/rest/config')).toEqual(before);
     expect(await reopened.owned()).toEqual({ devices: [b.deviceId], folders: ['holiday'] });
   });
@@ -253,7 +256,9 @@ describe.skipIf(missing(binary('syncthing')))('SyncthingBridge against real Sync
   });
 
   it('removes peers that leave from our folders and from the device list', async () => {
-    await bridgeA.setPeers({ ...listA, peers: [] });
+    const changes = await bridgeA.setPeers({ ...listA, peers: [] });
+    expect(changes).toMatchObject({ added: [], options: [] });
+    expect([...changes.removed].sort()).toEqual([b.deviceId, LONE_ID].sort());
     const config = await a.rest<StConfig>('/rest/config');
     expect(config.devices.map((d) => d.deviceID).sort()).toEqual([a.deviceId, FOREIGN_ID].sort());
     for (const id of ['holiday', 'only-b']) expect(config.folders.find((f) => f.id === id)!.devices.map((d) => d.deviceID)).toEqual([a.deviceId]);

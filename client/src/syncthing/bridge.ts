@@ -56,6 +56,18 @@ export interface ShareOptions {
   readonly peers?: readonly string[];
 }
 
+/** What one setPeers call changed (all empty when Syncthing already was in step). */
+export interface PeerChanges {
+  /** Option names set. */
+  readonly options: string[];
+  /** Syncthing device IDs of device entries created, updated, deleted. */
+  readonly added: string[];
+  readonly updated: string[];
+  readonly removed: string[];
+  /** Our folders whose device lists changed. */
+  readonly folders: string[];
+}
+
 /** What Syncthing says about one of our folders. */
 export interface FolderStatus {
   readonly folderId: string;
@@ -124,18 +136,21 @@ export class SyncthingBridge {
   /**
    * Brings Syncthing in step with the project's peers (NebulaClient.peers):
    * options for the private overlay, a device entry per peer, our folders
-   * shared with the peers they should be, leavers removed.
+   * shared with the peers they should be, leavers removed. Returns what it
+   * changed: nothing, when Syncthing already was in step.
    */
-  setPeers(list: PeerList): Promise<void> {
+  setPeers(list: PeerList): Promise<PeerChanges> {
     return this.#serial(async () => {
       checkPeerList(list);
       const state = await this.#readState();
       const previous = state.lastPeers;
       state.lastPeers = list;
-      await this.#applyOptions(list);
-      await this.#applyDevices(state);
-      await this.#applyFolders(state, previous);
+      const changes: PeerChanges = { options: [], added: [], updated: [], removed: [], folders: [] };
+      await this.#applyOptions(list, changes);
+      await this.#applyDevices(state, changes);
+      await this.#applyFolders(state, previous, changes);
       await this.#writeState(state);
+      return changes;
     });
   }
 
@@ -208,14 +223,15 @@ export class SyncthingBridge {
 
   // --- the three parts of setPeers ------------------------------------------
 
-  async #applyOptions(list: PeerList): Promise<void> {
+  async #applyOptions(list: PeerList, changes: PeerChanges): Promise<void> {
     const wanted = privateOverlayOptions(list.ip, list.subnet, this.#port);
     const current = await this.api.get<Record<string, unknown>>('/rest/config/options');
     const changed = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => JSON.stringify(current[key]) !== JSON.stringify(value)));
     if (Object.keys(changed).length > 0) await this.api.request('PATCH', '/rest/config/options', changed);
+    changes.options.push(...Object.keys(changed));
   }
 
-  async #applyDevices(state: BridgeState): Promise<void> {
+  async #applyDevices(state: BridgeState, changes: PeerChanges): Promise<void> {
     const list = state.lastPeers!;
     const myId = await this.deviceId();
     const present = new Map((await this.api.get<StDevice[]>('/rest/config/devices')).map((d) => [d.deviceID, d]));
@@ -228,12 +244,16 @@ export class SyncthingBridge {
         state.devices[device.deviceID] = { peer: peer.deviceId };
         await this.#writeState(state);
         await this.api.request('POST', '/rest/config/devices', device);
+        changes.added.push(device.deviceID);
       } else if (state.devices[device.deviceID]) {
         state.devices[device.deviceID] = { peer: peer.deviceId };
         const patch = Object.fromEntries(
           Object.entries(device).filter(([key, value]) => JSON.stringify(existing[key as keyof StDevice]) !== JSON.stringify(value)),
         );
-        if (Object.keys(patch).length > 0) await this.api.request('PATCH', `/rest/config/devices/${device.deviceID}`, patch);
+        if (Object.keys(patch).length > 0) {
+          await this.api.request('PATCH', `/rest/config/devices/${device.deviceID}`, patch);
+          changes.updated.push(device.deviceID);
+        }
       }
       // else: the user's own entry for this device; ours to share folders with, not to change.
     }
@@ -244,18 +264,19 @@ export class SyncthingBridge {
       // Out of our folders first (Syncthing would drop it from them too, but say so explicitly).
       for (const folder of await this.#ownedFolders(state)) {
         if (folder.devices.some((d) => d.deviceID === id)) {
-          await this.#patchFolder(folder, folder.devices.map((d) => d.deviceID).filter((d) => d !== id));
+          if (await this.#patchFolder(folder, folder.devices.map((d) => d.deviceID).filter((d) => d !== id))) changes.folders.push(folder.id);
         }
       }
       if (present.has(id)) await this.api.request('DELETE', `/rest/config/devices/${id}`);
       delete state.devices[id];
       await this.#writeState(state);
+      changes.removed.push(id);
     }
   }
 
-  async #applyFolders(state: BridgeState, previous: PeerList | null): Promise<void> {
+  async #applyFolders(state: BridgeState, previous: PeerList | null, changes: PeerChanges): Promise<void> {
     for (const folder of await this.#ownedFolders(state)) {
-      await this.#patchFolder(folder, await this.#folderDevices(state, folder.id, folder, previous));
+      if (await this.#patchFolder(folder, await this.#folderDevices(state, folder.id, folder, previous))) changes.folders.push(folder.id);
     }
   }
 
@@ -274,7 +295,8 @@ export class SyncthingBridge {
     return [myId, ...new Set([...peers.map((p) => p.syncthingDeviceId!), ...foreign])];
   }
 
-  async #patchFolder(folder: StFolder, deviceIds: readonly string[], label?: string): Promise<void> {
+  /** Returns whether anything changed. */
+  async #patchFolder(folder: StFolder, deviceIds: readonly string[], label?: string): Promise<boolean> {
     const before = folder.devices.map((d) => d.deviceID).sort().join(',');
     const after = [...deviceIds].sort().join(',');
     const patch: Record<string, unknown> = {};
@@ -284,7 +306,9 @@ export class SyncthingBridge {
       patch.devices = deviceIds.map((deviceID) => old.get(deviceID) ?? { deviceID });
     }
     if (label !== undefined && label !== folder.label) patch.label = label;
-    if (Object.keys(patch).length > 0) await this.api.request('PATCH', `/rest/config/folders/${encodeURIComponent(folder.id)}`, patch);
+    if (Object.keys(patch).length === 0) return false;
+    await this.api.request('PATCH', `/rest/config/folders/${encodeURIComponent(folder.id)}`, patch);
+    return true;
   }
 
   async #ownedFolders(state: BridgeState): Promise<StFolder[]> {
