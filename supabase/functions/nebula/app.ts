@@ -2,6 +2,8 @@
 // same code is served by Deno in production and called directly by tests.
 // Routes (the seed's /api/nebula/*), below the function's own path /nebula:
 //   POST /projects                  create a project; the caller owns it
+//   GET  /projects                  the caller's projects: role, pool usage, CA expiry (ETag / 304)
+//   GET  /projects/:projectId       one project and its devices, for the dashboard (ETag / 304)
 //   POST /register                  allocate + sign + bundle, one transaction
 //   GET  /ca/:projectId             the project's CA certificates (PEM)
 //   POST /ca/:projectId/import      an admin imports an existing ca.crt + ca.key
@@ -37,6 +39,7 @@ import type { RouteHandler } from './context.ts';
 import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectCa, projectAudit, registerDevice, releaseDevice } from './routes/index.ts';
 import { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from './routes/index.ts';
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
+import { getProject, listProjects } from './routes/projects-read.ts';
 import { routeClassOf, takeRateToken } from './store/quotas.ts';
 
 interface Route {
@@ -51,6 +54,8 @@ interface Route {
 
 const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/projects', handler: createProject, audit: 'project.create', noAnonymous: true },
+  { method: 'GET', pattern: '/projects', handler: listProjects },
+  { method: 'GET', pattern: '/projects/:projectId', handler: getProject },
   { method: 'POST', pattern: '/register', handler: registerDevice, audit: 'device.register', noAnonymous: true },
   { method: 'GET', pattern: '/ca/:projectId', handler: getProjectCa },
   { method: 'POST', pattern: '/ca/:projectId/import', handler: importProjectCa, audit: 'ca.import' },

@@ -1,0 +1,11 @@
+// @vidsync/nebula-client/browser: the SDK's browser-safe part, for web pages
+// (the dashboard) and Electron renderers. supabase-js and Web APIs only —
+// nothing here imports `node:` (tests/structure checks it); the files, keys
+// and installation of NebulaClient stay in the Node entry (index.ts).
+export { createProject } from './projects.ts';
+export type { CreateProjectOptions, Project } from './projects.ts';
+export { getProject, listProjects } from './projects-read.ts';
+export type { DeviceOverview, DeviceState, Polled, ProjectDetail, ProjectOverview, ProjectRole } from './projects-read.ts';
+export { invokeNebula, toVidsyncError } from './invoke.ts';
+export { VidsyncError, isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
+export type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';

@@ -1,0 +1,75 @@
+// What a project's members read about their projects (GET /projects,
+// GET /projects/:projectId), as the dashboard polls it: each call takes the
+// ETag of the last answer and gets `changed: false` while nothing changed.
+// Browser-safe: supabase-js and fetch only.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { FunctionsHttpError } from '@supabase/supabase-js';
+import { toVidsyncError } from './invoke.ts';
+
+export type ProjectRole = 'owner' | 'admin' | 'member';
+
+export interface ProjectOverview {
+  readonly projectId: string;
+  readonly name: string;
+  readonly subnet: string;
+  readonly ownerId: string;
+  readonly createdAt: string;
+  /** The caller's role in it. */
+  readonly role: ProjectRole | null;
+  /** Host addresses of the subnet: held by a device, cooling after a release, and free (never used or cooled down). */
+  readonly pool: { readonly size: number; readonly used: number; readonly cooling: number; readonly free: number };
+  /** Devices holding an address. */
+  readonly devices: number;
+  readonly ca: { readonly fingerprint: string; readonly notAfter: string } | null;
+}
+
+export type DeviceState = 'live' | 'released' | 'revoked';
+
+export interface DeviceOverview {
+  readonly deviceId: string;
+  readonly name: string;
+  readonly ownerId: string;
+  readonly ip: string | null;
+  readonly state: DeviceState;
+  readonly isLighthouse: boolean;
+  /** Seen within two heartbeat intervals (120 s). */
+  readonly online: boolean;
+  readonly lastSeenAt: string | null;
+  readonly syncthingDeviceId: string | null;
+  readonly agentVersion: string | null;
+  readonly nebulaVersion: string | null;
+  /** Its newest unrevoked certificate. */
+  readonly certificate: { readonly fingerprint: string; readonly notAfter: string } | null;
+}
+
+export interface ProjectDetail {
+  readonly project: ProjectOverview;
+  readonly devices: readonly DeviceOverview[];
+}
+
+/** A poll's answer: the data when it changed since `etag`, and the tag to send next time. */
+export type Polled<T> = { readonly changed: true; readonly etag: string; readonly data: T } | { readonly changed: false; readonly etag: string };
+
+/** The signed-in user's projects. Errors are VidsyncErrors with the server's code. */
+export function listProjects(supabase: SupabaseClient, etag?: string): Promise<Polled<{ projects: ProjectOverview[] }>> {
+  return poll(supabase, 'projects', etag);
+}
+
+/** One project with all its devices (live, released, revoked). */
+export function getProject(supabase: SupabaseClient, projectId: string, etag?: string): Promise<Polled<ProjectDetail>> {
+  return poll(supabase, `projects/${encodeURIComponent(projectId)}`, etag);
+}
+
+async function poll<T>(supabase: SupabaseClient, path: string, etag: string | undefined): Promise<Polled<T>> {
+  const { data, error, response } = await supabase.functions.invoke(`nebula/${path}`, {
+    method: 'GET',
+    headers: etag ? { 'if-none-match': etag } : {},
+  });
+  if (error) {
+    // supabase-js counts any status outside 2xx as an error, 304 included.
+    const context = error instanceof FunctionsHttpError ? (error.context as Response) : undefined;
+    if (context?.status === 304) return { changed: false, etag: context.headers.get('etag') ?? etag ?? '' };
+    throw await toVidsyncError(error);
+  }
+  return { changed: true, etag: response?.headers.get('etag') ?? '', data: data as T };
+}
