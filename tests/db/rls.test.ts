@@ -236,6 +236,9 @@ describe('functions', () => {
         'public.get_device_allocation',
         'public.list_project_allocations',
         'public.project_pool_stats',
+        'public.project_audit_log',
+        'vidsync_api.append_audit',
+        'vidsync_api.prune_audit_log',
         'vidsync_api.add_project_member',
         'vidsync_api.allocate_nebula_ip',
         'vidsync_api.check_device_quota',
@@ -254,7 +257,8 @@ describe('functions', () => {
       ].sort(),
     );
     // The rate-limit functions are the function's own (its postgres connection), never a user's: a user could drain another's bucket.
-    const serviceOnly = new Set(['vidsync_api.take_rate_token', 'vidsync_api.prune_rate_buckets']);
+    // So are the audit log's writer and pruner: a user could forge or drop audit rows.
+    const serviceOnly = new Set(['vidsync_api.take_rate_token', 'vidsync_api.prune_rate_buckets', 'vidsync_api.append_audit', 'vidsync_api.prune_audit_log']);
     for (const r of rows) expect(r, r.name).toMatchObject({ definer: true, config: ['search_path=""'], anon: false, authenticated: !serviceOnly.has(r.name) });
   });
 

@@ -13,6 +13,7 @@ import type { Caller } from '../_shared/auth/index.ts';
 import { parseAddress } from '../_shared/net/index.ts';
 import { appendAudit } from './store/audit.ts';
 import type { AuditActorKind } from './store/audit.ts';
+import { asServiceRole } from './store/index.ts';
 import type { Tx } from './store/index.ts';
 
 export interface AuditFacts {
@@ -96,11 +97,16 @@ export class AuditTrail {
     return this.#recorded;
   }
 
-  /** The success row, in the request's transaction: call it as the transaction's last step. */
+  /**
+   * The success row, in the request's transaction: call it as the
+   * transaction's last step (it switches to the service role, the only role
+   * that may write the log, until the transaction ends).
+   */
   async record(tx: Tx, facts: AuditFacts = {}, httpStatus = 200): Promise<void> {
     if (!this.action || this.#recorded) return;
     this.about(facts);
-    await appendAudit(tx, this.#row('ok', httpStatus));
+    const row = this.#row('ok', httpStatus);
+    await asServiceRole(tx, (tx) => appendAudit(tx, row));
     this.#recorded = true;
   }
 
