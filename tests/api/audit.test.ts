@@ -8,6 +8,7 @@ import type { ApiHarness } from '../support/api.ts';
 import { asUser, freshDatabase, sqlstateOf } from '../support/db.ts';
 import type { FreshDatabase } from '../support/db.ts';
 import type { LocalUser } from '../../scripts/local-functions/start.ts';
+import { createCertificateAuthority } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { addMember, newDeviceKey } from './helpers.ts';
 
 interface Entry {
@@ -26,6 +27,7 @@ let api: ApiHarness;
 let owner: LocalUser;
 let stranger: LocalUser;
 let projectId: string;
+let subnet: string;
 
 const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -46,7 +48,7 @@ beforeAll(async () => {
   stranger = await api.user('audit-stranger');
   const res = await api.fetch('projects', { ...json({ name: 'Audited' }), token: owner.accessToken });
   expect(res.status).toBe(201);
-  projectId = ((await res.json()) as { projectId: string }).projectId;
+  ({ projectId, subnet } = (await res.json()) as { projectId: string; subnet: string });
 });
 afterAll(() => api?.stop());
 
@@ -99,6 +101,44 @@ describe('rows', () => {
     const read = await api.fetch(`ca/${projectId}`, { token: owner.accessToken });
     expect(read.status).toBe(200);
     expect(await api.sql`select 1 from vidsync.audit_log where request_id = ${read.headers.get('x-request-id')!}`).toHaveLength(0);
+  });
+});
+
+describe('more actions', () => {
+  it('a CA import leaves a row; a member\'s refused import too', async () => {
+    const member = await api.user('audit-importer');
+    await addMember(api.sql, projectId, member.id, 'member');
+    const ca = await createCertificateAuthority({ name: 'imported', ips: [subnet] });
+    const body = { caCertificate: ca.certificatePem, caKey: ca.privateKeyPem };
+    const refused = await api.fetch(`ca/${projectId}/import`, { ...json(body), token: member.accessToken });
+    expect(refused.status).toBe(403);
+    const imported = await api.fetch(`ca/${projectId}/import`, { ...json(body), token: owner.accessToken });
+    expect(imported.status).toBe(201);
+    const rows = await api.sql`select actor_id, result, http_status from vidsync.audit_log where project_id = ${projectId} and action = 'ca.import' order by id`;
+    expect(rows).toEqual([
+      { actor_id: member.id, result: 'forbidden', http_status: 403 },
+      { actor_id: owner.id, result: 'ok', http_status: 201 },
+    ]);
+  });
+
+  it('a rate-limited request leaves a row (429 rate_limited)', async () => {
+    const db = await freshDatabase();
+    await db.sql`update vidsync.rate_limits set capacity = 1, refill_per_second = 0.001 where route_class = 'project_create' and scope = 'user'`;
+    const limited = await startApi({ dbUrl: db.url });
+    try {
+      const user = await limited.user('audit-limited');
+      expect((await limited.fetch('projects', { ...json({ name: 'first' }), token: user.accessToken })).status).toBe(201);
+      const second = await limited.fetch('projects', { ...json({ name: 'second' }), token: user.accessToken });
+      expect(second.status).toBe(429);
+      const rows = await db.sql`select action, result, http_status from vidsync.audit_log where actor_id = ${user.id} order by id`;
+      expect(rows).toEqual([
+        { action: 'project.create', result: 'ok', http_status: 201 },
+        { action: 'project.create', result: 'rate_limited', http_status: 429 },
+      ]);
+    } finally {
+      await limited.stop();
+      await db.drop();
+    }
   });
 });
 
