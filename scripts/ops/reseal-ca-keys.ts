@@ -59,7 +59,8 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, out:
   }
   out(`master keys: ${keyring.keys.map((k, i) => `${k.id}${i === 0 ? ' (newest, seals)' : ''}`).join(', ')}`);
 
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  // No prepared statements: the URL may be Supavisor's transaction mode (port 6543), which keeps none.
+  const sql = postgres(dbUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
     if (!statusOnly) {
       const report = await resealCaKeys(sql, keyring, {
@@ -82,5 +83,11 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, out:
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = await main(process.argv.slice(2), process.env, (l) => console.log(l), (l) => console.error(l));
+  try {
+    process.exitCode = await main(process.argv.slice(2), process.env, (l) => console.log(l), (l) => console.error(l));
+  } catch (error) {
+    // The database unreachable, a wrong password: one line, not a stack.
+    console.error(`reseal-ca-keys: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
 }

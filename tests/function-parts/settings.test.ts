@@ -64,6 +64,7 @@ describe('the database connection', () => {
     expect(settingsWith({}).dbSsl).toBe('require');
     expect(settingsWith({ SUPABASE_DB_URL: 'postgres://u:pw@db.example.co:5432/postgres?sslmode=disable' }).dbSsl).toBe('require');
     expect(settingsWith({ SUPABASE_DB_URL: 'postgres://u:pw@db.example.co:5432/postgres?sslmode=verify-full' }).dbSsl).toBeUndefined();
+    expect(settingsWith({ SUPABASE_DB_URL: 'postgres://u:pw@db.example.co:5432/postgres?sslrootcert=system' }).dbSsl).toBeUndefined();
     expect(settingsWith({ SUPABASE_DB_URL: 'postgres://u:pw@127.0.0.1:54322/postgres' }).dbSsl).toBeUndefined();
     expect(settingsWith({ SUPABASE_DB_URL: 'postgres://u:pw@localhost:54322/postgres' }).dbSsl).toBeUndefined();
     expect(codeOfSettings({ SUPABASE_DB_URL: 'not a url' })).toBe('not_configured');

@@ -160,8 +160,11 @@ function sslFor(dbUrl: string): 'require' | undefined {
   }
   if (url.hostname === '' || LOCAL_HOSTS.has(url.hostname)) return undefined;
   const mode = url.searchParams.get('sslmode');
-  // A stronger mode the URL asks for stays; anything weaker (disable, allow, prefer) becomes require.
-  return mode === 'verify-full' || mode === 'verify-ca' ? undefined : 'require';
+  // A verifying mode the URL asks for stays (postgres.js reads `sslrootcert=system`
+  // as verify-full too); anything weaker (disable, allow, prefer, none) becomes
+  // require: encrypted, the server's certificate not checked.
+  if (mode === 'verify-full' || mode === 'verify-ca' || url.searchParams.get('sslrootcert') === 'system') return undefined;
+  return 'require';
 }
 
 /** SUPABASE_SECRET_KEYS is a JSON object `{ "default": "sb_secret_…", … }`; unset means none. */
