@@ -10,6 +10,9 @@ import fc from 'fast-check';
 import { isVidsyncError, NebulaClient } from '../../client/src/index.ts';
 import type { PeerList } from '../../client/src/index.ts';
 import { parseCidr, prefixWithin } from '../../supabase/functions/_shared/net/index.ts';
+import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-signature.ts';
+import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
+import { generateEd25519KeyPair } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { syncthingDeviceIdFromSha256 } from '../../supabase/functions/_shared/syncthing/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
@@ -232,5 +235,40 @@ describe('the SDK', () => {
     expect(after.changed).toBe(true);
     if (after.changed) expect(after.list.peers.find((p) => p.deviceId === b.deviceId)).toBeUndefined();
     await expect(member.peers(projectId)).rejects.toSatisfy((e) => isVidsyncError(e, 'not_found'));
+  });
+});
+
+describe("the device's own credential (a request signed with its API key)", () => {
+  async function withCredential(actor: Actor) {
+    const device = await register(actor);
+    const key = await generateEd25519KeyPair();
+    expect((await call(actor, 'POST', `credential/${device.deviceId}`, { apiKey: bytesToBase64(key.publicKey) })).status).toBe(200);
+    return { ...device, privateKey: key.privateKey };
+  }
+  async function signed(signer: { deviceId: string; privateKey: Uint8Array }, method: 'GET' | 'PUT', path: string, body?: unknown) {
+    const bytes = body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body));
+    const authorization = await signDeviceRequest({ deviceId: signer.deviceId, privateKey: signer.privateKey }, { method, pathAndQuery: `/nebula/${path}`, body: bytes });
+    const res = await api.fetch(path, { method, headers: { authorization, ...(bytes ? { 'content-type': 'application/json' } : {}) }, body: bytes });
+    const json = (await res.json().catch(() => ({}))) as Record<string, unknown> & { error?: { code: string } };
+    return { status: res.status, code: json.error?.code, json };
+  }
+
+  it('reads its peers and sets its Syncthing device ID, for itself only', async () => {
+    const me = await withCredential('member');
+    const other = await register('owner', { syncthingDeviceId: freshSyncthingId(), name: 'other' });
+    const peers = await signed(me, 'GET', `peers/${me.deviceId}`);
+    expect(peers.status).toBe(200);
+    expect((peers.json as unknown as PeerList).peers.map((p) => p.deviceId)).toContain(other.deviceId);
+    const id = freshSyncthingId();
+    expect((await signed(me, 'PUT', `devices/${me.deviceId}/syncthing`, { deviceId: id })).status).toBe(200);
+    expect(await storedId(me.deviceId)).toBe(id);
+    expect(await signed(me, 'GET', `peers/${other.deviceId}`)).toMatchObject({ status: 403, code: 'device_mismatch' });
+    expect(await signed(me, 'PUT', `devices/${other.deviceId}/syncthing`, { deviceId: freshSyncthingId() })).toMatchObject({ status: 403, code: 'device_mismatch' });
+  });
+
+  it('is refused once the device is released', async () => {
+    const me = await withCredential('member');
+    expect((await call('member', 'POST', `release/${me.deviceId}`)).status).toBe(200);
+    expect(await signed(me, 'GET', `peers/${me.deviceId}`)).toMatchObject({ status: 403, code: 'credential_revoked' });
   });
 });

@@ -17,7 +17,7 @@ import { VidsyncError } from '../_shared/errors.ts';
 import { deviceCredential, inTransaction, rememberNonce } from './store/index.ts';
 
 /** Routes a device may call for itself, below the function's path. */
-const DEVICE_ROUTES = /^\/nebula\/(renew|heartbeat|config|status)\/([^/]+)$/;
+const DEVICE_ROUTES = /^\/nebula\/(?:(?:renew|heartbeat|config|status|peers)\/([^/]+)|devices\/([^/]+)\/syncthing)$/;
 const MAX_SIGNED_BODY_BYTES = 64 * 1024;
 const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role' } };
 
@@ -26,7 +26,7 @@ export async function deviceCaller(sql: Sql, request: Request): Promise<Caller> 
   const url = new URL(request.url);
   const route = DEVICE_ROUTES.exec(url.pathname);
   if (!route) throw new VidsyncError('unauthorized', 'this route needs a user session, not a device signature');
-  if (route[2]!.toLowerCase() !== sig.deviceId) {
+  if ((route[1] ?? route[2])!.toLowerCase() !== sig.deviceId) {
     throw new VidsyncError('device_mismatch', 'the request is signed by another device than the one it names');
   }
   // The body is read from a copy: the route reads the original.

@@ -1,8 +1,8 @@
 // Syncthing over the overlay: a device tells the cloud its Syncthing device
 // ID, and asks who its peers are (the project's other live devices, with
 // the overlay address to dial and the Syncthing ID to expect there).
-//   PUT /devices/:deviceId/syncthing  { deviceId }   owner of the device, project owner/admin, service role
-//   GET /peers/:deviceId                             members, service role; ETag / 304
+//   PUT /devices/:deviceId/syncthing  { deviceId }   owner of the device, project owner/admin, service role, the device itself (signed)
+//   GET /peers/:deviceId                             members, service role, the device itself (signed); ETag / 304
 import { VidsyncError } from '../../_shared/errors.ts';
 import { DeviceParams, jsonResponse, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { etagOf, matchesEtag } from '../../_shared/http/etag.ts';
@@ -10,12 +10,10 @@ import { SetSyncthingBody } from '../../_shared/http/syncthing-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { inTransaction, peerSelf, peersOf, setSyncthingDeviceId as store } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
+import { HEARTBEAT_INTERVAL_SECONDS } from './lifecycle.ts';
 
-/**
- * A peer is online when it was seen within two heartbeat intervals (the
- * agent beats every 60 s): one lost heartbeat does not make it offline.
- */
-export const PEER_ONLINE_WITHIN_SECONDS = 120;
+/** A peer is online when it was seen within two heartbeat intervals: one lost heartbeat does not make it offline. */
+export const PEER_ONLINE_WITHIN_SECONDS = 2 * HEARTBEAT_INTERVAL_SECONDS;
 
 export async function setSyncthingDeviceId(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
