@@ -205,6 +205,14 @@ describe('GET /peers/:deviceId', () => {
     expect(await call('member', 'GET', `peers/${leaving.deviceId}`)).toMatchObject({ status: 404, code: 'not_found' });
   });
 
+  it('leaves out revoked devices, and answers a revoked device 410 device_revoked', async () => {
+    const revoked = await register('member', { syncthingDeviceId: freshSyncthingId(), name: 'revoked' });
+    expect(peerIn((await listOf()).list, revoked.deviceId)).toBeDefined();
+    expect((await call('owner', 'POST', `revoke/${revoked.deviceId}`)).status).toBe(200);
+    expect(peerIn((await listOf()).list, revoked.deviceId)).toBeUndefined();
+    expect(await call('member', 'GET', `peers/${revoked.deviceId}`)).toMatchObject({ status: 410, code: 'device_revoked' });
+  });
+
   it('does not reach across projects', async () => {
     const other = await createProject(api.client(tokens.owner), 'Other peers');
     const key = await newDeviceKey();

@@ -33,7 +33,9 @@ export async function devicePeers(ctx: RequestContext): Promise<Response> {
   const now = Date.now();
   const { self, peers } = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const self = await peerSelf(tx, deviceId);
-    if (!self.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released or revoked); it has no peers`);
+    // As GET /config answers: a revoked device learns it is revoked (410), a released one that it holds no address.
+    if (self.revokedAt) throw new VidsyncError('device_revoked', `device ${deviceId} is revoked`);
+    if (!self.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released); register it again`);
     return { self, peers: await peersOf(tx, self.projectId, deviceId) };
   });
   // lastSeenAt itself is left out on purpose: it moves with every heartbeat

@@ -16,6 +16,8 @@ export interface PeerSelf {
   /** The project's subnet, e.g. 10.99.3.0/24. */
   readonly subnet: string;
   readonly syncthingDeviceId: string | null;
+  /** Set once revoked (a revoked device is also released). */
+  readonly revokedAt: Date | null;
 }
 
 export interface Peer {
@@ -29,13 +31,13 @@ export interface Peer {
 
 /** The device asking for its peers, if RLS lets the caller see it. */
 export async function peerSelf(tx: Tx, deviceId: string): Promise<PeerSelf> {
-  const [row] = await tx<{ id: string; project_id: string; ip: string | null; subnet: string; syncthing_device_id: string | null }[]>`
-    select d.id, d.project_id, host(d.overlay_ip) as ip, p.subnet::text as subnet, d.syncthing_device_id
+  const [row] = await tx<{ id: string; project_id: string; ip: string | null; subnet: string; syncthing_device_id: string | null; revoked_at: Date | null }[]>`
+    select d.id, d.project_id, host(d.overlay_ip) as ip, p.subnet::text as subnet, d.syncthing_device_id, d.revoked_at
       from vidsync.devices d
       join vidsync.projects p on p.id = d.project_id
      where d.id = ${deviceId}`;
   if (!row) throw new VidsyncError('not_found', `no device ${deviceId}`);
-  return { id: row.id, projectId: row.project_id, ip: row.ip, subnet: row.subnet, syncthingDeviceId: row.syncthing_device_id };
+  return { id: row.id, projectId: row.project_id, ip: row.ip, subnet: row.subnet, syncthingDeviceId: row.syncthing_device_id, revokedAt: row.revoked_at };
 }
 
 /**
