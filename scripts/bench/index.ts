@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   cert: () => import('./cert.ts'),
   allocator: () => import('./allocator.ts'),
   api: () => import('./api.ts'),
+  tenants: () => import('./tenants.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -40,7 +40,8 @@ import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectC
 import { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from './routes/index.ts';
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 import { getProject, listProjects } from './routes/projects-read.ts';
-import { routeClassOf, takeRateToken } from './store/quotas.ts';
+import { routeClassOf } from './store/quotas.ts';
+import { TenantLimiter } from './tenants.ts';
 
 interface Route {
   readonly method: 'GET' | 'POST' | 'PUT';
@@ -142,6 +143,8 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
     secretKeys: settings.secretKeys,
   });
   const cas = new ProjectCas(await importMasterKeys(settings.caMasterKeys), settings);
+  // One user's burst never takes every connection, and their rate limit is checked before their request runs (tenants.ts).
+  const tenants = new TenantLimiter(sql, { maxInFlight: settings.dbPoolSize - 1 });
 
   async function callerOf(request: Request): Promise<Caller> {
     // A device may sign its own device-scoped requests instead (device-auth.ts).
@@ -162,9 +165,9 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
         if (route.noAnonymous && caller.claims.is_anonymous === true && !settings.allowAnonymousUsers) {
           throw new VidsyncError('anonymous_not_allowed', 'anonymous users may not do this; sign up with an email or a provider first');
         }
-        // The user's token bucket for this kind of route (429 rate_limited when empty; store/quotas.ts).
-        await takeRateToken(sql, caller, routeClassOf(route.method, route.pattern));
-        const response = await route.handler({ request, url: new URL(request.url), caller, params, sql, cas, settings, audit, requestId });
+        const response = await tenants.admit(caller, routeClassOf(route.method, route.pattern), () =>
+          route.handler({ request, url: new URL(request.url), caller, params, sql, cas, settings, audit, requestId }),
+        );
         // A route that did not record its success in its transaction still leaves its row, just after it.
         if (route.audit && !audit.recorded && response.status < 400) await writeAlone(audit, 'ok', response.status);
         response.headers.set('x-request-id', requestId);

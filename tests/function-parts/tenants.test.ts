@@ -1,0 +1,85 @@
+// The function's per-user gate (nebula/tenants.ts) against the real
+// Postgres: one user's requests run at most `maxInFlight` at a time while
+// other users pass, and a refusal from the token bucket is remembered until
+// Retry-After without asking the database again.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from 'postgres';
+import { TenantLimiter } from '../../supabase/functions/nebula/tenants.ts';
+import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
+import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import { createUser, freshDatabase } from '../support/db.ts';
+import type { FreshDatabase } from '../support/db.ts';
+
+let db: FreshDatabase;
+let sql: Sql;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  sql = db.sql;
+});
+afterAll(async () => db?.drop());
+
+function user(id: string): Caller {
+  return { userId: id, role: 'authenticated', claims: { sub: id, role: 'authenticated' } };
+}
+
+describe('TenantLimiter', () => {
+  it('runs at most maxInFlight of one user\'s requests at a time; other users are not held up', async () => {
+    const [a, b] = [await createUser(sql), await createUser(sql)];
+    const limiter = new TenantLimiter(sql, { maxInFlight: 2 });
+    const gate = deferred();
+    let peak = 0;
+    let running = 0;
+    const work = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await gate.promise;
+      running--;
+      return 'done';
+    };
+    const heavy = Array.from({ length: 5 }, () => limiter.admit(user(a), 'read', work));
+    await until(() => running === 2 && limiter.load(a).running === 2 && limiter.load(a).queued === 3);
+    // B passes while A's five wait.
+    expect(await limiter.admit(user(b), 'read', async () => 'b')).toBe('b');
+    gate.resolve();
+    expect(await Promise.all(heavy)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(peak).toBe(2);
+    expect(limiter.load(a)).toEqual({ running: 0, queued: 0 });
+  });
+
+  it('remembers a refusal until Retry-After: no query meanwhile, then the bucket decides again', async () => {
+    await sql`update vidsync.rate_limits set capacity = 1, refill_per_second = 0.1 where route_class = 'write' and scope = 'user'`;
+    const a = await createUser(sql);
+    let now = 1_000_000;
+    const limiter = new TenantLimiter(sql, { maxInFlight: 2, now: () => now });
+    expect(await limiter.admit(user(a), 'write', async () => 'first')).toBe('first');
+    const refused = await limiter.admit(user(a), 'write', async () => 'second').catch((e: unknown) => e);
+    expect(isVidsyncError(refused, 'rate_limited') && refused.details?.retryAfterSeconds).toBe(10);
+    const [before] = await sql<{ updated_at: Date }[]>`select updated_at from vidsync.rate_buckets where subject = ${a}`;
+    now += 4_000;
+    const remembered = await limiter.admit(user(a), 'write', async () => 'third').catch((e: unknown) => e);
+    expect(isVidsyncError(remembered, 'rate_limited') && remembered.details?.retryAfterSeconds).toBe(6);
+    const [after] = await sql<{ updated_at: Date }[]>`select updated_at from vidsync.rate_buckets where subject = ${a}`;
+    expect(after!.updated_at).toEqual(before!.updated_at); // answered from memory
+    // Other classes are apart; the service role is never limited.
+    expect(await limiter.admit(user(a), 'read', async () => 'read')).toBe('read');
+    expect(await limiter.admit({ userId: '', role: 'service_role', claims: {} }, 'write', async () => 'service')).toBe('service');
+    // Past Retry-After the database decides again (here: still empty, its clock has not moved).
+    now += 7_000;
+    const again = await limiter.admit(user(a), 'write', async () => 'fourth').catch((e: unknown) => e);
+    expect(isVidsyncError(again, 'rate_limited')).toBe(true);
+    const [asked] = await sql<{ updated_at: Date }[]>`select updated_at from vidsync.rate_buckets where subject = ${a}`;
+    expect(asked!.updated_at.getTime()).toBeGreaterThan(before!.updated_at.getTime());
+  });
+});
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(condition()).toBe(true);
+}
