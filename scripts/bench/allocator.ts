@@ -107,6 +107,8 @@ async function medianAllocation(sql: Sql, project: string, owner: string): Promi
 // Takes the lowest `fraction` of the pool at once, as if allocated in order
 // (the allocator's own order): set-based, so the fill takes a second, not minutes.
 async function fillPool(sql: Sql, project: string, owner: string, fraction: number): Promise<number> {
+  // The pool is written in chunks as allocations need them; write all of it first, as a long-used pool would be.
+  await sql`select vidsync_api.populate_project_pool(id, subnet) from vidsync.projects where id = ${project}`;
   const [pool] = await sql<{ n: number }[]>`select count(*)::int as n from vidsync.ip_pool where project_id = ${project}`;
   const count = Math.floor(pool!.n * fraction);
   await sql.begin(async (tx) => {
