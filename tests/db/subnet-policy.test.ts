@@ -147,6 +147,24 @@ describe('automatic subnets', () => {
   });
 });
 
+describe('one user cannot exhaust subnets for everyone', () => {
+  it('a range one owner filled still gives every other owner an automatic subnet', async () => {
+    // The seed's fault: 7 large or 256 plain projects of one user filled the
+    // deployment's only supernet, and every later tenant got 409.
+    await sql`update vidsync.settings set supernet = '10.128.0.0/22', auto_subnet_avoid = '{}'`;
+    try {
+      const greedy = await createUser(sql);
+      await project(greedy, '10.128.0.0/23');
+      await project(greedy, '10.128.2.0/24');
+      await project(greedy, null);
+      expect(await sqlstateOf(project(greedy, null))).toBe('VS001');
+      for (let i = 0; i < 5; i++) expect((await project(await createUser(sql), null)).subnet).toMatch(/^10\.128\.[0-3]\.0\/24$/);
+    } finally {
+      await sql`update vidsync.settings set supernet = default, auto_subnet_avoid = default`;
+    }
+  });
+});
+
 describe('no global lock', () => {
   it('a creation in progress holds up only its own owner\'s next creation', async () => {
     const [a, b] = [await createUser(sql), await createUser(sql)];
