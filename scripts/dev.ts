@@ -2,9 +2,11 @@
 // (migrated), then each further starter in order; writes what tools need to
 // find it to .local/stack.json; on Ctrl-C or SIGTERM stops everything in
 // reverse order, Postgres last.
-import { removeStackInfo, startLocalStack, writeStackInfo } from './local-stack/index.ts';
+import { readStackInfo, removeStackInfo, startLocalStack, writeStackInfo } from './local-stack/index.ts';
 import { localDir } from './local-stack/paths.ts';
 import { DEFAULT_FUNCTIONS_PORT, startLocalFunctions } from './local-functions/start.ts';
+import { buildDashboard } from './dashboard/build.ts';
+import { serveDashboard } from './dashboard/serve.ts';
 
 /** A running piece of the stack. Later pieces (the functions server) append a starter. */
 interface Running {
@@ -26,7 +28,33 @@ const startFunctions: Starter = async ({ dbUrl, log }) => {
   return functions;
 };
 
-const starters: Starter[] = [startFunctions];
+/** Supabase's local Studio port: this is the local stack's page to look at. */
+const DEFAULT_DASHBOARD_PORT = 54323;
+
+/**
+ * The dashboard, built and served on loopback. Its config.json offers the
+ * demo users alice and bob (with their tokens): there is no Supabase Auth
+ * server locally. A hosted dashboard's config has no such list.
+ */
+const startDashboard: Starter = async ({ log }) => {
+  const built = await buildDashboard();
+  const stack = await readStackInfo();
+  const users = stack.users as Record<string, { accessToken: string }>;
+  const server = await serveDashboard({
+    dir: built.outDir,
+    port: DEFAULT_DASHBOARD_PORT,
+    config: {
+      supabaseUrl: stack.supabaseUrl,
+      anonKey: stack.anonKey,
+      demoUsers: Object.entries(users).map(([name, u]) => ({ name, email: `${name}@example.com`, accessToken: u.accessToken })),
+    },
+  });
+  await writeStackInfo({ dashboardUrl: server.url });
+  log(`dashboard: ${server.url} (sign in as a demo user: alice or bob)`);
+  return server;
+};
+
+const starters: Starter[] = [startFunctions, startDashboard];
 
 async function main(): Promise<void> {
   const log = (line: string) => console.log(`[dev] ${line}`);
@@ -58,6 +86,7 @@ async function main(): Promise<void> {
       '',
       `DATABASE_URL=${db.dbUrl}`,
       `SUPABASE_URL=http://127.0.0.1:${DEFAULT_FUNCTIONS_PORT}  (functions at /functions/v1/nebula)`,
+      `Dashboard: http://127.0.0.1:${DEFAULT_DASHBOARD_PORT}/`,
       'Tokens, the anon key and URLs are in .local/stack.json; `npm run -s cli -- dev token <email>` mints one for any user.',
       'Ctrl-C stops the stack.',
     ].join('\n'),

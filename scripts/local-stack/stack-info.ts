@@ -1,12 +1,15 @@
 // `.local/stack.json`: how other tools (CLI, e2e scripts) find the running
 // local stack. Each starter merges its own keys (`dbUrl` here; later the
-// functions server adds `supabaseUrl`, `functionsUrl`, `anonKey`, `users`).
+// functions server adds `supabaseUrl`, `functionsUrl`, `anonKey`, `users`,
+// the dashboard `dashboardUrl`).
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { localDir } from './paths.ts';
 
 export interface StackInfo {
   dbUrl?: string;
+  /** Where `npm run dev` serves the dashboard. */
+  dashboardUrl?: string;
   [key: string]: unknown;
 }
 

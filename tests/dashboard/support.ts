@@ -1,0 +1,66 @@
+// The dashboard in a real browser: Debian's Chromium driven by
+// playwright-core, never allowed past loopback. Every request the page makes
+// goes through a route that lets 127.0.0.1 through and aborts anything else
+// (and records it, so a suite can assert there was none); the launch flags
+// switch off Chromium's own background traffic.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOT_DIR = path.resolve('.local/screenshots');
+
+export async function launchChromium(): Promise<Browser> {
+  // playwright-core gives each launch a fresh, empty profile directory of its own (the --user-data-dir).
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export interface LoopbackContext {
+  readonly context: BrowserContext;
+  /** Requests that tried to leave loopback (and were aborted). */
+  readonly blocked: string[];
+  /** A page of this context at `width` × `height` pixels. */
+  newPage(width: number, height?: number): Promise<Page>;
+}
+
+export async function loopbackContext(browser: Browser): Promise<LoopbackContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const blocked: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') return route.continue();
+    blocked.push(url.href);
+    return route.abort('blockedbyclient');
+  });
+  return {
+    context,
+    blocked,
+    async newPage(width, height = 800) {
+      const page = await context.newPage();
+      await page.setViewportSize({ width, height });
+      return page;
+    },
+  };
+}
+
+/** A full-page PNG in .local/screenshots/, returning its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
