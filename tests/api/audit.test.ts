@@ -80,6 +80,11 @@ describe('rows', () => {
     expect(released.status).toBe(200);
     const actions = await api.sql<{ action: string }[]>`select action from vidsync.audit_log where device_id = ${deviceId} order by id`;
     expect(actions.map((a) => a.action)).toEqual(['device.register', 'device.release']);
+
+    // A row that names only the device (app.ts's own, for a route that did not record one) gets the device's project.
+    await api.sql`select vidsync_api.append_audit('device.test', 'ok', 200, 'service', null, null, ${deviceId}, null, ${crypto.randomUUID()})`;
+    const [named] = await api.sql`select project_id from vidsync.audit_log where device_id = ${deviceId} and action = 'device.test'`;
+    expect(named).toEqual({ project_id: projectId });
   });
 
   it('a refusal leaves a row although its transaction rolled back, and the action left nothing else', async () => {
