@@ -13,6 +13,8 @@ export const COMMANDS: Record<string, Command> = {
   cert: { summary: 'cert <mode> <flags>: Nebula certificates, like nebula-cert (ca, keygen, sign, print, verify)', load: () => import('./cert/index.ts') },
   project: { summary: 'project create <flags>: create a project; you become its owner', load: () => import('./project/index.ts') },
   device: { summary: 'device <register|status|release> <flags>: join a project\'s overlay from this machine', load: () => import('./device/index.ts') },
+  up: { summary: 'up -project ID [-name …] [-dir …] [-nebula PATH]: the device agent: keep this machine on the overlay', load: () => import('./up/index.ts') },
+  status: { summary: 'status -project ID [-dir …]: what the device agent last recorded', load: () => import('./status/index.ts') },
   dev: { summary: 'dev token <email>: an access token for a user of the running `npm run dev` stack', load: () => import('./dev/index.ts') },
 };
 

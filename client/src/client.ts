@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { isVidsyncError, VidsyncError } from '../../supabase/functions/_shared/errors.ts';
-import { base64ToBytes } from '../../supabase/functions/_shared/base64.ts';
+import { base64ToBytes, bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { BUNDLE_FILES, defaultBaseDir, ensureDir, projectDir, writeFileAtomic } from './files.ts';
 import { loadOrCreateIdentity, readDeviceFile, writeDeviceFile } from './identity.ts';
 import { invokeNebula } from './invoke.ts';
@@ -51,6 +51,9 @@ export interface DeviceStatus {
   readonly fingerprint: string | null;
   readonly notAfter: string | null;
   readonly lastSeenAt: string | null;
+  /** Seen within two heartbeat intervals. */
+  readonly online?: boolean;
+  readonly revokedAt?: string | null;
 }
 
 /** What `POST /register` answers (JSON): the bundle is a base64 zip. */
@@ -95,36 +98,40 @@ export class NebulaClient {
     if (options.lighthouse) body.lighthouse = options.lighthouse;
 
     const response = await invokeNebula<RegisterResponse>(this.#supabase, 'register', { method: 'POST', body });
-    // Nothing is written before the whole bundle checks out: a refused bundle
-    // leaves the previous installation as it was.
-    const bundle = await checkedBundle(response, identity.publicKey);
+    return installBundle(dir, response, identity.publicKey, { projectId: options.projectId, deviceName: options.deviceName });
+  }
 
-    await ensureDir(dir);
-    const paths = pathsIn(dir);
-    await writeFileAtomic(paths.ca, bundle.caPem);
-    await writeFileAtomic(paths.certificate, bundle.certificatePem);
-    await writeFileAtomic(paths.readme, bundle.readme);
-    // The config last: a nebula restarted mid-install still finds a consistent set.
-    await writeFileAtomic(paths.config, localizeConfig(bundle.config, dir));
-    await writeDeviceFile(dir, {
-      deviceId: identity.deviceId,
-      projectId: options.projectId,
-      deviceName: options.deviceName,
-      ip: response.ip,
-      cidr: response.cidr,
-      fingerprint: response.fingerprint,
-      notAfter: response.notAfter,
+  /**
+   * Renews this device's certificate (same IP and name) and installs the new
+   * bundle; nebula picks it up on SIGHUP. Refused with 410 `device_revoked`
+   * once the device is revoked or released.
+   */
+  async renew(projectId: string): Promise<Registration> {
+    const dir = this.dirOf(projectId);
+    const identity = await loadOrCreateIdentity(dir, projectId);
+    const device = await readDeviceFile(dir);
+    const response = await invokeNebula<RegisterResponse>(this.#supabase, `renew/${identity.deviceId}`, { method: 'POST' });
+    return installBundle(dir, response, identity.publicKey, { projectId, deviceName: device?.deviceName ?? '' });
+  }
+
+  /** Revokes a device of the project (this one by default): its certificates go on every peer's blocklist. */
+  async revoke(projectId: string, options: { deviceId?: string; reason?: string } = {}): Promise<{ revokedCertificates: number; releasedIp: string | null }> {
+    const query = options.reason ? `?reason=${encodeURIComponent(options.reason)}` : '';
+    const deviceId = options.deviceId ?? (await this.#deviceIdOf(projectId));
+    return invokeNebula(this.#supabase, `revoke/${deviceId}${query}`, { method: 'POST' });
+  }
+
+  /** Tells the cloud this device is alive, and what it runs. */
+  async heartbeat(projectId: string, info: HeartbeatInfo = {}): Promise<{ lastSeenAt: string; recorded: boolean; intervalSeconds: number }> {
+    return invokeNebula(this.#supabase, `heartbeat/${await this.#deviceIdOf(projectId)}`, { method: 'POST', body: { ...info } });
+  }
+
+  /** Sets this device's API key (an Ed25519 public key, 32 bytes), with which it signs its own requests when no one is signed in. */
+  async setDeviceCredential(projectId: string, apiPublicKey: Uint8Array | null): Promise<void> {
+    await invokeNebula(this.#supabase, `credential/${await this.#deviceIdOf(projectId)}`, {
+      method: 'POST',
+      body: { apiKey: apiPublicKey ? bytesToBase64(apiPublicKey) : null },
     });
-    return {
-      projectId: options.projectId,
-      deviceId: identity.deviceId,
-      ip: response.ip,
-      cidr: response.cidr,
-      fingerprint: response.fingerprint,
-      notAfter: new Date(response.notAfter),
-      dir,
-      paths,
-    };
   }
 
   async status(projectId: string): Promise<DeviceStatus> {
@@ -171,6 +178,53 @@ export class NebulaClient {
     if (!device) throw new VidsyncError('not_found', `this device has not registered in project ${projectId} (no ${BUNDLE_FILES.device} in ${this.dirOf(projectId)})`);
     return device.deviceId;
   }
+}
+
+/** What an agent reports with a heartbeat. */
+export interface HeartbeatInfo {
+  readonly nebulaVersion?: string;
+  readonly agentVersion?: string;
+  readonly fingerprint?: string;
+  readonly underlay?: readonly string[];
+}
+
+/**
+ * Verifies a register/renew answer and installs it in `dir`: nothing is
+ * written before the whole bundle checks out, and the config goes last, so a
+ * nebula restarted mid-install still finds a consistent set.
+ */
+export async function installBundle(
+  dir: string,
+  response: RegisterResponse,
+  publicKey: Uint8Array,
+  device: { projectId: string; deviceName: string },
+): Promise<Registration> {
+  const bundle = await checkedBundle(response, publicKey);
+  await ensureDir(dir);
+  const paths = pathsIn(dir);
+  await writeFileAtomic(paths.ca, bundle.caPem);
+  await writeFileAtomic(paths.certificate, bundle.certificatePem);
+  await writeFileAtomic(paths.readme, bundle.readme);
+  await writeFileAtomic(paths.config, localizeConfig(bundle.config, dir));
+  await writeDeviceFile(dir, {
+    deviceId: response.deviceId,
+    projectId: device.projectId,
+    deviceName: device.deviceName,
+    ip: response.ip,
+    cidr: response.cidr,
+    fingerprint: response.fingerprint,
+    notAfter: response.notAfter,
+  });
+  return {
+    projectId: device.projectId,
+    deviceId: response.deviceId,
+    ip: response.ip,
+    cidr: response.cidr,
+    fingerprint: response.fingerprint,
+    notAfter: new Date(response.notAfter),
+    dir,
+    paths,
+  };
 }
 
 function pathsIn(dir: string): Registration['paths'] {

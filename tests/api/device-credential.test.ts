@@ -77,8 +77,7 @@ describe('device-signed requests', () => {
     });
     expect(config.status).toBe(200);
     expect(await config.text()).toContain('blocklist');
-    // Registration counts as a sighting, so this beat is acknowledged without a write.
-    expect(await signed(d, 'POST', `heartbeat/${d.id}`, { body: JSON.stringify({ agentVersion: '0.1.0' }) })).toMatchObject({ status: 200, body: { recorded: false } });
+    expect(await signed(d, 'POST', `heartbeat/${d.id}`, { body: JSON.stringify({ agentVersion: '0.1.0' }) })).toMatchObject({ status: 200, body: { recorded: true } });
     const renewed = await signed(d, 'POST', `renew/${d.id}`);
     expect(renewed.status).toBe(200);
     expect(renewed.body.fingerprint).toMatch(/^[0-9a-f]{64}$/);

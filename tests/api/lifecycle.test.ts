@@ -177,6 +177,10 @@ describe('heartbeat and online state', () => {
     expect(beat.body).toMatchObject({ recorded: true, intervalSeconds: 60 });
     const again = await call(member, 'POST', `heartbeat/${d.deviceId}`, info);
     expect(again.body).toMatchObject({ recorded: false, lastSeenAt: beat.body.lastSeenAt });
+    // A new device's first report is written even right after registering (which counts as a sighting).
+    const fresh = await register(member, 'fresh');
+    expect((await call(member, 'POST', `heartbeat/${fresh.deviceId}`, info)).body).toMatchObject({ recorded: true });
+    expect((await call(member, 'POST', `heartbeat/${fresh.deviceId}`, info)).body).toMatchObject({ recorded: false });
     const status = await call(owner, 'GET', `status/${d.deviceId}`);
     expect(status.body).toMatchObject({ online: true, lastSeenAt: beat.body.lastSeenAt });
     const [row] = await api.sql<{ heartbeat: unknown }[]>`select heartbeat from vidsync.devices where id = ${d.deviceId}`;

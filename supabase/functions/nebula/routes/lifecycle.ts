@@ -30,7 +30,7 @@ import { requireSignedIn } from './guards.ts';
 export const HEARTBEAT_INTERVAL_SECONDS = 60;
 /** Heartbeats closer together than this are acknowledged but not written. */
 export const HEARTBEAT_MIN_INTERVAL_SECONDS = 10;
-/** A renewal retried within this window gets the same certificate back. */
+/** A renewal retried within this window gets the same certificate back (shorter for short-lived certificates: a sixth of the lifetime). */
 export const RENEWAL_IDEMPOTENCY_SECONDS = 60;
 
 /** POST /renew/:deviceId — a fresh certificate for the same IP and name; the bundle as register gives it. */
@@ -49,7 +49,7 @@ export async function renewDevice(ctx: RequestContext): Promise<Response> {
 
     const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
       const [recent, sealed, trusted, lighthouses, coolingSeconds, blocklist] = await Promise.all([
-        recentRenewal(tx, deviceId, RENEWAL_IDEMPOTENCY_SECONDS),
+        recentRenewal(tx, deviceId, Math.min(RENEWAL_IDEMPOTENCY_SECONDS, Math.floor(ctx.settings.hostCertLifetimeSeconds / 6))),
         signingCa(tx, device.projectId),
         trustedCas(tx, device.projectId),
         lighthousesOf(tx, device.projectId),

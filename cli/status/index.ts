@@ -1,0 +1,58 @@
+// `vidsync status -project ID [-dir …]`: what the device agent (`vidsync up`)
+// last recorded for a project: phase, overlay IP, certificate expiry, the
+// lighthouses it knows, last renewal, heartbeat and config poll. Local only:
+// it reads agent.json in the project directory and checks the agent is alive.
+import { join } from 'node:path';
+import { defaultBaseDir, readAgentState } from '../../client/src/index.ts';
+import type { CliIo } from '../io.ts';
+import { CliError, pathIn } from '../io.ts';
+import { type ModeDefinition, required, runMode } from '../cert/common.ts';
+
+const status: ModeDefinition = {
+  program: 'vidsync',
+  name: 'status',
+  summary: 'status <flags>: the device agent\'s state for a project (IP, certificate expiry, lighthouses, last renewal and heartbeat)',
+  flags: {
+    project: { kind: 'string', usage: 'Required: the project id' },
+    dir: { kind: 'string', usage: 'Optional: the project directory (default ~/.vidsync/nebula/<project>)' },
+    json: { kind: 'bool', usage: 'Optional: print the state as JSON' },
+  },
+  async action(flags, io) {
+    const projectId = required(flags, 'project');
+    const dir = flags.strings.dir ? pathIn(io, flags.strings.dir) : join(defaultBaseDir(), projectId);
+    const state = await readAgentState(dir);
+    if (!state) throw new CliError(`no agent has run for project ${projectId} in ${dir} (start one with: vidsync up -project ${projectId})`);
+    const alive = state.phase === 'running' && isAlive(state.pid);
+    const phase = state.phase === 'running' && !alive ? 'not running (agent gone)' : state.phase;
+    if (flags.bools.json) {
+      io.stdout.write(`${JSON.stringify({ ...state, alive }, null, 2)}\n`);
+      return;
+    }
+    const rows: [string, string | number | undefined][] = [
+      ['agent', `${phase}${alive ? ` (pid ${state.pid})` : ''}`],
+      ['device', state.deviceId],
+      ['overlay IP', state.ip],
+      ['certificate', state.fingerprint ? `${state.fingerprint.slice(0, 16)}… until ${state.notAfter}` : undefined],
+      ['next renewal', state.nextRenewalAt],
+      ['last renewal', state.lastRenewalAt],
+      ['nebula', state.nebulaVersion ? `${state.nebulaVersion}${state.nebulaPid ? ` (pid ${state.nebulaPid}, started ${state.nebulaStarts}×)` : ''}` : undefined],
+      ['lighthouses', state.lighthouses?.join(', ') || 'none'],
+      ['blocklist', state.blocklist],
+      ['last heartbeat', state.lastHeartbeatAt],
+      ['last config poll', state.lastConfigAt],
+      ['last error', state.lastError],
+    ];
+    io.stdout.write(rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${`${k}:`.padEnd(18)}${v}`).join('\n') + '\n');
+  },
+};
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export const run = (args: string[], io: CliIo): Promise<number> => runMode(status, args, io);

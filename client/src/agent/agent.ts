@@ -1,0 +1,350 @@
+// NebulaAgent: what keeps a device on its project's overlay for months, as
+// `dnclient` or `tailscaled` do for theirs. It
+//  - registers on first run (with the user's session) and sets the device's
+//    own API key, else resumes from the project directory's files;
+//  - runs the real nebula binary as a child, restarting it with backoff;
+//  - renews the certificate when two thirds of its lifetime have passed,
+//    installs the bundle atomically and makes nebula reload;
+//  - polls the config with ETag and reloads when it changes; when the
+//    blocklist grows on nebula < 1.7 it restarts nebula instead, because
+//    1.6's SIGHUP keeps established tunnels of a blocklisted peer up;
+//  - sends heartbeats;
+//  - stops for good when the server says the device is revoked (410);
+//  - writes its state to agent.json for `vidsync status`, one log line per event.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { isVidsyncError, VidsyncError } from '../../../supabase/functions/_shared/errors.ts';
+import {
+  ed25519PrivateKeyToPem,
+  fingerprint,
+  generateEd25519KeyPair,
+  parseCertificatePem,
+  parseEd25519PrivateKeyPem,
+} from '../../../supabase/functions/_shared/nebula-cert/index.ts';
+import { installBundle } from '../client.ts';
+import type { NebulaClient } from '../client.ts';
+import { BUNDLE_FILES, readTextIfExists, writeFileAtomic } from '../files.ts';
+import { loadOrCreateIdentity, readDeviceFile } from '../identity.ts';
+import { localizeConfig } from '../install-config.ts';
+import { DeviceApi } from './device-api.ts';
+import { compareVersions, DISCONNECT_INVALID_VERSION, NebulaProcess, nebulaVersion } from './nebula-process.ts';
+import type { Version } from './nebula-process.ts';
+
+export const AGENT_VERSION = '0.1.0';
+/** The device's Ed25519 API key, next to host.key (mode 0600). */
+export const API_KEY_FILE = 'api.key';
+/** What `vidsync status` reads. */
+export const AGENT_STATE_FILE = 'agent.json';
+/**
+ * Config poll interval: the revocation goal is a peer refusing a revoked
+ * device within 60 s of the revoke call; 15 s of polling plus a nebula
+ * restart (about 1-2 s) leaves room for a slow poll or two.
+ */
+export const DEFAULT_CONFIG_POLL_SECONDS = 15;
+export const DEFAULT_HEARTBEAT_SECONDS = 60;
+
+export interface NebulaAgentOptions {
+  readonly projectId: string;
+  /** The project's directory (default: the client's, else ~/.vidsync/nebula/<projectId>). */
+  readonly dir: string;
+  /** `<SUPABASE_URL>/functions/v1`. */
+  readonly functionsUrl: string;
+  /** Registers on first run, with the signed-in user. Not needed to resume. */
+  readonly client?: NebulaClient;
+  readonly deviceName?: string;
+  /** The user's access token when there is a session; else the agent signs with the device's API key. */
+  readonly accessToken?: () => Promise<string | null>;
+  readonly nebulaPath?: string;
+  /** Runs nebula through this command (e.g. `ip netns exec <ns>`). */
+  readonly nebulaWrapper?: readonly string[];
+  readonly configPollSeconds?: number;
+  readonly heartbeatSeconds?: number;
+  readonly log?: (line: string) => void;
+  /** nebula's own output, line by line. */
+  readonly onNebulaOutput?: (line: string) => void;
+}
+
+export type AgentPhase = 'starting' | 'running' | 'revoked' | 'stopped' | 'failed';
+
+export interface AgentState {
+  phase: AgentPhase;
+  pid: number;
+  projectId: string;
+  deviceId?: string;
+  ip?: string;
+  fingerprint?: string;
+  notAfter?: string;
+  nebulaPid?: number;
+  nebulaVersion?: string;
+  nebulaStarts?: number;
+  lighthouses?: string[];
+  blocklist?: number;
+  lastRenewalAt?: string;
+  nextRenewalAt?: string;
+  lastHeartbeatAt?: string;
+  lastConfigAt?: string;
+  lastError?: string;
+  updatedAt?: string;
+}
+
+export class NebulaAgent {
+  readonly #o: NebulaAgentOptions;
+  readonly #log: (line: string) => void;
+  #api!: DeviceApi;
+  #nebula!: NebulaProcess;
+  #version!: Version;
+  #timers: ReturnType<typeof setTimeout>[] = [];
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #etag: string | null = null;
+  #blocklist = new Set<string>();
+  #busy: Promise<unknown> = Promise.resolve();
+  #state: AgentState;
+  #finish!: (phase: AgentPhase) => void;
+  /** Resolves when the agent has stopped: 'stopped' (asked to), 'revoked' (by the server) or 'failed'. */
+  readonly done: Promise<AgentPhase>;
+
+  constructor(options: NebulaAgentOptions) {
+    this.#o = options;
+    this.#log = options.log ?? ((line) => console.log(`${new Date().toISOString()} ${line}`));
+    this.#state = { phase: 'starting', pid: process.pid, projectId: options.projectId };
+    this.done = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  get state(): Readonly<AgentState> {
+    return this.#state;
+  }
+
+  /** Registers or resumes, starts nebula and the timers. Rejects (and stops) if it cannot get going. */
+  async start(): Promise<void> {
+    try {
+      this.#version = await nebulaVersion(this.#o.nebulaPath);
+      this.#state.nebulaVersion = this.#version.join('.');
+      const { deviceId, apiKey } = await this.#ensureRegistered();
+      this.#api = new DeviceApi({ functionsUrl: this.#o.functionsUrl, deviceId, accessToken: this.#o.accessToken, apiKey });
+      this.#state.deviceId = deviceId;
+      await this.#readInstalled();
+      this.#nebula = new NebulaProcess({
+        nebulaPath: this.#o.nebulaPath,
+        configPath: join(this.#o.dir, BUNDLE_FILES.config),
+        wrapper: this.#o.nebulaWrapper,
+        log: (line) => this.#event(line),
+        onOutput: this.#o.onNebulaOutput,
+      });
+      this.#nebula.start();
+      this.#state.phase = 'running';
+      await this.#save();
+      this.#scheduleRenewal();
+      this.#every((this.#o.configPollSeconds ?? DEFAULT_CONFIG_POLL_SECONDS) * 1000, () => this.#pollConfig());
+      this.#every((this.#o.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000, () => this.#heartbeat(), true);
+    } catch (error) {
+      await this.#end('failed', error);
+      throw error;
+    }
+  }
+
+  /** Stops nebula and every timer; nothing is left running. */
+  async stop(): Promise<void> {
+    await this.#end('stopped');
+  }
+
+  /** Renews now (the timer calls this at two thirds of the lifetime). */
+  renewNow(): Promise<void> {
+    return this.#serial(() => this.#renew());
+  }
+
+  /** Polls the config now. */
+  pollNow(): Promise<void> {
+    return this.#serial(() => this.#pollConfig());
+  }
+
+  async #ensureRegistered(): Promise<{ deviceId: string; apiKey?: Uint8Array }> {
+    const dir = this.#o.dir;
+    const device = await readDeviceFile(dir);
+    const installed = device?.ip && (await readTextIfExists(join(dir, BUNDLE_FILES.certificate)));
+    let apiKeyPem = await readTextIfExists(join(dir, API_KEY_FILE));
+    if (device && installed) {
+      this.#event(`resuming device ${device.deviceId} (${device.ip})`);
+    } else {
+      if (!this.#o.client || !this.#o.deviceName) throw new VidsyncError('validation_failed', 'this device is not registered yet: a signed-in user and -name are needed for the first run');
+      const reg = await this.#o.client.register({ projectId: this.#o.projectId, deviceName: this.#o.deviceName, dir });
+      this.#event(`registered device ${reg.deviceId} as ${reg.cidr}`);
+    }
+    if (!apiKeyPem && this.#o.client) {
+      // The device's own credential, for when no one is signed in.
+      const pair = await generateEd25519KeyPair();
+      await this.#o.client.setDeviceCredential(this.#o.projectId, pair.publicKey);
+      apiKeyPem = ed25519PrivateKeyToPem(pair.privateKey);
+      await writeFileAtomic(join(dir, API_KEY_FILE), apiKeyPem, 0o600);
+      this.#event('device API key set');
+    }
+    const deviceId = (await readDeviceFile(dir))!.deviceId;
+    return { deviceId, apiKey: apiKeyPem ? parseEd25519PrivateKeyPem(apiKeyPem).privateKey : undefined };
+  }
+
+  /** Reads what is installed: certificate, lighthouses, blocklist. */
+  async #readInstalled(): Promise<void> {
+    const certPem = await readFile(join(this.#o.dir, BUNDLE_FILES.certificate), 'utf8');
+    const cert = parseCertificatePem(certPem);
+    this.#state.fingerprint = await fingerprint(cert);
+    this.#state.notAfter = cert.details.notAfter.toISOString();
+    this.#state.ip = (await readDeviceFile(this.#o.dir))?.ip;
+    const config = YAML.parse(await readFile(join(this.#o.dir, BUNDLE_FILES.config), 'utf8')) as NebulaYaml;
+    this.#blocklist = new Set(config?.pki?.blocklist ?? []);
+    this.#state.blocklist = this.#blocklist.size;
+    this.#state.lighthouses = config?.lighthouse?.hosts ?? [];
+  }
+
+  #scheduleRenewal(): void {
+    clearTimeout(this.#renewTimer);
+    void (async () => {
+      // Two thirds of the lifetime as this device received it (node.crt's mtime): NotBefore is backdated for clock skew.
+      const received = (await stat(join(this.#o.dir, BUNDLE_FILES.certificate))).mtimeMs;
+      const notAfter = Date.parse(this.#state.notAfter!);
+      const at = received + ((notAfter - received) * 2) / 3;
+      this.#state.nextRenewalAt = new Date(at).toISOString();
+      await this.#save();
+      if (this.#state.phase !== 'running') return;
+      this.#renewTimer = setTimeout(() => void this.#serial(() => this.#renew()), Math.max(0, at - Date.now()));
+    })();
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#state.phase !== 'running') return;
+    try {
+      const response = await this.#api.renew();
+      const identity = await loadOrCreateIdentity(this.#o.dir, this.#o.projectId);
+      const device = await readDeviceFile(this.#o.dir);
+      await installBundle(this.#o.dir, response, identity.publicKey, { projectId: this.#o.projectId, deviceName: device?.deviceName ?? '' });
+      const before = new Set(this.#blocklist);
+      await this.#readInstalled();
+      this.#state.lastRenewalAt = new Date().toISOString();
+      this.#event(`renewed: certificate ${response.fingerprint.slice(0, 16)}… valid until ${response.notAfter}`);
+      this.#etag = null;
+      await this.#reload(before);
+      this.#scheduleRenewal();
+    } catch (error) {
+      if (await this.#revokedBy(error)) return;
+      this.#state.lastError = describe(error);
+      this.#event(`renewal failed (${describe(error)}); retrying in 30 s`);
+      await this.#save();
+      clearTimeout(this.#renewTimer);
+      this.#renewTimer = setTimeout(() => void this.#serial(() => this.#renew()), 30_000);
+    }
+  }
+
+  async #pollConfig(): Promise<void> {
+    if (this.#state.phase !== 'running') return;
+    try {
+      const answer = await this.#api.config(this.#etag);
+      this.#state.lastConfigAt = new Date().toISOString();
+      if (!answer.changed) return;
+      const path = join(this.#o.dir, BUNDLE_FILES.config);
+      const localized = localizeConfig(answer.yaml, this.#o.dir);
+      const current = await readTextIfExists(path);
+      this.#etag = answer.etag;
+      if (current === localized) return;
+      await writeFileAtomic(path, localized);
+      const before = new Set(this.#blocklist);
+      await this.#readInstalled();
+      this.#event(`config changed (lighthouses ${this.#state.lighthouses?.join(', ') || 'none'}, blocklist ${this.#blocklist.size})`);
+      await this.#reload(before);
+    } catch (error) {
+      if (await this.#revokedBy(error)) return;
+      this.#state.lastError = describe(error);
+      this.#event(`config poll failed (${describe(error)})`);
+    } finally {
+      await this.#save();
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (this.#state.phase !== 'running') return;
+    try {
+      await this.#api.heartbeat({ nebulaVersion: this.#version.join('.'), agentVersion: AGENT_VERSION, fingerprint: this.#state.fingerprint });
+      this.#state.lastHeartbeatAt = new Date().toISOString();
+    } catch (error) {
+      if (await this.#revokedBy(error)) return;
+      this.#state.lastError = describe(error);
+      this.#event(`heartbeat failed (${describe(error)})`);
+    } finally {
+      await this.#save();
+    }
+  }
+
+  /** SIGHUP, or a restart where nebula < 1.7 would keep a newly blocklisted peer's tunnel up. */
+  async #reload(blocklistBefore: ReadonlySet<string>): Promise<void> {
+    const grew = [...this.#blocklist].some((fp) => !blocklistBefore.has(fp));
+    if (grew && compareVersions(this.#version, DISCONNECT_INVALID_VERSION) < 0) {
+      this.#event(`blocklist grew on nebula ${this.#version.join('.')}: restarting nebula`);
+      await this.#nebula.restart();
+    } else {
+      this.#event('nebula reloading (SIGHUP)');
+      this.#nebula.reload();
+    }
+    this.#state.nebulaPid = this.#nebula.pid;
+    this.#state.nebulaStarts = this.#nebula.starts;
+  }
+
+  /** A 410 from the server: the device is revoked or released; stop and do not retry. */
+  async #revokedBy(error: unknown): Promise<boolean> {
+    if (!isVidsyncError(error, 'device_revoked') && !isVidsyncError(error, 'credential_revoked')) return false;
+    this.#event(`the server revoked this device (${error instanceof Error ? error.message : String(error)}); stopping`);
+    await this.#end('revoked', error);
+    return true;
+  }
+
+  #every(ms: number, fn: () => Promise<void>, now = false): void {
+    const tick = () => void this.#serial(fn);
+    if (now) tick();
+    this.#timers.push(setInterval(tick, ms));
+  }
+
+  /** One network step at a time: a renewal and a config poll never interleave their reloads. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#busy.then(fn, fn);
+    this.#busy = next.catch(() => undefined);
+    return next;
+  }
+
+  async #end(phase: AgentPhase, error?: unknown): Promise<void> {
+    if (this.#state.phase === 'stopped' || this.#state.phase === 'revoked' || this.#state.phase === 'failed') return;
+    this.#state.phase = phase;
+    for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#renewTimer);
+    await this.#nebula?.stop();
+    if (error !== undefined) this.#state.lastError = describe(error);
+    this.#state.nebulaPid = undefined;
+    this.#event(`agent ${phase}`);
+    await this.#save().catch(() => undefined);
+    this.#finish(phase);
+  }
+
+  #event(line: string): void {
+    this.#log(line);
+  }
+
+  async #save(): Promise<void> {
+    if (this.#nebula) {
+      this.#state.nebulaPid = this.#nebula.pid;
+      this.#state.nebulaStarts = this.#nebula.starts;
+    }
+    this.#state.updatedAt = new Date().toISOString();
+    await writeFileAtomic(join(this.#o.dir, AGENT_STATE_FILE), JSON.stringify(this.#state, null, 2) + '\n');
+  }
+}
+
+/** The state an agent last wrote for a project directory, or undefined. */
+export async function readAgentState(dir: string): Promise<AgentState | undefined> {
+  const text = await readTextIfExists(join(dir, AGENT_STATE_FILE));
+  return text ? (JSON.parse(text) as AgentState) : undefined;
+}
+
+interface NebulaYaml {
+  pki?: { blocklist?: string[] };
+  lighthouse?: { hosts?: string[] };
+}
+
+function describe(error: unknown): string {
+  return isVidsyncError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+}
