@@ -5,7 +5,9 @@
 // under Deno, supabase-js-shaped HTTP requests. The reference measured in the
 // same run is a request that only passes the JWT check and the router (a GET
 // of the project's CA), so the table shows what registering adds to a call.
-// Next to it: the cost of the rate-limit check every request makes.
+// Next to it: the cost of the rate-limit check every request makes, and the
+// device lifecycle's steady load: renewal (p50, throughput) and a heartbeat
+// (latency, function CPU, and its cost in Postgres alone).
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,20 @@ const CONCURRENT = 2_000;
 const CONCURRENCY = 32;
 const GOALS = { p50Ms: 10, perSecond: 300, cpuMs: 5, rateLimitMs: 0.2 };
 const RATE_LIMIT_LOOP = 5_000;
+const RENEW_CONCURRENT = 1_000;
+const HEARTBEAT_LOOP = 1_500;
+/** Heartbeats of the project's devices that have not beaten yet, each in its own transaction, timed on the server. */
+const HEARTBEAT_LOOP_FN = `
+  create procedure vidsync_bench_heartbeat(p uuid, n integer, inout ms double precision default null, inout done integer default 0) language plpgsql as $$
+  declare t0 timestamptz := clock_timestamp(); d uuid;
+  begin
+    for d in select id from vidsync.devices where project_id = p and heartbeat is null and overlay_ip is not null limit n loop
+      perform vidsync_api.device_heartbeat(d, '{"nebulaVersion":"1.6.1","agentVersion":"0.1.0"}'::jsonb);
+      commit;
+      done := done + 1;
+    end loop;
+    ms := extract(epoch from clock_timestamp() - t0) * 1000;
+  end $$`;
 /**
  * A bench-only procedure (created in the bench's own database): n checks, alternating the user's bucket
  * and a project's, each in its own transaction as the function runs it, timed on the server.
@@ -59,10 +75,13 @@ export async function run(): Promise<void> {
 
     const keys = await Promise.all(Array.from({ length: WARMUP + SEQUENTIAL + CONCURRENT }, async () => x25519PublicKeyToPem((await generateX25519KeyPair()).publicKey)));
     let k = 0;
+    const devices: string[] = [];
     const register = async () => {
+      const deviceId = crypto.randomUUID();
+      devices.push(deviceId);
       const res = await call('register', {
         method: 'POST',
-        body: JSON.stringify({ projectId, deviceId: crypto.randomUUID(), deviceName: 'bench device', publicKey: keys[k++] }),
+        body: JSON.stringify({ projectId, deviceId, deviceName: 'bench device', publicKey: keys[k++] }),
       });
       if (res.status !== 200) throw new Error(`register: ${res.status} ${await res.text()}`);
       await res.arrayBuffer();
@@ -98,6 +117,42 @@ export async function run(): Promise<void> {
     const roundTrip = await timeEach(SEQUENTIAL, async () => void (await sql`select vidsync_api.take_rate_token('read', ${user})`));
     const selectOne = await timeEach(SEQUENTIAL, async () => void (await sql`select 1`));
 
+    // Renewal: each device once (a retry within the idempotency window would return the same certificate).
+    let r = 0;
+    const renew = async () => {
+      const res = await call(`renew/${devices[r++]}`, { method: 'POST' });
+      if (res.status !== 200) throw new Error(`renew: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    };
+    const renewCpuBefore = cpuMsOf(functions.pid);
+    const renewSequential = await timeEach(SEQUENTIAL, renew);
+    const cpuPerRenewal = (cpuMsOf(functions.pid) - renewCpuBefore) / SEQUENTIAL;
+    const renewT0 = performance.now();
+    const renewCount = Math.min(RENEW_CONCURRENT, devices.length - r);
+    let renewStarted = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (renewStarted++ < renewCount) await renew();
+      }),
+    );
+    const renewPerSecond = renewCount / ((performance.now() - renewT0) / 1000);
+
+    // Heartbeat: each device's first (so every one is written), as the agent sends it.
+    let h = 0;
+    const beat = JSON.stringify({ nebulaVersion: '1.6.1', agentVersion: '0.1.0', fingerprint: 'a'.repeat(64) });
+    const heartbeat = async () => {
+      const res = await call(`heartbeat/${devices[h++]}`, { method: 'POST', body: beat });
+      if (res.status !== 200) throw new Error(`heartbeat: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    };
+    const beatCpuBefore = cpuMsOf(functions.pid);
+    const heartbeats = await timeEach(SEQUENTIAL, heartbeat);
+    const cpuPerHeartbeat = (cpuMsOf(functions.pid) - beatCpuBefore) / SEQUENTIAL;
+    // In Postgres alone: the statement the function runs, for devices not beaten yet, each committed.
+    await sql.unsafe(HEARTBEAT_LOOP_FN);
+    const [beatServer] = await sql<{ ms: number; done: number }[]>`call vidsync_bench_heartbeat(${projectId}::uuid, ${HEARTBEAT_LOOP})`;
+    const dbMsPerHeartbeat = beatServer!.ms / beatServer!.done;
+
     console.log(`register on the local stack (Deno ${functions.pid}, embedded Postgres), ${SEQUENTIAL} sequential, ${CONCURRENT} at concurrency ${CONCURRENCY}`);
     console.table([
       { measure: 'p50 latency, c=1 (ms)', register: round(sequential.p50), 'reference: GET /ca': round(reference.p50), ratio: round(sequential.p50 / reference.p50), goal: `≤ ${GOALS.p50Ms}`, met: sequential.p50 <= GOALS.p50Ms },
@@ -111,6 +166,17 @@ export async function run(): Promise<void> {
       { measure: 'one statement from Node, p50 (ms)', 'rate-limit check': round(roundTrip.p50), reference: `select 1: ${round(selectOne.p50)}`, goal: '', met: '' },
       { measure: 'share of a registration (p50)', 'rate-limit check': `${round((100 * roundTrip.p50) / sequential.p50)} %`, reference: '', goal: '', met: '' },
     ]);
+    console.log(`the device lifecycle: ${SEQUENTIAL} renewals sequential, ${renewCount} at concurrency ${CONCURRENCY}; ${SEQUENTIAL} heartbeats through the function, ${beatServer!.done} in Postgres alone`);
+    console.table([
+      { measure: 'p50 latency, c=1 (ms)', renew: round(renewSequential.p50), heartbeat: round(heartbeats.p50), 'reference: register': round(sequential.p50) },
+      { measure: 'p99 latency, c=1 (ms)', renew: round(renewSequential.p99), heartbeat: round(heartbeats.p99), 'reference: register': round(sequential.p99) },
+      { measure: `throughput, c=${CONCURRENCY} (req/s)`, renew: Math.round(renewPerSecond), heartbeat: '', 'reference: register': Math.round(perSecond) },
+      { measure: 'function CPU per request (ms)', renew: round(cpuPerRenewal), heartbeat: round(cpuPerHeartbeat), 'reference: register': round(cpuPerRegistration) },
+      { measure: 'Postgres time per heartbeat (ms)', renew: '', heartbeat: round(dbMsPerHeartbeat, 4), 'reference: register': '' },
+    ]);
+    // 100,000 devices beating every 60 s is ~1,700/s; one database core at this cost serves:
+    const devicesPerCore = Math.floor((60 * 1000) / dbMsPerHeartbeat);
+    console.log(`heartbeats: one Postgres core absorbs ${Math.round(1000 / dbMsPerHeartbeat)}/s, i.e. ${devicesPerCore.toLocaleString('en')} devices beating every 60 s (100,000 devices need ~1,700/s)`);
   } finally {
     await sql.end({ timeout: 5 });
     await functions.stop();
