@@ -7,6 +7,7 @@ import { localDir } from './local-stack/paths.ts';
 import { DEFAULT_FUNCTIONS_PORT, startLocalFunctions } from './local-functions/start.ts';
 import { buildDashboard } from './dashboard/build.ts';
 import { serveDashboard } from './dashboard/serve.ts';
+import { RECLAIM_INTERVAL_MS, startReclaimJob } from './local-jobs/reclaim.ts';
 
 /** A running piece of the stack. Later pieces (the functions server) append a starter. */
 interface Running {
@@ -54,7 +55,13 @@ const startDashboard: Starter = async ({ log }) => {
   return server;
 };
 
-const starters: Starter[] = [startFunctions, startDashboard];
+/** The reclaim job pg_cron runs on hosted Supabase: devices unseen for their project's reclaim_after are released and revoked. */
+const startReclaim: Starter = async ({ dbUrl, log }) => {
+  log(`reclaim: every ${RECLAIM_INTERVAL_MS / 60_000} min (vidsync_api.reclaim_unseen_devices)`);
+  return startReclaimJob({ dbUrl, log });
+};
+
+const starters: Starter[] = [startFunctions, startDashboard, startReclaim];
 
 async function main(): Promise<void> {
   const log = (line: string) => console.log(`[dev] ${line}`);

@@ -1,0 +1,84 @@
+// Parts of the device agent that need no server: the nebula version check
+// (a clear refusal for a missing or too old binary) and `vidsync status`,
+// which reads what the agent last recorded.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../cli/main.ts';
+import { AGENT_STATE_FILE, nebulaVersion } from '../../client/src/index.ts';
+import type { AgentState } from '../../client/src/index.ts';
+import { binary, missing } from '../../scripts/e2e/requirements.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vidsync-agent-parts-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function fakeNebula(version: string): Promise<string> {
+  const path = join(dir, `nebula-${version}`);
+  await writeFile(path, `#!/bin/sh\necho "Version: ${version}"\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, cwd: dir });
+  return { code, out, err };
+}
+
+describe('nebulaVersion', () => {
+  it('reads the version and refuses one older than 1.6.0 or a missing binary, with a clear message', async () => {
+    expect(await nebulaVersion(await fakeNebula('1.9.2'))).toEqual([1, 9, 2]);
+    await expect(nebulaVersion(await fakeNebula('1.5.2'))).rejects.toThrow(/nebula 1\.5\.2 is too old; need 1\.6\.0 or later/);
+    await expect(nebulaVersion(join(dir, 'no-such-nebula'))).rejects.toThrow(/cannot run .*no-such-nebula \(ENOENT\)/);
+  });
+
+  it.skipIf(missing(binary('nebula')))('accepts the installed nebula', async () => {
+    expect((await nebulaVersion('nebula'))[0]).toBe(1);
+  });
+});
+
+describe('vidsync status', () => {
+  const projectId = '0191b3c4-1111-7222-8333-944445555666';
+  const state: AgentState = {
+    phase: 'running',
+    pid: process.pid,
+    projectId,
+    deviceId: '0191b3c4-aaaa-7bbb-8ccc-9ddddeeeefff',
+    ip: '10.99.3.7',
+    fingerprint: 'ab'.repeat(32),
+    notAfter: '2026-12-07T12:00:00.000Z',
+    nebulaVersion: '1.6.1',
+    nebulaPid: 4242,
+    nebulaStarts: 1,
+    lighthouses: ['10.99.3.1'],
+    blocklist: 2,
+    lastHeartbeatAt: '2026-11-30T12:00:00.000Z',
+  };
+
+  it('shows what the running agent recorded', async () => {
+    await writeFile(join(dir, AGENT_STATE_FILE), JSON.stringify(state));
+    const r = await cli(['status', '-project', projectId, '-dir', dir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`agent:            running (pid ${process.pid})`);
+    expect(r.out).toContain('overlay IP:       10.99.3.7');
+    expect(r.out).toContain('certificate:      abababababababab… until 2026-12-07T12:00:00.000Z');
+    expect(r.out).toContain('nebula:           1.6.1 (pid 4242, started 1×)');
+    expect(r.out).toContain('lighthouses:      10.99.3.1');
+    expect(r.out).toContain('last heartbeat:   2026-11-30T12:00:00.000Z');
+  });
+
+  it('says when the agent that wrote it is gone, and when none ever ran', async () => {
+    await writeFile(join(dir, AGENT_STATE_FILE), JSON.stringify({ ...state, pid: 2 ** 22 + 17 }));
+    expect((await cli(['status', '-project', projectId, '-dir', dir])).out).toContain('agent:            not running (agent gone)');
+    const none = await cli(['status', '-project', projectId, '-dir', join(dir, 'empty')]);
+    expect(none.code).toBe(1);
+    expect(none.err).toBe(`Error: no agent has run for project ${projectId} in ${join(dir, 'empty')} (start one with: vidsync up -project ${projectId})\n`);
+  });
+});
