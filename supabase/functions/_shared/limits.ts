@@ -24,3 +24,15 @@ export const MAX_LIGHTHOUSE_ENDPOINTS = 8;
 export const MIN_SUBNET_PREFIX = 16;
 /** ... and /30 at least (2 hosts). */
 export const MAX_SUBNET_PREFIX = 30;
+
+/**
+ * Where a project subnet may lie at all: the private IPv4 ranges, RFC 1918
+ * (10/8, 172.16/12, 192.168/16) and RFC 6598 (100.64/10, carrier-grade NAT).
+ * A member who runs the bundle routes the whole subnet into the overlay, so a
+ * public, loopback or multicast range (8.8.8.0/24, 127.0.0.0/24,
+ * 224.0.0.0/24) would hijack real traffic. Each deployment narrows this
+ * further in SQL (vidsync.settings.allowed_ranges: RFC 6598 is off by
+ * default); vidsync.is_private_range holds the same list
+ * (tests/db/private-ranges.test.ts compares the two).
+ */
+export const PRIVATE_IPV4_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'] as const;

@@ -5,7 +5,7 @@
 // here we only bound sizes and reject characters that could break the
 // structure of the files we generate.
 import { z } from 'zod';
-import { isEndpoint, MAX_ENDPOINT_CHARS, networkOf, parseCidr, type Prefix } from '../net/index.ts';
+import { isEndpoint, MAX_ENDPOINT_CHARS, networkOf, parseCidr, prefixWithin, type Prefix } from '../net/index.ts';
 import { isSyncthingDeviceId } from '../syncthing/index.ts';
 
 import {
@@ -16,6 +16,7 @@ import {
   MAX_PUBLIC_KEY_CHARS,
   MAX_SUBNET_PREFIX,
   MIN_SUBNET_PREFIX,
+  PRIVATE_IPV4_RANGES,
 } from '../limits.ts';
 
 // The limits are defined once (../limits.ts, mirrored in SQL); re-exported for the HTTP edge's callers.
@@ -71,8 +72,17 @@ export const Ipv4Subnet = z.string().superRefine((s, ctx) => {
   }
   if (networkOf(subnet).address !== subnet.address) {
     ctx.addIssue({ code: 'custom', message: 'must be a network address (host bits zero)' });
+    return;
+  }
+  if (!isPrivateIpv4Prefix(subnet)) {
+    ctx.addIssue({ code: 'custom', message: `must lie in a private range (${PRIVATE_IPV4_RANGES.join(', ')})` });
   }
 });
+
+/** Inside RFC 1918 or RFC 6598 (../limits.ts); the deployment's settings may allow less (checked in SQL). */
+export function isPrivateIpv4Prefix(subnet: Prefix): boolean {
+  return PRIVATE_IPV4_RANGES.some((range) => prefixWithin(subnet, parseCidr(range)));
+}
 
 export { isEndpoint };
 
