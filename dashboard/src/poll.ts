@@ -16,7 +16,8 @@ export class Poller {
     const run = async () => {
       if (this.#stopped) return;
       try {
-        await this.tick();
+        // A tab nobody looks at asks nothing; it catches up at the next tick after it is shown again.
+        if (!document.hidden) await this.tick();
       } finally {
         if (!this.#stopped) this.#timer = setTimeout(run, this.everyMs);
       }

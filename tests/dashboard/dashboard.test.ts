@@ -215,6 +215,34 @@ describe.skipIf(missing(binary('chromium')))('the dashboard in Chromium', () => 
     await page.locator(`[data-project="${project.projectId}"]`).waitFor();
   });
 
+  it('names every control: each input and select has a label, each button and link an accessible name', async () => {
+    const unnamed = async (p: Page) =>
+      p.evaluate(() => {
+        const missing: string[] = [];
+        for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) {
+          if (el.closest('[hidden]')) continue;
+          if (el.labels === null || el.labels.length === 0) missing.push(`${el.tagName.toLowerCase()}#${el.id}`);
+        }
+        for (const el of document.querySelectorAll<HTMLElement>('button, a[href]')) {
+          if (el.closest('[hidden]') || el.hidden) continue;
+          if ((el.textContent ?? '').trim() === '' && !el.getAttribute('aria-label')) missing.push(el.outerHTML.slice(0, 80));
+        }
+        return missing;
+      });
+    await page.goto(`${server.url}#/projects/${project.projectId}`);
+    await page.locator('tbody tr').first().waitFor();
+    expect(await unnamed(page)).toEqual([]);
+    const fresh = await loopback.context.browser()!.newContext();
+    const signIn = await fresh.newPage();
+    await fresh.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+    await signIn.goto(server.url);
+    await signIn.getByRole('button', { name: 'Sign in as bob' }).waitFor();
+    expect(await unnamed(signIn)).toEqual([]);
+    expect(await signIn.getByLabel('Email', { exact: true }).isVisible()).toBe(true);
+    expect(await signIn.getByLabel('Password', { exact: true }).isVisible()).toBe(true);
+    await fresh.close();
+  });
+
   it('never let the browser leave loopback', () => {
     expect(loopback.blocked).toEqual([]);
   });
