@@ -54,6 +54,12 @@ export async function run(): Promise<void> {
     await sql`vacuum analyze vidsync.ip_pool`;
     const vacuumedMedian = await medianAllocation(sql, fullProject, owner);
 
+    // Exhausted: every chunk written and taken; the refusal must come at once, not after a scan.
+    const exhaustedProject = await createProject(sql, owner, '10.23.0.0/16');
+    await fillPool(sql, exhaustedProject, owner, 1);
+    await sql`vacuum analyze vidsync.ip_pool`;
+    const refusalMedian = await medianAllocation(sql, exhaustedProject, owner, 'VS001');
+
     const ms = (x: number) => `${x.toFixed(3)} ms`;
     console.log(`allocator: ${CONCURRENT + SEQUENTIAL} allocations into a /16, then ${LATENCY_SAMPLES} timed one by one per pool`);
     console.table([
@@ -62,6 +68,7 @@ export async function run(): Promise<void> {
       { measure: 'one allocation, empty /16 (median)', value: ms(emptyMedian), 'vs reference': '(reference)' },
       { measure: `one allocation, ${filled} of 65534 taken (median)`, value: ms(fullMedian), 'vs reference': `${(fullMedian / emptyMedian).toFixed(2)}×` },
       { measure: '… same pool after VACUUM (median)', value: ms(vacuumedMedian), 'vs reference': `${(vacuumedMedian / emptyMedian).toFixed(2)}× (goal ≤ 1.5×)` },
+      { measure: 'VS001 from a full /16 (median)', value: ms(refusalMedian), 'vs reference': `${(refusalMedian / emptyMedian).toFixed(2)}×` },
     ]);
   } finally {
     await sql.end();
@@ -91,13 +98,15 @@ async function allocate(sql: Sql, project: string, device: string): Promise<void
   await sql`select vidsync_api.allocate_nebula_ip(${project}, ${device}, null)`;
 }
 
-async function medianAllocation(sql: Sql, project: string, owner: string): Promise<number> {
+async function medianAllocation(sql: Sql, project: string, owner: string, expect?: 'VS001'): Promise<number> {
   const devices = await addDevices(sql, project, owner, LATENCY_SAMPLES);
-  await allocate(sql, project, devices.pop()!); // warm the plan cache of this connection... one of them
+  const attempt = (d: string) =>
+    expect ? allocate(sql, project, d).then(() => { throw new Error('allocated from a full pool'); }, (e: { code?: string }) => { if (e.code !== expect) throw e; }) : allocate(sql, project, d);
+  await attempt(devices.pop()!); // warm the plan cache of this connection... one of them
   const times: number[] = [];
   for (const d of devices) {
     const t0 = performance.now();
-    await allocate(sql, project, d);
+    await attempt(d);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
