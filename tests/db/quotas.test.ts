@@ -9,7 +9,7 @@ let db: FreshDatabase;
 let sql: Sql;
 
 beforeAll(async () => {
-  db = await freshDatabase();
+  db = await freshDatabase({ max: 10 });
   sql = db.sql;
 });
 afterAll(async () => db?.drop());
@@ -37,6 +37,18 @@ describe('quotas', () => {
       expect(await sqlstateOf(project(a))).toBe('VS011');
       expect(await sqlstateOf(project(a, '10.150.0.0/24'))).toBe('VS011');
       await project(b);
+    } finally {
+      await sql`update vidsync.settings set max_projects_per_user = default`;
+    }
+  });
+
+  it('projects per user hold under concurrency: 10 creations at once with a quota of 3 make exactly 3', async () => {
+    await sql`update vidsync.settings set max_projects_per_user = 3`;
+    try {
+      const owner = await createUser(sql);
+      const results = await Promise.all(Array.from({ length: 10 }, () => sqlstateOf(project(owner))));
+      expect(results.filter((r) => r === 'ok')).toHaveLength(3);
+      expect(results.filter((r) => r !== 'ok')).toEqual(Array(7).fill('VS011'));
     } finally {
       await sql`update vidsync.settings set max_projects_per_user = default`;
     }
