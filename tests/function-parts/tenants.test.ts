@@ -47,6 +47,30 @@ describe('TenantLimiter', () => {
     expect(limiter.load(a)).toEqual({ running: 0, queued: 0 });
   });
 
+  it('runs a user\'s other work (a refusal\'s audit row) in their turn too', async () => {
+    const a = await createUser(sql);
+    const limiter = new TenantLimiter(sql, { maxInFlight: 1 });
+    const gate = deferred();
+    let started = 0;
+    const first = limiter.admit(user(a), 'read', async () => {
+      started++;
+      await gate.promise;
+    });
+    await until(() => started === 1);
+    let wrote = false;
+    const row = limiter.gated(user(a), async () => {
+      wrote = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(wrote).toBe(false);
+    expect(limiter.load(a)).toEqual({ running: 1, queued: 1 });
+    // Without a user (refused before one was known) it runs at once.
+    expect(await limiter.gated(undefined, async () => 'now')).toBe('now');
+    gate.resolve();
+    await Promise.all([first, row]);
+    expect(wrote).toBe(true);
+  });
+
   it('remembers a refusal until Retry-After: no query meanwhile, then the bucket decides again', async () => {
     await sql`update vidsync.rate_limits set capacity = 1, refill_per_second = 0.1 where route_class = 'write' and scope = 'user'`;
     const a = await createUser(sql);

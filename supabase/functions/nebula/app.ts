@@ -158,10 +158,12 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
     router.on(route.method, route.pattern, async (request, params) => {
       const requestId = crypto.randomUUID();
       const audit = new AuditTrail(route.audit, { requestId, sourceIp: sourceIpOf(request.headers, settings.clientIpHeader), params });
+      let refused: Caller | undefined;
       try {
         // Every route needs a verified caller; what the caller may do is decided per route and by RLS.
         const caller = await callerOf(request);
         audit.caller = caller;
+        refused = caller;
         if (route.noAnonymous && caller.claims.is_anonymous === true && !settings.allowAnonymousUsers) {
           throw new VidsyncError('anonymous_not_allowed', 'anonymous users may not do this; sign up with an email or a provider first');
         }
@@ -176,7 +178,8 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
         const code = isVidsyncError(error) ? error.code : fromPostgresError(error)?.code;
         if (route.audit && code && isRefusal(code)) {
           await audit.aboutBody(request);
-          await writeAlone(audit, code, httpStatusOf(code));
+          // In the caller's turn, like their requests: a flood of refusals holds at most their share of connections (tenants.ts).
+          await tenants.gated(refused, () => writeAlone(audit, code, httpStatusOf(code)));
         }
         throw Object.assign(new RequestFailure(error), { requestId });
       }

@@ -6,8 +6,10 @@
 //     the rest wait their turn here, in memory, not in the connection pool's
 //     queue in front of other tenants' requests;
 //   * once a user's bucket answered "wait n seconds", their further requests
-//     of that class get 429 from memory until then, without a query: a
-//     client that ignores Retry-After costs the database nothing.
+//     of that class get 429 from memory until then, without a token query;
+//     the audit row each refusal leaves is written in the user's turn too
+//     (`gated`), so a client that ignores Retry-After holds at most
+//     `maxInFlight` connections.
 // tests/function-parts/tenants.test.ts; scripts/bench/tenants.ts measures the effect.
 import type { Sql } from 'postgres';
 import type { Caller } from '../_shared/auth/index.ts';
@@ -52,6 +54,21 @@ export class TenantLimiter {
       return await handle();
     } finally {
       this.#leave(user);
+    }
+  }
+
+  /**
+   * Runs `work` of the caller's (a refusal's audit row, say) in their turn,
+   * like their requests: a flood of one user's refused requests then holds
+   * at most `maxInFlight` connections too.
+   */
+  async gated<T>(caller: Caller | undefined, work: () => Promise<T>): Promise<T> {
+    if (!caller || caller.role !== 'authenticated' || !caller.userId) return work();
+    await this.#enter(caller.userId);
+    try {
+      return await work();
+    } finally {
+      this.#leave(caller.userId);
     }
   }
 
