@@ -81,7 +81,8 @@ export async function run(): Promise<void> {
       devices.push(deviceId);
       const res = await call('register', {
         method: 'POST',
-        body: JSON.stringify({ projectId, deviceId, deviceName: 'bench device', publicKey: keys[k++] }),
+        // Names are unique among a project's live devices.
+        body: JSON.stringify({ projectId, deviceId, deviceName: `bench device ${deviceId.slice(0, 8)}`, publicKey: keys[k++] }),
       });
       if (res.status !== 200) throw new Error(`register: ${res.status} ${await res.text()}`);
       await res.arrayBuffer();

@@ -15,6 +15,7 @@ const ACTORS: Actor[] = ['anon', 'nonMember', 'member', 'admin', 'owner', 'servi
 let api: ApiHarness;
 let tokens: Record<Actor, string>;
 let projectId: string;
+let subnet: string;
 
 beforeAll(async () => {
   api = await startApi();
@@ -27,7 +28,7 @@ beforeAll(async () => {
     member: member!.accessToken,
     nonMember: nonMember!.accessToken,
   };
-  projectId = (await createProject(api.client(tokens.owner), 'Matrix')).projectId;
+  ({ projectId, subnet } = await createProject(api.client(tokens.owner), 'Matrix'));
   await addMember(api.sql, projectId, admin!.id, 'admin');
   await addMember(api.sql, projectId, member!.id, 'member');
 });
@@ -50,15 +51,17 @@ async function call(actor: Actor, method: 'GET' | 'POST', path: string, body?: u
 async function registerAs(actor: Actor, extra: Record<string, unknown> = {}) {
   const key = await newDeviceKey();
   const deviceId = crypto.randomUUID();
-  const result = await call(actor, 'POST', 'register', { projectId, deviceId, deviceName: `${actor} device`, publicKey: key.publicKeyPem, ...extra });
+  const result = await call(actor, 'POST', 'register', { projectId, deviceId, deviceName: `${actor} device ${deviceId.slice(0, 8)}`, publicKey: key.publicKeyPem, ...extra });
   return { deviceId, ...result };
 }
 
 /** Expected HTTP status per actor; `code` where the refusal must carry a specific one. */
 const EXPECT = {
   createProject: { anon: 401, nonMember: 201, member: 201, admin: 201, owner: 201, service: 403 },
-  register: { anon: 401, nonMember: 403, member: 200, admin: 200, owner: 200, service: 403 },
-  registerLighthouse: { anon: 401, nonMember: 403, member: 403, admin: 200, owner: 200, service: 403 },
+  // Anything a caller may not see is not found (404), exactly as an unknown id
+  // is; 403 only where the caller sees the thing but may not do this to it.
+  register: { anon: 401, nonMember: 404, member: 200, admin: 200, owner: 200, service: 403 },
+  registerLighthouse: { anon: 401, nonMember: 404, member: 403, admin: 200, owner: 200, service: 403 },
   readCa: { anon: 401, nonMember: 404, member: 200, admin: 200, owner: 200, service: 200 },
   importCa: { anon: 401, nonMember: 404, member: 403, admin: 201, owner: 201, service: 403 },
   status: { anon: 401, nonMember: 404, member: 200, admin: 200, owner: 200, service: 200 },
@@ -91,7 +94,7 @@ describe('authorization matrix', () => {
   });
 
   it.each(ACTORS)('POST /ca/:projectId/import as %s', async (actor) => {
-    const ca = await createCertificateAuthority({ name: `imported by ${actor}` });
+    const ca = await createCertificateAuthority({ name: `imported by ${actor}`, ips: [subnet] });
     const result = await call(actor, 'POST', `ca/${projectId}/import`, { caCertificate: ca.certificatePem, caKey: ca.privateKeyPem });
     expectOutcome(result, EXPECT.importCa[actor]);
   });

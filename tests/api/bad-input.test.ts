@@ -1,7 +1,7 @@
 // Bad input gets the right 4xx with a stable code, never a 500, and leaves
 // the database exactly as it was: no device, no allocated IP, no certificate.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateEd25519KeyPair, ed25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { createCertificateAuthority, generateEd25519KeyPair, ed25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { createProject, footprintOf, newDeviceKey } from './helpers.ts';
@@ -61,6 +61,9 @@ const CASES: BadCase[] = [
   { name: 'deviceName with NUL', body: with_({ deviceName: 'lap\u0000top' }), status: 400, code: 'validation_failed' },
   { name: 'deviceName with a tab', body: with_({ deviceName: 'lap\ttop' }), status: 400, code: 'validation_failed' },
   { name: 'deviceName with U+2028', body: with_({ deviceName: 'lap\u2028top' }), status: 400, code: 'validation_failed' },
+  { name: 'deviceName with a zero-width space', body: with_({ deviceName: 'lap\u200Btop' }), status: 400, code: 'validation_failed' },
+  { name: 'deviceName with a right-to-left override', body: with_({ deviceName: 'pot\u202Epal' }), status: 400, code: 'validation_failed' },
+  { name: 'deviceName of ideographic spaces', body: with_({ deviceName: '\u3000\u3000' }), status: 400, code: 'validation_failed' },
   { name: 'publicKey a number', body: with_({ publicKey: 12 }), status: 400, code: 'validation_failed' },
   { name: 'publicKey not PEM', body: with_({ publicKey: 'hello' }), status: 400, code: 'pem_invalid' },
   { name: 'an Ed25519 key where X25519 is expected', body: () => ({ projectId, deviceId: crypto.randomUUID(), deviceName: 'ed', publicKey: ed25519Key }), status: 400, code: 'pem_banner' },
@@ -104,6 +107,49 @@ describe('bad input', () => {
     const json = (await res.json()) as { error: { code: string; message: string } };
     expect({ status: res.status, code: json.error.code }).toEqual({ status: c.status, code: c.code });
     expect(json.error.message.length).toBeGreaterThan(0);
+    expect(await footprintOf(api.sql, userId)).toEqual(before);
+  });
+});
+
+describe('bad input that reaches Postgres is still a 400, never a 500', () => {
+  async function registered(): Promise<string> {
+    const deviceId = crypto.randomUUID();
+    const res = await api.fetch('register', {
+      method: 'POST',
+      token,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ projectId, deviceId, deviceName: `kept ${deviceId}`, publicKey: goodKey }),
+    });
+    expect(res.status).toBe(200);
+    return deviceId;
+  }
+
+  it.each([
+    ['a NUL (Postgres: 22021)', 'a%00b'],
+    ['a line break', 'a%0Ab'],
+    ['a right-to-left override', 'a%E2%80%AEb'],
+    ['201 characters', 'r'.repeat(201)],
+  ])('POST /release/:id?reason= with %s → 400 validation_failed, the device keeps its IP', async (_what, reason) => {
+    const deviceId = await registered();
+    const res = await api.fetch(`release/${deviceId}?reason=${reason}`, { method: 'POST', token });
+    const json = (await res.json()) as { error: { code: string } };
+    expect({ status: res.status, code: json.error.code }).toEqual({ status: 400, code: 'validation_failed' });
+    const [row] = await api.sql`select overlay_ip is not null as holds from vidsync.devices where id = ${deviceId}`;
+    expect(row).toEqual({ holds: true });
+  });
+
+  it('importing a CA whose notAfter is past the year 9999 (Postgres: 22009) → 400 ca_lifetime_too_long', async () => {
+    const [project] = await api.sql<{ subnet: string }[]>`select subnet::text as subnet from vidsync.projects where id = ${projectId}`;
+    const ca = await createCertificateAuthority({ name: 'forever', ips: [project!.subnet], notAfter: new Date('+010000-01-01T00:00:00Z') });
+    const before = await footprintOf(api.sql, userId);
+    const res = await api.fetch(`ca/${projectId}/import`, {
+      method: 'POST',
+      token,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ caCertificate: ca.certificatePem, caKey: ca.privateKeyPem }),
+    });
+    const json = (await res.json()) as { error: { code: string } };
+    expect({ status: res.status, code: json.error.code }).toEqual({ status: 400, code: 'ca_lifetime_too_long' });
     expect(await footprintOf(api.sql, userId)).toEqual(before);
   });
 });

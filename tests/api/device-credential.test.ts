@@ -35,7 +35,7 @@ async function device(): Promise<Device> {
     method: 'POST',
     token,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ projectId, deviceId: id, deviceName: 'nas', publicKey: key.publicKeyPem }),
+    body: JSON.stringify({ projectId, deviceId: id, deviceName: `nas ${id.slice(0, 8)}`, publicKey: key.publicKeyPem }),
   });
   expect(reg.status).toBe(200);
   const apiKey = await generateEd25519KeyPair();

@@ -3,7 +3,9 @@
 //   - a certificate never outlives min(host lifetime, IP cooling) nor its CA;
 //   - a bundle trusts exactly its project's CAs (what GET /ca returns);
 //   - a member cannot take over another member's device by its id;
-//   - a non-member learns nothing about a project's devices through any route;
+//   - a non-member learns nothing about a project's devices through any route
+//     (404, as for an id that does not exist), nor whether a device id is in
+//     use elsewhere, and no answer names a constraint;
 //   - a token signed by the right key with the wrong `iss` is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
@@ -16,6 +18,7 @@ import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { freshDatabase } from '../support/db.ts';
 import type { FreshDatabase } from '../support/db.ts';
+import { DOCS_EXAMPLE_ID } from '../support/syncthing-ids.ts';
 import { addMember, createProject, newDeviceKey } from './helpers.ts';
 
 const HOUR = 3600_000;
@@ -26,7 +29,7 @@ interface Registered {
   body: RegisterResponse & { error?: { code: string } };
 }
 
-async function register(api: ApiHarness, token: string, projectId: string, deviceId: string = crypto.randomUUID(), name = 'device'): Promise<Registered> {
+async function register(api: ApiHarness, token: string, projectId: string, deviceId: string = crypto.randomUUID(), name = `device ${deviceId.slice(0, 8)}`): Promise<Registered> {
   const key = await newDeviceKey();
   const res = await api.fetch('register', {
     method: 'POST',
@@ -117,8 +120,8 @@ describe('on the shared database (default settings: 7-day certificates, 7-day co
     const [before] = await api.sql`select owner_id, host(overlay_ip) as ip, name from vidsync.devices where id = ${bobs.body.deviceId}`;
 
     const hijack = await register(api, mallory.accessToken, project.projectId, bobs.body.deviceId, 'mallory took it');
-    // Refused (409 today; the hosted-hardening issue decides between 403 and 409).
-    expect([403, 409]).toContain(hijack.status);
+    // Refused as forbidden: mallory, a member, sees bob's device but may not touch it.
+    expect({ status: hijack.status, code: hijack.body.error?.code }).toEqual({ status: 403, code: 'forbidden' });
     expect(hijack.body.bundle).toBeUndefined();
 
     const [after] = await api.sql`select owner_id, host(overlay_ip) as ip, name from vidsync.devices where id = ${bobs.body.deviceId}`;
@@ -141,16 +144,51 @@ describe('on the shared database (default settings: 7-day certificates, 7-day co
     for (const [method, path] of routes) {
       const res = await api.fetch(path, { method, token: outsider.accessToken });
       const text = await res.text();
-      expect({ path, status: res.status }).toEqual({ path, status: expect.toSatisfy((s: number) => s === 403 || s === 404) });
+      expect({ path, status: res.status }).toEqual({ path, status: 404 });
       expect(text).not.toContain(device.body.ip);
       expect(text).not.toContain('owner desktop');
       expect(text).not.toContain(device.body.fingerprint);
     }
     const join = await register(api, outsider.accessToken, project.projectId);
-    expect(join.status).toBe(403);
+    expect({ status: join.status, code: join.body.error?.code }).toEqual({ status: 404, code: 'not_found' });
     // Nothing was released or changed by the attempts.
     const [row] = await api.sql`select host(overlay_ip) as ip from vidsync.devices where id = ${id}`;
     expect(row?.ip).toBe(device.body.ip);
+  });
+
+  it('a device id in use in a project the caller cannot see is 404 not_found, as an unknown project is, naming nothing internal', async () => {
+    const theirs = await createProject(api.client(owner.accessToken), 'Theirs');
+    const victim = await register(api, owner.accessToken, theirs.projectId, undefined, 'victim laptop');
+    expect(victim.status).toBe(200);
+    const squatter = await api.user('squatter');
+    const mine = await createProject(api.client(squatter.accessToken), 'Mine');
+
+    const squat = await register(api, squatter.accessToken, mine.projectId, victim.body.deviceId);
+    const unknownProject = await register(api, squatter.accessToken, crypto.randomUUID());
+    for (const answer of [squat, unknownProject]) {
+      expect({ status: answer.status, code: answer.body.error?.code }).toEqual({ status: 404, code: 'not_found' });
+      const text = JSON.stringify(answer.body);
+      expect(text).not.toContain(theirs.projectId);
+      expect(text).not.toMatch(/constraint|unique|pkey|another project|another user/i);
+    }
+  });
+
+  it('a conflict never names a constraint or a key (409 with a plain message)', async () => {
+    const project = await createProject(api.client(owner.accessToken), 'One Syncthing ID');
+    const registerWith = async (name: string) => {
+      const key = await newDeviceKey();
+      const res = await api.fetch('register', {
+        method: 'POST',
+        token: owner.accessToken,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ projectId: project.projectId, deviceId: crypto.randomUUID(), deviceName: name, publicKey: key.publicKeyPem, syncthingDeviceId: DOCS_EXAMPLE_ID }),
+      });
+      return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string; details?: unknown } } };
+    };
+    expect((await registerWith('first')).status).toBe(200);
+    const second = await registerWith('second');
+    expect({ status: second.status, code: second.body.error?.code }).toEqual({ status: 409, code: 'conflict' });
+    expect(JSON.stringify(second.body)).not.toMatch(/constraint|unique|index|devices_|syncthing_device_id|Key \(/i);
   });
 
   it('refuses a token signed by the right key with a wrong issuer (401)', async () => {

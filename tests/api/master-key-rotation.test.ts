@@ -45,7 +45,7 @@ async function register(project: { id: string; email: string }): Promise<Respons
     method: 'POST',
     token: accessToken,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ projectId: project.id, deviceId: crypto.randomUUID(), deviceName: 'rotating', publicKey: key.publicKeyPem }),
+    body: JSON.stringify({ projectId: project.id, deviceId: crypto.randomUUID(), deviceName: `rotating ${crypto.randomUUID().slice(0, 8)}`, publicKey: key.publicKeyPem }),
   });
 }
 

@@ -33,7 +33,7 @@ async function codeOf(res: Response): Promise<string> {
 
 async function register(token: string, projectId: string): Promise<Response> {
   const key = await newDeviceKey();
-  return post(token, 'register', { projectId, deviceId: crypto.randomUUID(), deviceName: 'laptop', publicKey: key.publicKeyPem });
+  return post(token, 'register', { projectId, deviceId: crypto.randomUUID(), deviceName: `laptop ${crypto.randomUUID().slice(0, 8)}`, publicKey: key.publicKeyPem });
 }
 
 describe('rate limits', () => {

@@ -225,7 +225,7 @@ describe.runIf(!noNebulaCert)('with the real nebula-cert', () => {
   it('an admin imports an existing nebula-cert CA; new certificates are signed by it and nebula-cert verifies them', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vidsync-import-'));
     const imported = await createProject(aliceClient, 'Imported CA', '10.202.0.0/24');
-    await execFileAsync('nebula-cert', ['ca', '-name', 'seed CA', '-out-crt', join(dir, 'ca.crt'), '-out-key', join(dir, 'ca.key')]);
+    await execFileAsync('nebula-cert', ['ca', '-name', 'seed CA', '-ips', imported.subnet, '-out-crt', join(dir, 'ca.crt'), '-out-key', join(dir, 'ca.key')]);
     const { data, error } = await aliceClient.functions.invoke(`nebula/ca/${imported.projectId}/import`, {
       body: { caCertificate: await readFile(join(dir, 'ca.crt'), 'utf8'), caKey: await readFile(join(dir, 'ca.key'), 'utf8') },
     });

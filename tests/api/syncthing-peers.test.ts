@@ -69,7 +69,7 @@ async function register(actor: Actor, options: { syncthingDeviceId?: string; lig
   const result = await call(actor, 'POST', 'register', {
     projectId,
     deviceId,
-    deviceName: options.name ?? `${actor} device`,
+    deviceName: options.name ?? `${actor} device ${deviceId.slice(0, 8)}`,
     publicKey: key.publicKeyPem,
     ...(options.syncthingDeviceId ? { syncthingDeviceId: options.syncthingDeviceId } : {}),
     ...(options.lighthouse ? { lighthouse: { endpoints: ['198.18.0.9:4242'] } } : {}),

@@ -22,7 +22,7 @@ afterAll(async () => db?.drop());
 
 async function newDevice(projectId: string): Promise<string> {
   const id = crypto.randomUUID();
-  await sql`insert into vidsync.devices (id, project_id, owner_id, name, public_key) values (${id}, ${projectId}, ${owner}, 'd', 'k')`;
+  await sql`insert into vidsync.devices (id, project_id, owner_id, name, public_key) values (${id}, ${projectId}, ${owner}, ${`d ${id}`}, 'k')`;
   return id;
 }
 

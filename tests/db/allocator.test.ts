@@ -26,7 +26,7 @@ async function project(subnet: string | null): Promise<{ id: string; subnet: str
 async function register(projectId: string, device: string = crypto.randomUUID()): Promise<{ device_id: string; ip: string; subnet: string }> {
   const [row] = await sql<{ device_id: string; ip: string; subnet: string }[]>`
     select device_id, host(ip) as ip, subnet::text as subnet
-    from vidsync_api.register_device(${projectId}, ${device}, 'laptop', 'PUBLIC KEY PEM', false, '{}', null, ${owner})`;
+    from vidsync_api.register_device(${projectId}, ${device}, ${`laptop ${device}`}, 'PUBLIC KEY PEM', false, '{}', null, ${owner})`;
   return row!;
 }
 

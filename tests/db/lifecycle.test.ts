@@ -18,7 +18,7 @@ const fp = (n: number) => n.toString(16).padStart(64, '0');
 async function device(lastSeen: string | null): Promise<{ id: string; ip: string; cert: string }> {
   const id = crypto.randomUUID();
   const [row] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ ip: string }[]>`
-    select host(ip) as ip from vidsync_api.register_device(${project}, ${id}, 'dev', ${`key-${id}`})`);
+    select host(ip) as ip from vidsync_api.register_device(${project}, ${id}, ${`dev ${id}`}, ${`key-${id}`})`);
   const cert = fp(1000 + ++certs);
   await sql`insert into vidsync.issued_certificates (fingerprint, project_id, device_id, ca_fingerprint, ip, not_before, not_after)
             values (${cert}, ${project}, ${id}, ${fp(1)}, ${row!.ip}::inet, now() - interval '40 days', now() + interval '5 days')`;
@@ -87,10 +87,10 @@ describe('revocation in SQL', () => {
     const as = (q: (tx: Parameters<Parameters<typeof asUser>[3]>[0]) => Promise<unknown>) => sqlstateOf(asUser(sql, owner, 'authenticated', q));
     expect(await as((tx) => tx`select * from vidsync_api.prepare_renewal(${d.id})`)).toBe('VS020');
     expect(await as((tx) => tx`select * from vidsync_api.device_heartbeat(${d.id}, '{}')`)).toBe('VS020');
-    expect(await as((tx) => tx`select * from vidsync_api.register_device(${project}, ${d.id}, 'dev', 'k2')`)).toBe('VS020');
+    expect(await as((tx) => tx`select * from vidsync_api.register_device(${project}, ${d.id}, ${`dev ${d.id}`}, 'k2')`)).toBe('VS020');
     expect(await as((tx) => tx`select vidsync_api.set_device_api_key(${d.id}, ${'A'.repeat(43) + '='})`)).toBe('VS020');
     // The owner in the SQL editor may clear it; then the device registers again.
     await sql`update vidsync.devices set revoked_at = null where id = ${d.id}`;
-    expect(await as((tx) => tx`select * from vidsync_api.register_device(${project}, ${d.id}, 'dev', 'k2')`)).toBe('ok');
+    expect(await as((tx) => tx`select * from vidsync_api.register_device(${project}, ${d.id}, ${`dev ${d.id}`}, 'k2')`)).toBe('ok');
   });
 });

@@ -14,10 +14,19 @@ import {
   MAX_LIGHTHOUSE_ENDPOINTS,
   MAX_PROJECT_NAME_CHARS,
   MAX_PUBLIC_KEY_CHARS,
+  MAX_RELEASE_REASON_CHARS,
   MAX_SUBNET_PREFIX,
+  MAX_TRUSTED_CAS,
   MIN_SUBNET_PREFIX,
 } from '../../supabase/functions/_shared/limits.ts';
-import { isEndpoint } from '../../supabase/functions/_shared/http/index.ts';
+import {
+  FORBIDDEN_TEXT_RANGES,
+  hasForbiddenTextChars,
+  isDisplayText,
+  trimDisplayText,
+} from '../../supabase/functions/_shared/display-text.ts';
+import { CreateProjectBody, isEndpoint, ReasonQuery, RegisterBody } from '../../supabase/functions/_shared/http/index.ts';
+import { MAX_CAS_IN_BUNDLE, MAX_PEM_BYTES } from '../../supabase/functions/_shared/nebula-cert/limits.ts';
 import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
 import type { FreshDatabase } from '../support/db.ts';
 
@@ -71,7 +80,7 @@ describe('the callable functions refuse one past each limit with VS005', () => {
   const key = 'k'.repeat(10);
   const register = (fields: { name?: string; key?: string; endpoints?: string[] }) =>
     asUser(sql, owner, 'authenticated', (tx) =>
-      tx`select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, ${fields.name ?? 'dev'}, ${fields.key ?? key},
+      tx`select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, ${fields.name ?? `dev ${crypto.randomUUID()}`}, ${fields.key ?? key},
                                               ${fields.endpoints !== undefined}, ${fields.endpoints ?? []}::text[])`,
     );
 
@@ -90,6 +99,42 @@ describe('the callable functions refuse one past each limit with VS005', () => {
     expect(await sqlstateOf(register({ endpoints: endpoints(MAX_LIGHTHOUSE_ENDPOINTS) }))).toBe('ok');
     expect(await sqlstateOf(register({ endpoints: endpoints(MAX_LIGHTHOUSE_ENDPOINTS + 1) }))).toBe('VS005');
     expect(await sqlstateOf(register({ endpoints: ['lh.example.com:04242'] }))).toBe('VS005');
+  });
+
+  it('register_device: names with control, bidirectional or invisible characters, or only spaces', async () => {
+    for (const name of ['lap\ntop', 'evil\u202Egpj.exe', 'zero\u200Bwidth', 'bom\uFEFF', 'tag\u{E0041}', '\u3000\u00A0 ']) {
+      expect({ name, outcome: await sqlstateOf(register({ name })) }).toEqual({ name, outcome: 'VS005' });
+    }
+  });
+
+  it('register_device: lighthouse endpoints the config builder would refuse, too many, or on a plain device', async () => {
+    for (const endpoints of [['[:::::]:1'], ['999.999.999.999:00080'], Array.from({ length: 20_000 }, (_, i) => `lh${i}.example.com:4242`)]) {
+      expect(await sqlstateOf(register({ endpoints }))).toBe('VS005');
+    }
+    const plain = asUser(sql, owner, 'authenticated', (tx) =>
+      tx`select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, ${`plain ${crypto.randomUUID()}`}, 'key', false, ${['lh.example.com:4242']}::text[])`,
+    );
+    expect(await sqlstateOf(plain)).toBe('VS005');
+  });
+
+  it('the tables refuse what the functions refuse, whoever writes (VS005)', async () => {
+    const [device] = await sql<{ id: string }[]>`select id from vidsync.devices where project_id = ${project} limit 1`;
+    expect(await sqlstateOf(sql`update vidsync.devices set name = ${'a\u202Eb'} where id = ${device!.id}`)).toBe('VS005');
+    expect(await sqlstateOf(sql`update vidsync.projects set name = ${'line\nbreak'} where id = ${project}`)).toBe('VS005');
+    // …and store names trimmed, as the edge does.
+    await sql`update vidsync.projects set name = ${'\u3000 spaced \u00A0'} where id = ${project}`;
+    expect((await sql`select name from vidsync.projects where id = ${project}`)[0]).toEqual({ name: 'spaced' });
+  });
+
+  it('release_nebula_ip: the reason', async () => {
+    const release = async (reason: string) => {
+      const device = crypto.randomUUID();
+      await asUser(sql, owner, 'authenticated', (tx) => tx`select * from vidsync_api.register_device(${project}, ${device}, ${`r ${device}`}, 'key')`);
+      return sqlstateOf(asUser(sql, owner, 'authenticated', (tx) => tx`select vidsync_api.release_nebula_ip(${device}, ${reason})`));
+    };
+    expect(await release('r'.repeat(MAX_RELEASE_REASON_CHARS))).toBe('ok');
+    expect(await release('r'.repeat(MAX_RELEASE_REASON_CHARS + 1))).toBe('VS005');
+    expect(await release('two\nlines')).toBe('VS005');
   });
 
   it('create_project: project name and subnet size', async () => {
@@ -142,5 +187,95 @@ describe('endpoints: vidsync.is_endpoint and isEndpoint agree', () => {
     const verdicts = await sqlVerdicts(samples);
     const disagreements = samples.filter((e) => verdicts.get(e) !== isEndpoint(e));
     expect(disagreements.slice(0, 20)).toEqual([]);
+  });
+});
+
+describe('trusted CAs: vidsync.max_trusted_cas() and MAX_TRUSTED_CAS', () => {
+  it('are one number, and a bundle of that many CAs of the largest size passes the SDK\'s limits', async () => {
+    const [row] = await sql<{ n: number }[]>`select vidsync.max_trusted_cas() as n`;
+    expect(row!.n).toBe(MAX_TRUSTED_CAS);
+    expect(MAX_TRUSTED_CAS).toBeLessThan(MAX_CAS_IN_BUNDLE);
+    expect(MAX_TRUSTED_CAS * MAX_CA_PEM_CHARS).toBeLessThanOrEqual(MAX_PEM_BYTES / 2);
+  });
+});
+
+describe('display text: vidsync.is_display_text and display-text.ts agree', () => {
+  /** Inclusive ranges of the code points for which `refused` holds. */
+  function rangesOf(codePoints: Iterable<number>): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (const c of codePoints) {
+      const last = out[out.length - 1];
+      if (last && last[1] === c - 1) last[1] = c;
+      else out.push([c, c]);
+    }
+    return out;
+  }
+  const isSurrogate = (c: number) => c >= 0xd800 && c <= 0xdfff;
+
+  it('FORBIDDEN_TEXT_RANGES are the Unicode properties they claim to be', () => {
+    const byProperty = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Cs}]/u;
+    const expected: number[] = [];
+    for (let c = 0; c <= 0x10ffff; c++) {
+      if (isSurrogate(c) || byProperty.test(String.fromCodePoint(c))) expected.push(c);
+    }
+    expect(FORBIDDEN_TEXT_RANGES.map(([a, b]) => [a, b])).toEqual(rangesOf(expected));
+  });
+
+  it('on every Unicode code point (a Postgres text holds no surrogate and no NUL)', async () => {
+    const rows = await sql<{ n: number }[]>`
+      select n from generate_series(1, 1114111) as n
+       where (n < 55296 or n > 57343) and vidsync.has_forbidden_text_chars(chr(n))
+       order by n`;
+    const inSql = rows.map((r) => r.n);
+    const inTs: number[] = [];
+    for (let c = 1; c <= 0x10ffff; c++) if (!isSurrogate(c) && hasForbiddenTextChars(String.fromCodePoint(c))) inTs.push(c);
+    expect(rangesOf(inSql)).toEqual(rangesOf(inTs));
+    expect(inTs.length).toBeGreaterThan(4000);
+  });
+
+  const CORPUS = [
+    // accepted
+    'Studio iMac', 'a', ' padded ', '\u00A0nbsp\u00A0', 'Zoë', 'e\u0301', 'ｌａｐｔｏｐ', '東京のMac', 'مكتب', 'שלום', '😀'.repeat(64), 'n'.repeat(64),
+    'ß', 'İstanbul', 'a\u3000b', 'tab-free', 'x'.repeat(63) + '😀',
+    // refused
+    '', ' ', '\u3000', '\u00A0\u2007', 'n'.repeat(65), '😀'.repeat(65), 'lap\ntop', 'cr\r', 'tab\t', 'del\u007F', 'c1\u0085',
+    'evil\u202Egpj.exe', 'isolate\u2066x\u2069', 'zw\u200Bsp', 'zwj\u200D', 'lrm\u200E', 'alm\u061C', 'soft\u00ADhyphen', 'bom\uFEFF',
+    'vs16\uFE0F', 'hangul\u3164filler', 'tag\u{E0041}', 'ls\u2028', 'ps\u2029', 'wj\u2060', 'mongolian\u180E', 'cgj\u034F',
+  ];
+
+  async function sqlVerdicts(values: string[], max: number): Promise<boolean[]> {
+    const rows = await sql<{ ok: boolean }[]>`
+      select vidsync.is_display_text(v, ${max}) as ok from unnest(${values}::text[]) with ordinality as t(v, n) order by n`;
+    return rows.map((r) => r.ok);
+  }
+
+  it('on a corpus of names, at the device name limit', async () => {
+    const verdicts = await sqlVerdicts(CORPUS, MAX_DEVICE_NAME_CHARS);
+    const disagreements = CORPUS.filter((s, i) => verdicts[i] !== isDisplayText(s, MAX_DEVICE_NAME_CHARS));
+    expect(disagreements).toEqual([]);
+    expect(CORPUS.filter((s) => isDisplayText(s, MAX_DEVICE_NAME_CHARS)).length).toBe(17); // both answers are exercised
+  });
+
+  it('on generated strings of letters, spaces, astral and forbidden characters', async () => {
+    const unit = fc.constantFrom('a', 'Z', ' ', '\u00A0', '\u3000', 'é', '😀', '\n', '\u202E', '\u200B', '\u{E0041}', '\uFE0F', '\u0085');
+    const samples = fc.sample(fc.string({ unit, maxLength: 12 }), { numRuns: 2000, seed: 20261130 });
+    const verdicts = await sqlVerdicts(samples, 8);
+    const disagreements = samples.filter((s, i) => verdicts[i] !== isDisplayText(s, 8));
+    expect(disagreements.slice(0, 20)).toEqual([]);
+  });
+
+  it('trims the same spaces', async () => {
+    const rows = await sql<{ t: string }[]>`
+      select vidsync.trim_display_text(v) as t from unnest(${CORPUS}::text[]) with ordinality as x(v, n) order by n`;
+    expect(rows.map((r) => r.t)).toEqual(CORPUS.map(trimDisplayText));
+  });
+
+  it('the request schemas apply exactly this rule, with each field\'s limit', () => {
+    const valid = { projectId: crypto.randomUUID(), deviceId: crypto.randomUUID(), publicKey: 'k' };
+    for (const s of CORPUS) {
+      expect({ s, ok: RegisterBody.safeParse({ ...valid, deviceName: s }).success }).toEqual({ s, ok: isDisplayText(s, MAX_DEVICE_NAME_CHARS) });
+      expect({ s, ok: CreateProjectBody.safeParse({ name: s }).success }).toEqual({ s, ok: isDisplayText(s, MAX_PROJECT_NAME_CHARS) });
+      if (s !== '') expect({ s, ok: ReasonQuery.safeParse({ reason: s }).success }).toEqual({ s, ok: isDisplayText(s, MAX_RELEASE_REASON_CHARS) });
+    }
   });
 });

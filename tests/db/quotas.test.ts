@@ -23,7 +23,7 @@ async function project(owner: string, subnet: string | null = null): Promise<str
 function register(projectId: string, user: string, device: string = crypto.randomUUID()): Promise<unknown> {
   return asUser(sql, user, 'authenticated', async (tx) => {
     await tx`select vidsync_api.check_device_quota(${projectId}, ${device})`;
-    await tx`select * from vidsync_api.register_device(${projectId}, ${device}, 'laptop', 'PUBLIC KEY PEM')`;
+    await tx`select * from vidsync_api.register_device(${projectId}, ${device}, ${`laptop ${device}`}, 'PUBLIC KEY PEM')`;
   });
 }
 

@@ -26,7 +26,7 @@ function as<T>(who: Who, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
 async function projectWithCertificate(ownerId: string, n: number): Promise<string> {
   const [p] = await asUser(sql, ownerId, 'authenticated', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project(${`p${n}`}, null)`);
   const device = crypto.randomUUID();
-  await asUser(sql, ownerId, 'authenticated', (tx) => tx`select * from vidsync_api.register_device(${p!.id}, ${device}, 'dev', 'key')`);
+  await asUser(sql, ownerId, 'authenticated', (tx) => tx`select * from vidsync_api.register_device(${p!.id}, ${device}, ${`dev ${device}`}, 'key')`);
   await sql`insert into vidsync.project_cas (fingerprint, project_id, certificate_pem, sealed_private_key, not_before, not_after, source)
             values (${fp(n)}, ${p!.id}, 'pem', 'v1.sealed', now() - interval '1 hour', now() + interval '1 year', 'generated')`;
   await sql`insert into vidsync.issued_certificates (fingerprint, project_id, device_id, ca_fingerprint, ip, not_before, not_after)

@@ -1,7 +1,9 @@
 // Who may do what: every identity a request can carry (anon, a signed-in
 // user outside the project, a member, an admin, the owner, the service role)
 // against every table and every callable function, asserting both what is
-// allowed and what is refused, and with which SQLSTATE.
+// allowed and what is refused, and with which SQLSTATE. A user outside the
+// project hears VS003 (not found), as for an id that does not exist: only a
+// member learns that something exists and is not theirs (VS004).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql, TransactionSql } from 'postgres';
 import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
@@ -31,7 +33,7 @@ function as<T>(who: Who, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
 
 async function registerAs(who: Who, device: string, options: { lighthouse?: boolean; owner?: string } = {}) {
   return as(who, (tx) => tx`
-    select * from vidsync_api.register_device(${project}, ${device}, 'dev', 'key', ${options.lighthouse ?? false},
+    select * from vidsync_api.register_device(${project}, ${device}, ${`dev ${device}`}, 'key', ${options.lighthouse ?? false},
       ${options.lighthouse ? ['lh.example.com:4242'] : []}::text[], null, ${options.owner ?? null}::uuid)`);
 }
 
@@ -136,51 +138,51 @@ describe('functions', () => {
     {
       name: 'add_project_member',
       call: (tx) => tx`select vidsync_api.add_project_member(${project}, ${users.newcomer}, 'member')`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'populate_project_pool',
       call: (tx) => tx`select vidsync_api.populate_project_pool(${project}, ${subnet}::cidr)`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'register_device',
       call: (tx, who) => tx`
-        select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, 'new', 'key', false, '{}', null,
+        select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, ${`new ${crypto.randomUUID()}`}, 'key', false, '{}', null,
           ${who === 'service' ? users.member : null}::uuid)`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'register_device (lighthouse)',
       call: (tx, who) => tx`
-        select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, 'lh', 'key', true, ${['203.0.113.7:4242']}::text[], null,
+        select * from vidsync_api.register_device(${project}, ${crypto.randomUUID()}, ${`lh ${crypto.randomUUID()}`}, 'key', true, ${['203.0.113.7:4242']}::text[], null,
           ${who === 'service' ? users.member : null}::uuid)`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: "allocate_nebula_ip (the member's device)",
       call: (tx) => tx`select vidsync_api.allocate_nebula_ip(${project}, ${memberDevice}, null)`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: "allocate_nebula_ip (the admin's device)",
       call: (tx) => tx`select vidsync_api.allocate_nebula_ip(${project}, ${adminDevice}, null)`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'VS004', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: "get_device_allocation (the admin's device)",
       call: (tx) => tx`select * from public.get_device_allocation(${adminDevice})`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'list_project_allocations',
       call: (tx) => tx`select * from public.list_project_allocations(${project})`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
     },
     {
       name: 'project_pool_stats',
       call: (tx) => tx`select * from public.project_pool_stats(${project})`,
-      expected: { anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
+      expected: { anon: '42501', nonMember: 'VS003', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' },
     },
   ];
 
@@ -200,7 +202,7 @@ describe('functions', () => {
       await registerAs('member', device);
       outcome[who] = await sqlstateOf(as(who, (tx) => tx`select vidsync_api.release_nebula_ip(${device}, 'test')`));
     }
-    expect(outcome).toEqual({ anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' });
+    expect(outcome).toEqual({ anon: '42501', nonMember: 'VS003', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' });
     const device = crypto.randomUUID();
     await registerAs('admin', device);
     expect(await sqlstateOf(as('member', (tx) => tx`select vidsync_api.release_nebula_ip(${device}, 'not mine')`))).toBe('VS004');
@@ -212,8 +214,14 @@ describe('functions', () => {
     expect(await sqlstateOf(as('member', (tx) => tx`select vidsync_api.allocate_nebula_ip(${project}, ${memberDevice}, ${users.owner})`))).toBe('VS004');
     // The service role must name the user it acts for.
     expect(await sqlstateOf(as('service', (tx) => tx`select vidsync_api.create_project('nobody', null)`))).toBe('VS005');
-    // A device id registered by one user cannot be taken over by another.
-    expect(await sqlstateOf(registerAs('admin', memberDevice))).toBe('VS006');
+    // A device id registered by one user cannot be taken over by another:
+    // refused as forbidden to a member of its project (who sees it), as not
+    // found to anyone else (registering it into their own project).
+    expect(await sqlstateOf(registerAs('admin', memberDevice))).toBe('VS004');
+    const [theirs] = await as('nonMember', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project('theirs', null)`);
+    expect(
+      await sqlstateOf(as('nonMember', (tx) => tx`select * from vidsync_api.register_device(${theirs!.id}, ${memberDevice}, 'squat', 'key')`)),
+    ).toBe('VS003');
   });
 
   it('the allocator internals and helpers are not callable by API roles', async () => {

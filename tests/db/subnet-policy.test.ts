@@ -23,7 +23,7 @@ async function project(owner: string, subnet: string | null): Promise<{ id: stri
 
 async function register(projectId: string, user: string, device: string = crypto.randomUUID()): Promise<string> {
   const [row] = await sql<{ ip: string }[]>`
-    select host(ip) as ip from vidsync_api.register_device(${projectId}, ${device}, 'laptop', 'PUBLIC KEY PEM', false, '{}', null, ${user})`;
+    select host(ip) as ip from vidsync_api.register_device(${projectId}, ${device}, ${`laptop ${device}`}, 'PUBLIC KEY PEM', false, '{}', null, ${user})`;
   return row!.ip;
 }
 

@@ -82,7 +82,7 @@ describe('vidsync.devices.syncthing_device_id', () => {
 
   function register(projectId: string, device: string, syncthingId: string | null) {
     return asUser(sql, owner, 'authenticated', (tx) => tx`
-      select * from vidsync_api.register_device(${projectId}, ${device}, 'dev', 'key', false, '{}', ${syncthingId})`);
+      select * from vidsync_api.register_device(${projectId}, ${device}, ${`dev ${device}`}, 'key', false, '{}', ${syncthingId})`);
   }
 
   it('takes a valid ID at registration and refuses an invalid one with VS005', async () => {
@@ -136,15 +136,15 @@ describe('vidsync_api.set_syncthing_device_id', () => {
     const ids = randomIds(12);
     for (const [i, who] of (['anon', 'nonMember', 'member', 'admin', 'owner', 'service'] as const).entries()) {
       const device = crypto.randomUUID();
-      await as('member', (tx) => tx`select * from vidsync_api.register_device(${project}, ${device}, 'dev', 'key')`);
+      await as('member', (tx) => tx`select * from vidsync_api.register_device(${project}, ${device}, ${`dev ${device}`}, 'key')`);
       outcome[who] = await sqlstateOf(as(who, (tx) => tx`select vidsync_api.set_syncthing_device_id(${device}, ${ids[i]!})`));
       const [row] = await sql<{ id: string | null }[]>`select syncthing_device_id as id from vidsync.devices where id = ${device}`;
       expect(row!.id, who).toBe(outcome[who] === 'ok' ? ids[i] : null);
     }
-    expect(outcome).toEqual({ anon: '42501', nonMember: 'VS004', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' });
+    expect(outcome).toEqual({ anon: '42501', nonMember: 'VS003', member: 'ok', admin: 'ok', owner: 'ok', service: 'ok' });
 
     const adminDevice = crypto.randomUUID();
-    await as('admin', (tx) => tx`select * from vidsync_api.register_device(${project}, ${adminDevice}, 'dev', 'key')`);
+    await as('admin', (tx) => tx`select * from vidsync_api.register_device(${project}, ${adminDevice}, ${`dev ${adminDevice}`}, 'key')`);
     expect(await sqlstateOf(as('member', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, ${ids[10]!})`))).toBe('VS004');
     expect(await sqlstateOf(as('admin', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, ${withLastDataChar(ids[10]!, 'D')})`))).toBe('VS005');
     expect(await sqlstateOf(as('admin', (tx) => tx`select vidsync_api.set_syncthing_device_id(${adminDevice}, ${ids[4]!})`))).toBe('VS006');

@@ -29,6 +29,10 @@ export const ERROR_CODES = [
   // A token bucket of vidsync.rate_limits is empty; the response says when to retry (Retry-After).
   'rate_limited',
   'method_not_allowed',
+  // Another live device of the project has this name (compared case-insensitively, NFKC-normalized).
+  'device_name_taken',
+  // The project already trusts as many CAs as a bundle may carry (limits.ts MAX_TRUSTED_CAS).
+  'too_many_cas',
 
   // The device lifecycle: a revoked or released device, and device-signed requests.
   'device_revoked',
@@ -61,6 +65,9 @@ export const ERROR_CODES = [
   'ca_constraint_group',
   'ca_constraint_validity',
   'ca_key_mismatch',
+  // An imported CA that is not valid yet, or valid for longer than the deployment allows.
+  'ca_not_yet_valid',
+  'ca_lifetime_too_long',
 
   // Sealed CA keys (server configuration and storage, never the caller's doing).
   'master_key_invalid',
@@ -127,11 +134,43 @@ export const SQLSTATE_CODES: Record<string, ErrorCode> = {
   VS020: 'device_revoked',
   VS010: 'subnet_conflict',
   VS011: 'quota_exceeded',
+  VS030: 'device_name_taken',
+  VS031: 'too_many_cas',
+  VS032: 'ca_not_yet_valid',
+  VS033: 'ca_lifetime_too_long',
   '23P01': 'subnet_overlap', // exclusion_violation: one owner's project subnets (vidsync.user_subnets)
   '23505': 'conflict', // unique_violation
   '23503': 'not_found', // foreign_key_violation: a referenced row is gone
   '42501': 'forbidden', // insufficient_privilege, including RLS refusals
+  // Data exceptions: values Postgres cannot take. The edge checks what it
+  // can first; these keep anything it misses a 400, never a 500.
   '22P02': 'validation_failed', // invalid_text_representation (bad uuid, bad inet)
+  '22021': 'validation_failed', // character_not_in_repertoire (a NUL in text)
+  '22P05': 'validation_failed', // untranslatable_character
+  '22001': 'validation_failed', // string_data_right_truncation
+  '22003': 'validation_failed', // numeric_value_out_of_range
+  '22007': 'validation_failed', // invalid_datetime_format
+  '22008': 'validation_failed', // datetime_field_overflow
+  '22009': 'validation_failed', // invalid_time_zone_displacement_value (a year past 9999 as JavaScript writes it)
+};
+
+/**
+ * Unique constraints whose violation means something a caller can act on:
+ * a concurrent request got past the SQL's own check first.
+ */
+const CONSTRAINT_CODES: Record<string, ErrorCode> = {
+  devices_live_name_unique: 'device_name_taken',
+};
+
+/**
+ * What a caller is told for an integrity violation (class 23): Postgres's own
+ * message names the constraint and the key, which is ours to know, not theirs.
+ */
+const NEUTRAL_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  conflict: 'the request conflicts with existing data',
+  subnet_overlap: 'the subnet overlaps another project\'s subnet',
+  not_found: 'a row the request refers to does not exist',
+  device_name_taken: 'another device of the project has this name',
 };
 
 /** Maps an error thrown by postgres.js (it has `code`: the SQLSTATE) to ours. */
@@ -139,8 +178,10 @@ export function fromPostgresError(e: unknown): VidsyncError | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
   const sqlstate = (e as { code?: unknown }).code;
   if (typeof sqlstate !== 'string') return undefined;
-  const code = SQLSTATE_CODES[sqlstate];
+  const constraint = (e as { constraint_name?: unknown }).constraint_name;
+  const code = (typeof constraint === 'string' ? CONSTRAINT_CODES[constraint] : undefined) ?? SQLSTATE_CODES[sqlstate];
   if (!code) return undefined;
-  const message = (e as { message?: unknown }).message;
-  return new VidsyncError(code, typeof message === 'string' ? message : code, { cause: e, details: { sqlstate } });
+  const raw = (e as { message?: unknown }).message;
+  const message = sqlstate.startsWith('23') ? (NEUTRAL_MESSAGES[code] ?? code) : typeof raw === 'string' ? raw : code;
+  return new VidsyncError(code, message, { cause: e, details: { sqlstate } });
 }

@@ -1,4 +1,5 @@
-// The bounds on what callers may store, written once. The request schemas
+// The bounds on what callers may store, written once (the characters a name
+// may hold are in display-text.ts). The request schemas
 // (http/schemas.ts) check them at the edge; the migrations hold the same
 // numbers in the tables' named constraints and in the checks of the callable
 // SQL functions, which are reachable without the edge function.
@@ -14,8 +15,24 @@ export const MAX_PROJECT_NAME_CHARS = 100;
 /** A Nebula X25519 public key PEM is ~100 bytes; 1 KiB bounds it with room for CRLFs. */
 export const MAX_PUBLIC_KEY_CHARS = 1024;
 
-/** A CA certificate PEM with many groups and subnets stays far below 16 KiB. */
-export const MAX_CA_PEM_CHARS = 16 * 1024;
+/**
+ * A CA certificate PEM: nebula-cert's are about 300 characters, and one with
+ * a long name, dozens of groups and networks stays below 2 KiB. 4 KiB, so
+ * that MAX_TRUSTED_CAS of them fit the SDK's PEM limit with room to spare.
+ */
+export const MAX_CA_PEM_CHARS = 4 * 1024;
+
+/**
+ * CAs a project trusts at once (the signing one and older, unexpired ones).
+ * A rotation needs two or three. Every bundle carries them all in ca.crt, and
+ * the SDK refuses a bundle of more than 32 CAs or 64 KiB of PEM
+ * (MAX_CAS_IN_BUNDLE, MAX_PEM_BYTES in nebula-cert/limits.ts): 8 × 4 KiB
+ * stays well below both.
+ */
+export const MAX_TRUSTED_CAS = 8;
+
+/** A release reason is a short note in the allocation history. */
+export const MAX_RELEASE_REASON_CHARS = 200;
 
 /** Lighthouse endpoints per device: a few addresses (IPv4, IPv6, DNS) suffice. */
 export const MAX_LIGHTHOUSE_ENDPOINTS = 8;

@@ -51,6 +51,12 @@ export interface IssuedCertificate {
   readonly notAfter: Date;
 }
 
+/** The database's bounds on any CA of a project, generated or imported. */
+export interface CaLimits {
+  /** The longest validity (NotAfter - NotBefore): vidsync.settings.max_ca_lifetime. */
+  readonly maxLifetimeSeconds: number;
+}
+
 export interface CaPolicy {
   /** Lifetime of a project CA created by us. */
   readonly caLifetimeSeconds: number;
@@ -102,13 +108,18 @@ export class ProjectCas {
     this.#policy = policy;
   }
 
-  /** A new CA for the project, constrained to its subnet: even a leaked key cannot sign outside it, and nebula enforces that. */
-  async generate(project: { id: string; subnet: string }): Promise<SealedCa> {
+  /**
+   * A new CA for the project, constrained to its subnet: even a leaked key
+   * cannot sign outside it, and nebula enforces that. Valid for the
+   * configured lifetime, but never longer than the database allows.
+   */
+  async generate(project: { id: string; subnet: string }, limits: CaLimits): Promise<SealedCa> {
     const notBefore = new Date(Date.now() - CA_BACKDATE_SECONDS * 1000);
+    const lifetimeSeconds = Math.min(this.#policy.caLifetimeSeconds + CA_BACKDATE_SECONDS, limits.maxLifetimeSeconds);
     const ca = await createCertificateAuthority({
       name: `vidsync project ${project.id}`,
       notBefore,
-      notAfter: new Date(notBefore.getTime() + (this.#policy.caLifetimeSeconds + CA_BACKDATE_SECONDS) * 1000),
+      notAfter: new Date(notBefore.getTime() + lifetimeSeconds * 1000),
       ips: [project.subnet],
     });
     return {
@@ -122,17 +133,41 @@ export class ProjectCas {
 
   /**
    * Checks an existing CA (nebula-cert's ca.crt + ca.key) for a project: the
-   * key must match, it must be a CA, unexpired, and allowed to sign the
-   * project's subnet. Returns it sealed, certificate in canonical PEM.
+   * key must match; it must be a CA, valid now (give or take the clock skew
+   * allowed for devices) and for no longer than `limits` allow; and it must
+   * be limited to the project's subnet (nebula-cert ca -ips <subnet>). A CA
+   * without IP limits, or with wider ones, would let whoever holds its key
+   * sign, offline, a certificate for any address, 8.8.8.8 included.
+   * Returns it sealed, certificate in canonical PEM.
    */
-  async readImport(project: { id: string; subnet: string }, certificatePem: string, privateKeyPem: string, now = new Date()): Promise<SealedCa> {
+  async readImport(
+    project: { id: string; subnet: string },
+    certificatePem: string,
+    privateKeyPem: string,
+    limits: CaLimits,
+    now = new Date(),
+  ): Promise<SealedCa> {
     const ca = await openCa(certificatePem, privateKeyPem);
     const details = ca.certificate.details;
-    if (!details.isCA) throw new VidsyncError('cert_not_ca', `"${details.name}" is not a CA certificate`);
-    if (details.notAfter.getTime() <= now.getTime()) throw new VidsyncError('ca_expired', `the CA "${details.name}" has expired`);
+    const name = JSON.stringify(details.name);
+    if (!details.isCA) throw new VidsyncError('cert_not_ca', `${name} is not a CA certificate`);
+    if (details.notAfter.getTime() <= now.getTime()) throw new VidsyncError('ca_expired', `the CA ${name} has expired`);
+    if (details.notBefore.getTime() > now.getTime() + CLOCK_SKEW_SECONDS * 1000) {
+      throw new VidsyncError('ca_not_yet_valid', `the CA ${name} is not valid before ${details.notBefore.toISOString()}`);
+    }
+    const lifetimeSeconds = (details.notAfter.getTime() - details.notBefore.getTime()) / 1000;
+    if (lifetimeSeconds > limits.maxLifetimeSeconds) {
+      throw new VidsyncError(
+        'ca_lifetime_too_long',
+        `the CA ${name} is valid for ${Math.round(lifetimeSeconds / 86400)} days; this deployment accepts at most ${Math.floor(limits.maxLifetimeSeconds / 86400)}`,
+      );
+    }
     const projectNet = parseCidr(project.subnet);
-    if (details.ips.length > 0 && !details.ips.some((allowed) => cidrWithin(projectNet, allowed))) {
-      throw new VidsyncError('ca_constraint_ip', `the CA "${details.name}" may not sign addresses of the project's subnet ${project.subnet}`);
+    if (details.ips.length === 0) {
+      throw new VidsyncError('ca_constraint_ip', `the CA ${name} has no IP limits; make it with nebula-cert ca -ips ${project.subnet}`);
+    }
+    if (!details.ips.every((allowed) => cidrWithin(allowed, projectNet)) || !details.ips.some((allowed) => cidrWithin(projectNet, allowed))) {
+      throw new VidsyncError('ca_constraint_ip', `the CA ${name} must be limited to the project's subnet ${project.subnet} (nebula-cert ca -ips ${project.subnet})`);
     }
     return {
       fingerprint: ca.fingerprint,

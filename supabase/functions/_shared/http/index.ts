@@ -26,6 +26,7 @@ export {
   MIN_SUBNET_PREFIX,
   ProjectParams,
   RegisterBody,
+  ReasonQuery,
   SyncthingDeviceId,
   Uuid,
 } from './schemas.ts';

@@ -2,6 +2,8 @@
 // the device's API key), checked at the edge like ./schemas.ts.
 import { z } from 'zod';
 import { MAX_PUBLIC_KEY_CHARS } from '../limits.ts';
+import { validate } from './body.ts';
+import { ReasonQuery } from './schemas.ts';
 
 /** POST /renew/:deviceId — empty, or a new X25519 public key (key rotation). */
 export const RenewBody = z.strictObject({
@@ -28,7 +30,11 @@ export const DeviceCredentialBody = z.strictObject({
 });
 export type DeviceCredentialBody = z.output<typeof DeviceCredentialBody>;
 
-/** `?reason=` of revoke and release: free text, bounded. */
+/**
+ * `?reason=` of revoke and release: display text of at most 200 characters
+ * (ReasonQuery; 400 otherwise: a NUL once reached Postgres and answered 500).
+ * Absent or empty, `fallback`.
+ */
 export function reasonOf(url: URL, fallback: string): string {
-  return url.searchParams.get('reason')?.slice(0, 200) || fallback;
+  return validate(ReasonQuery, { reason: url.searchParams.get('reason') || undefined }).reason ?? fallback;
 }

@@ -14,10 +14,12 @@ import {
   MAX_LIGHTHOUSE_ENDPOINTS,
   MAX_PROJECT_NAME_CHARS,
   MAX_PUBLIC_KEY_CHARS,
+  MAX_RELEASE_REASON_CHARS,
   MAX_SUBNET_PREFIX,
   MIN_SUBNET_PREFIX,
   PRIVATE_IPV4_RANGES,
 } from '../limits.ts';
+import { codePointLength, hasForbiddenTextChars, trimDisplayText } from '../display-text.ts';
 
 // The limits are defined once (../limits.ts, mirrored in SQL); re-exported for the HTTP edge's callers.
 export {
@@ -31,20 +33,19 @@ export {
 };
 
 /**
- * Characters that must never reach a certificate name, YAML or Markdown:
- * C0/C1 controls (newline, tab, NUL, DEL…), the Unicode line and paragraph
- * separators, and the bidirectional overrides that make text display in an
- * order other than its bytes.
+ * A name or note as it is stored and shown (../display-text.ts, the same rule
+ * as the database's vidsync.is_display_text): no control, bidi, invisible or
+ * line-breaking character, at most `maxChars` code points, not blank. The
+ * parsed value is trimmed of spaces, as the database stores it.
  */
-const FORBIDDEN_TEXT_CHARS = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
-
 function displayText(maxChars: number) {
   return z
     .string()
     .min(1, 'must not be empty')
-    .max(maxChars, `must be at most ${maxChars} characters`)
-    .refine((s) => !FORBIDDEN_TEXT_CHARS.test(s), 'must not contain control characters or line breaks')
-    .refine((s) => s.trim().length > 0, 'must not be blank');
+    .refine((s) => codePointLength(s) <= maxChars, `must be at most ${maxChars} characters`)
+    .refine((s) => !hasForbiddenTextChars(s), 'must not contain control, bidirectional or invisible characters or line breaks')
+    .refine((s) => trimDisplayText(s).length > 0, 'must not be blank')
+    .transform(trimDisplayText);
 }
 
 /**
@@ -139,3 +140,7 @@ export const ProjectParams = z.strictObject({ projectId: Uuid });
 export type ProjectParams = z.output<typeof ProjectParams>;
 export const DeviceParams = z.strictObject({ deviceId: Uuid });
 export type DeviceParams = z.output<typeof DeviceParams>;
+
+/** `POST /release|revoke/:deviceId?reason=…`: the reason is a note in the allocation history. */
+export const ReasonQuery = z.object({ reason: displayText(MAX_RELEASE_REASON_CHARS).optional() });
+export type ReasonQuery = z.output<typeof ReasonQuery>;

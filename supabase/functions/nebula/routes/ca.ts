@@ -3,7 +3,7 @@
 // (who may is decided in SQL: vidsync.authorize_ca_import).
 import { ImportCaBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
 import type { RequestContext } from '../context.ts';
-import { asServiceRole, authorizeCaImport, inTransaction, insertSigningCa, trustedCas, visibleProject } from '../store/index.ts';
+import { asServiceRole, authorizeCaImport, caLimits, inTransaction, insertSigningCa, trustedCas, visibleProject } from '../store/index.ts';
 import { requireSignedIn, requireUser } from './guards.ts';
 
 export async function getProjectCa(ctx: RequestContext): Promise<Response> {
@@ -32,10 +32,14 @@ export async function importProjectCa(ctx: RequestContext): Promise<Response> {
     // Authorization first: a caller who may not import learns nothing about their upload.
     await authorizeCaImport(tx, projectId);
     const project = await visibleProject(tx, projectId);
-    const ca = await ctx.cas.readImport(project, body.caCertificate, body.caKey);
-    await asServiceRole(tx, (tx) => insertSigningCa(tx, project.id, ca, 'imported', userId));
-    await ctx.audit.record(tx, {}, 201);
-    return ca;
+    // The rest as service_role: the settings row and the CA table are no user's to read or write.
+    return asServiceRole(tx, async (tx) => {
+      const ca = await ctx.cas.readImport(project, body.caCertificate, body.caKey, await caLimits(tx));
+      // The database refuses a CA past the project's limit of trusted CAs (too_many_cas).
+      await insertSigningCa(tx, project.id, ca, 'imported', userId);
+      await ctx.audit.record(tx, {}, 201);
+      return ca;
+    });
   });
   return jsonResponse({ projectId, fingerprint: ca.fingerprint, notAfter: ca.notAfter.toISOString(), certificate: ca.certificatePem }, 201);
 }

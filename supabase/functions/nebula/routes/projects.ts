@@ -3,7 +3,7 @@
 // transaction, so a project never exists without one.
 import { CreateProjectBody, jsonResponse, readJsonBody } from '../../_shared/http/index.ts';
 import type { RequestContext } from '../context.ts';
-import { asServiceRole, createProject as insertProject, inTransaction, insertSigningCa } from '../store/index.ts';
+import { asServiceRole, caLimits, createProject as insertProject, inTransaction, insertSigningCa } from '../store/index.ts';
 import { requireUser } from './guards.ts';
 
 export async function createProject(ctx: RequestContext): Promise<Response> {
@@ -11,10 +11,12 @@ export async function createProject(ctx: RequestContext): Promise<Response> {
   const body = await readJsonBody(ctx.request, CreateProjectBody);
   const { project, ca } = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const project = await insertProject(tx, body.name, body.subnet ?? null);
-    const ca = await ctx.cas.generate(project);
-    await asServiceRole(tx, (tx) => insertSigningCa(tx, project.id, ca, 'generated', userId));
-    await ctx.audit.record(tx, { projectId: project.id }, 201);
-    return { project, ca };
+    return asServiceRole(tx, async (tx) => {
+      const ca = await ctx.cas.generate(project, await caLimits(tx));
+      await insertSigningCa(tx, project.id, ca, 'generated', userId);
+      await ctx.audit.record(tx, { projectId: project.id }, 201);
+      return { project, ca };
+    });
   });
   return jsonResponse(
     {

@@ -9,11 +9,11 @@ import {
   asServiceRole,
   blocklistOf,
   inTransaction,
-  ipCoolingSeconds,
   lighthousesOf,
   recordIssuedCertificate,
   registerDevice as register,
   signingCa,
+  signingClock,
   trustedCas,
 } from '../store/index.ts';
 import { checkDeviceQuota, takeProjectRateToken } from '../store/quotas.ts';
@@ -45,17 +45,17 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
     // Only once that has passed: read what signing needs, sign and record the
     // certificate, as service_role (no user may read a CA row or write an issued certificate).
     const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
-      const [sealed, trusted, lighthouses, coolingSeconds, blocklist] = await Promise.all([
+      const [sealed, trusted, lighthouses, clock, blocklist] = await Promise.all([
         signingCa(tx, projectId),
         trustedCas(tx, projectId),
         lighthousesOf(tx, projectId),
-        ipCoolingSeconds(tx),
+        signingClock(tx),
         // Revoked certificates, including this device's previous one when its key changed.
         blocklistOf(tx, projectId),
       ]);
-      // Sign.
+      // Sign, by the database's clock: the one a concurrent release of this device stamps reusable_after with.
       const ca = await ctx.cas.open(projectId, sealed);
-      const certificate = await ctx.cas.issue(ca, { name: body.deviceName, publicKey, ip: cidr }, coolingSeconds);
+      const certificate = await ctx.cas.issue(ca, { name: body.deviceName, publicKey, ip: cidr }, clock.coolingSeconds, clock.now.getTime());
       await recordIssuedCertificate(tx, {
         fingerprint: certificate.fingerprint,
         projectId,

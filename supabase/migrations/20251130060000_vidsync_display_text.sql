@@ -1,0 +1,206 @@
+-- Display text, held by the database as by the edge.
+--
+-- A device's or project's name and a release reason may hold no control,
+-- line-breaking, bidirectional or invisible character, have at most N code
+-- points and not be blank; names are stored trimmed. The same rule as
+-- supabase/functions/_shared/display-text.ts (tests/db/limits.test.ts runs
+-- every code point and a corpus of names through both). Triggers rather than
+-- CHECKs, so that a refusal carries VS005 whoever writes the row.
+--
+-- Device names are unique among a project's live devices (those holding an
+-- address), compared case-insensitively after NFKC normalization: "Laptop",
+-- "LAPTOP" and "ｌａｐｔｏｐ" are one name (VS030, device_name_taken). A
+-- released device keeps its name without blocking a new one.
+
+-- A regular expression class of the characters of FORBIDDEN_TEXT_RANGES
+-- (display-text.ts), but for the surrogates and NUL, which a Postgres text
+-- cannot hold.
+create function vidsync.forbidden_text_class() returns text
+  language sql immutable parallel safe
+  set search_path = ''
+as $$
+  select '[\u0001-\u001F\u007F-\u009F\u00AD\u034F\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF0-\uFFFB\U000110BD\U000110CD\U00013430-\U0001343F\U0001BCA0-\U0001BCA3\U0001D173-\U0001D17A\U000E0000-\U000E0FFF]'::text
+$$;
+
+create function vidsync.has_forbidden_text_chars(value text) returns boolean
+  language sql immutable strict parallel safe
+  set search_path = ''
+as $$
+  select has_forbidden_text_chars.value ~ vidsync.forbidden_text_class()
+$$;
+
+-- The value without leading and trailing space separators (DISPLAY_TEXT_SPACES).
+create function vidsync.trim_display_text(value text) returns text
+  language sql immutable strict parallel safe
+  set search_path = ''
+as $$
+  select pg_catalog.btrim(trim_display_text.value, U&' \00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\202F\205F\3000')
+$$;
+
+-- isDisplayText(value, maxChars) of display-text.ts.
+create function vidsync.is_display_text(value text, max_chars integer) returns boolean
+  language sql immutable parallel safe
+  set search_path = ''
+as $$
+  select is_display_text.value is not null
+     and not vidsync.has_forbidden_text_chars(is_display_text.value)
+     and pg_catalog.length(is_display_text.value) <= is_display_text.max_chars
+     and pg_catalog.length(vidsync.trim_display_text(is_display_text.value)) > 0
+$$;
+
+-- The form in which two names are the same name: NFKC (compatibility forms,
+-- such as fullwidth letters and ligatures, become their plain letters),
+-- then case-folded (upper then lower, so that "ß" and "SS" meet), runs of
+-- spaces made one. Case mapping needs a Unicode-aware collation, whatever
+-- the database's own: ICU's root locale where Postgres has ICU, else
+-- Postgres 17's built-in C.UTF-8.
+do $$
+declare
+  collation_name text;
+begin
+  select c into collation_name
+    from pg_catalog.unnest(array['und-x-icu', 'pg_c_utf8']) with ordinality as t(c, n)
+   where exists (select 1 from pg_catalog.pg_collation pc where pc.collname = t.c)
+   order by n limit 1;
+  if collation_name is null then
+    raise exception 'vidsync needs the ICU collation und-x-icu or Postgres 17''s pg_c_utf8 to compare device names';
+  end if;
+  execute pg_catalog.format($fn$
+    create function vidsync.device_name_key(name text) returns text
+      language sql immutable strict parallel safe
+      set search_path = ''
+    as $body$
+      select pg_catalog.btrim(pg_catalog.regexp_replace(
+               pg_catalog.normalize(
+                 pg_catalog.lower(pg_catalog.upper(pg_catalog.normalize(device_name_key.name, 'NFKC') collate %1$I) collate %1$I),
+                 'NFKC'),
+               ' {2,}', ' ', 'g'))
+    $body$
+  $fn$, collation_name);
+end
+$$;
+
+-- Existing rows first: names with forbidden characters lose them, and
+-- duplicate live names get " (2)", " (3)"… in order of registration. Other
+-- triggers on the tables (a revoked device refuses every change) must not
+-- stop this one-time repair, so the tables' own triggers are off meanwhile.
+do $$
+declare
+  t record;
+  disabled text[] := '{}';
+  rounds integer := 0;
+begin
+  for t in
+    select tg.tgname, c.relname from pg_catalog.pg_trigger tg join pg_catalog.pg_class c on c.oid = tg.tgrelid
+     where c.relnamespace = 'vidsync'::regnamespace and c.relname in ('devices', 'projects')
+       and not tg.tgisinternal and tg.tgenabled <> 'D'
+  loop
+    execute pg_catalog.format('alter table vidsync.%I disable trigger %I', t.relname, t.tgname);
+    disabled := disabled || array[t.relname || '.' || t.tgname];
+  end loop;
+
+  update vidsync.devices d
+     set name = coalesce(nullif(pg_catalog.left(vidsync.trim_display_text(
+                  pg_catalog.regexp_replace(d.name, vidsync.forbidden_text_class(), '', 'g')), 64), ''), 'device')
+   where not vidsync.is_display_text(d.name, 64);
+  update vidsync.projects p
+     set name = coalesce(nullif(pg_catalog.left(vidsync.trim_display_text(
+                  pg_catalog.regexp_replace(p.name, vidsync.forbidden_text_class(), '', 'g')), 100), ''), 'project')
+   where not vidsync.is_display_text(p.name, 100);
+
+  loop
+    with ranked as (
+      select d.id, d.name,
+             pg_catalog.row_number() over (partition by d.project_id, vidsync.device_name_key(d.name) order by d.created_at, d.id) as n
+        from vidsync.devices d
+       where d.overlay_ip is not null
+    )
+    update vidsync.devices d
+       set name = pg_catalog.left(r.name, 64 - pg_catalog.length(' (' || r.n || ')')) || ' (' || r.n || ')'
+      from ranked r
+     where d.id = r.id and r.n > 1;
+    exit when not found;
+    rounds := rounds + 1;
+    if rounds > 10 then
+      raise exception 'could not make live device names unique';
+    end if;
+  end loop;
+
+  for t in select pg_catalog.split_part(x, '.', 1) as relname, pg_catalog.split_part(x, '.', 2) as tgname from pg_catalog.unnest(disabled) as x loop
+    execute pg_catalog.format('alter table vidsync.%I enable trigger %I', t.relname, t.tgname);
+  end loop;
+end
+$$;
+
+-- The guarantee, whatever the order of concurrent registrations.
+create unique index devices_live_name_unique on vidsync.devices (project_id, vidsync.device_name_key(name))
+  where overlay_ip is not null;
+
+-- A device's name is display text of at most 64 characters (stored trimmed),
+-- and no other live device of the project has it. The unique index decides
+-- races; this check gives the usual case its own SQLSTATE.
+create function vidsync.devices_name_valid() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if not vidsync.is_display_text(new.name, 64) then
+    raise exception 'a device name has 1 to 64 characters, none of them a control, bidirectional or invisible character'
+      using errcode = 'VS005';
+  end if;
+  new.name := vidsync.trim_display_text(new.name);
+  if new.overlay_ip is not null and exists (
+    select 1 from vidsync.devices d
+     where d.project_id = new.project_id and d.overlay_ip is not null and d.id <> new.id
+       and vidsync.device_name_key(d.name) = vidsync.device_name_key(new.name)
+  ) then
+    raise exception 'another device of the project is named "%"', new.name using errcode = 'VS030';
+  end if;
+  return new;
+end
+$$;
+create trigger devices_name_valid
+  before insert or update of name, overlay_ip, project_id on vidsync.devices
+  for each row execute function vidsync.devices_name_valid();
+
+create function vidsync.projects_name_valid() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if not vidsync.is_display_text(new.name, 100) then
+    raise exception 'a project name has 1 to 100 characters, none of them a control, bidirectional or invisible character'
+      using errcode = 'VS005';
+  end if;
+  new.name := vidsync.trim_display_text(new.name);
+  return new;
+end
+$$;
+create trigger projects_name_valid
+  before insert or update of name on vidsync.projects
+  for each row execute function vidsync.projects_name_valid();
+
+-- Release reasons: new ones only (the history is append-only).
+alter table vidsync.ip_allocations
+  add constraint ip_allocations_release_reason_text
+  check (release_reason is null or vidsync.is_display_text(release_reason, 200)) not valid;
+
+-- Grants ---------------------------------------------------------------------------------
+
+revoke all on function
+  vidsync.forbidden_text_class(),
+  vidsync.has_forbidden_text_chars(text),
+  vidsync.trim_display_text(text),
+  vidsync.is_display_text(text, integer),
+  vidsync.device_name_key(text),
+  vidsync.devices_name_valid(),
+  vidsync.projects_name_valid()
+from public, anon, authenticated, service_role;
+-- Pure functions the tables' triggers, constraints and index call as whoever writes a row.
+grant execute on function
+  vidsync.forbidden_text_class(),
+  vidsync.has_forbidden_text_chars(text),
+  vidsync.trim_display_text(text),
+  vidsync.is_display_text(text, integer),
+  vidsync.device_name_key(text)
+to authenticated, service_role;
