@@ -62,6 +62,13 @@ describe.skipIf(missing(binary('chromium')))('the dashboard in Chromium', () => 
     devices.studio = await register('Studio iMac', { syncthingDeviceId: syncthingId });
     devices.laptop = await register('Travel laptop');
     devices.old = await register('Old NAS');
+    const beat = await api.fetch(`heartbeat/${devices.studio.deviceId}`, {
+      method: 'POST',
+      token: aliceToken,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agentVersion: '0.3.1', nebulaVersion: '1.9.5' }),
+    });
+    expect(beat.status).toBe(200);
     const released = await api.fetch(`release/${devices.old.deviceId}`, { method: 'POST', token: aliceToken });
     expect(released.status).toBe(200);
     server = await serveDashboard({
@@ -126,6 +133,7 @@ describe.skipIf(missing(binary('chromium')))('the dashboard in Chromium', () => 
     expect(studio).toMatch(/online · seen \d+ s ago/);
     expect(studio).toMatch(/\d+ (mo|d) left/);
     expect(studio).toContain(`${syncthingId.slice(0, 7)}…`);
+    expect(studio).toContain('0.3.1 · 1.9.5');
     expect(await rowOf('Lighthouse Frankfurt').getByText('lighthouse', { exact: true }).isVisible()).toBe(true);
     expect(await rowOf('Studio iMac').getByText('lighthouse', { exact: true }).isVisible()).toBe(false);
     const old = (await rowOf('Old NAS').innerText()).replace(/\s+/g, ' ');
@@ -169,6 +177,8 @@ describe.skipIf(missing(binary('chromium')))('the dashboard in Chromium', () => 
       return true;
     });
     expect(before).toBe(true);
+    // While nothing changes, the polls are conditional and answered without a body.
+    await expect.poll(() => loopback.apiAnswers, { timeout: 12_000 }).toContain(`304 GET projects/${project.projectId}`);
     const t0 = Date.now();
     const added = await register('Editing PC');
     await page.locator(`tr[data-device="${added.deviceId}"]`).waitFor({ timeout: 10_000 });

@@ -33,6 +33,8 @@ export interface LoopbackContext {
   readonly context: BrowserContext;
   /** Requests that tried to leave loopback (and were aborted). */
   readonly blocked: string[];
+  /** Every answer of the `nebula` function, as `<status> <method> <path after /nebula/>`. */
+  readonly apiAnswers: string[];
   /** A page of this context at `width` × `height` pixels. */
   newPage(width: number, height?: number): Promise<Page>;
 }
@@ -40,6 +42,12 @@ export interface LoopbackContext {
 export async function loopbackContext(browser: Browser): Promise<LoopbackContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const blocked: string[] = [];
+  const apiAnswers: string[] = [];
+  context.on('response', (response) => {
+    const { pathname } = new URL(response.url());
+    const at = pathname.indexOf('/functions/v1/nebula/');
+    if (at >= 0) apiAnswers.push(`${response.status()} ${response.request().method()} ${pathname.slice(at + '/functions/v1/nebula/'.length)}`);
+  });
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url());
     if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') return route.continue();
@@ -49,6 +57,7 @@ export async function loopbackContext(browser: Browser): Promise<LoopbackContext
   return {
     context,
     blocked,
+    apiAnswers,
     async newPage(width, height = 800) {
       const page = await context.newPage();
       await page.setViewportSize({ width, height });

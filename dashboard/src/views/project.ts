@@ -13,7 +13,7 @@ import { ago, expiresSoon, shortSyncthingId, timeLeft } from '../format.ts';
 import { Poller } from '../poll.ts';
 import { poolBar } from './pool-bar.ts';
 
-type SortKey = 'name' | 'ip' | 'status' | 'certificate' | 'syncthing';
+type SortKey = 'name' | 'ip' | 'status' | 'certificate' | 'syncthing' | 'versions';
 type Show = 'all' | 'online' | 'offline' | 'lighthouses' | 'gone';
 
 const COLUMNS: { key: SortKey; label: string }[] = [
@@ -22,6 +22,7 @@ const COLUMNS: { key: SortKey; label: string }[] = [
   { key: 'status', label: 'Status' },
   { key: 'certificate', label: 'Certificate' },
   { key: 'syncthing', label: 'Syncthing ID' },
+  { key: 'versions', label: 'Agent · nebula' },
 ];
 
 /** 10.99.3.12 sorts before 10.99.3.100; devices without an address last. */
@@ -43,7 +44,15 @@ function compare(a: DeviceOverview, b: DeviceOverview, key: SortKey): number {
       return (a.certificate?.notAfter ?? '\uffff').localeCompare(b.certificate?.notAfter ?? '\uffff');
     case 'syncthing':
       return (a.syncthingDeviceId ?? '\uffff').localeCompare(b.syncthingDeviceId ?? '\uffff');
+    case 'versions':
+      return versionsOf(a).localeCompare(versionsOf(b), undefined, { numeric: true });
   }
+}
+
+/** What the device's last heartbeat said it runs: "0.3.1 · 1.9.5", or a dash before its first heartbeat. */
+function versionsOf(d: DeviceOverview): string {
+  if (d.agentVersion === null && d.nebulaVersion === null) return '—';
+  return `${d.agentVersion ?? '?'} · ${d.nebulaVersion ?? '?'}`;
 }
 
 function shown(d: DeviceOverview, show: Show, text: string): boolean {
@@ -71,7 +80,11 @@ function row(deviceId: string): Row {
   const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
   const statusText = h('span');
   const cert = h('td', { 'data-label': 'Certificate' });
-  const syncthing = h('td', { class: 'mono', 'data-label': 'Syncthing ID' });
+  // The short form on screen; the whole ID for screen readers and on hover.
+  const syncthingShort = h('span', { 'aria-hidden': 'true' });
+  const syncthingFull = h('span', { class: 'visually-hidden' });
+  const syncthing = h('td', { class: 'mono', 'data-label': 'Syncthing ID' }, syncthingShort, syncthingFull);
+  const versions = h('td', { 'data-label': 'Agent · nebula' });
   const tr = h(
     'tr',
     { 'data-device': deviceId },
@@ -80,6 +93,7 @@ function row(deviceId: string): Row {
     h('td', { 'data-label': 'Status' }, h('span', {}, dot, statusText)),
     cert,
     syncthing,
+    versions,
   );
   return {
     tr,
@@ -93,7 +107,9 @@ function row(deviceId: string): Row {
       setText(statusText, d.online ? `online · seen ${ago(d.lastSeenAt, now)}` : d.state === 'live' ? `offline · seen ${ago(d.lastSeenAt, now)}` : d.state);
       setText(cert, d.state === 'live' ? timeLeft(d.certificate?.notAfter ?? null, now) : '—');
       setAttr(cert, 'class', d.state === 'live' && expiresSoon(d.certificate?.notAfter ?? null, now, 'certificate') ? 'warn' : null);
-      setText(syncthing, shortSyncthingId(d.syncthingDeviceId));
+      setText(syncthingShort, shortSyncthingId(d.syncthingDeviceId));
+      setText(syncthingFull, d.syncthingDeviceId ?? 'none');
+      setText(versions, versionsOf(d));
       setAttr(syncthing, 'title', d.syncthingDeviceId);
       setAttr(tr, 'data-state', d.state);
     },
