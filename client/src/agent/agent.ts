@@ -128,7 +128,11 @@ export class NebulaAgent {
         nebulaPath: this.#o.nebulaPath,
         configPath: join(this.#o.dir, BUNDLE_FILES.config),
         wrapper: this.#o.nebulaWrapper,
-        log: (line) => this.#event(line),
+        // Starts, exits and restarts are events: agent.json follows them at once.
+        log: (line) => {
+          this.#event(line);
+          void this.#save().catch(() => undefined);
+        },
         onOutput: this.#o.onNebulaOutput,
       });
       this.#nebula.start();
