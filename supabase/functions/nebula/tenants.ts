@@ -59,16 +59,20 @@ export class TenantLimiter {
 
   /**
    * Runs `work` of the caller's (a refusal's audit row, say) in their turn,
-   * like their requests: a flood of one user's refused requests then holds
-   * at most `maxInFlight` connections too.
+   * like their requests, and one at a time: a flood of one user's refused
+   * requests then holds one connection.
    */
   async gated<T>(caller: Caller | undefined, work: () => Promise<T>): Promise<T> {
     if (!caller || caller.role !== 'authenticated' || !caller.userId) return work();
+    // One such write of a user's at a time (a lane of its own), and within their share like their requests.
+    const lane = `${caller.userId} gated`;
+    await this.#enter(lane, 1);
     await this.#enter(caller.userId);
     try {
       return await work();
     } finally {
       this.#leave(caller.userId);
+      this.#leave(lane);
     }
   }
 
@@ -93,9 +97,9 @@ export class TenantLimiter {
     this.#refusedUntil.set(key, until);
   }
 
-  async #enter(user: string): Promise<void> {
+  async #enter(user: string, limit: number = this.#maxInFlight): Promise<void> {
     const running = this.#running.get(user) ?? 0;
-    if (running < this.#maxInFlight) {
+    if (running < limit) {
       this.#running.set(user, running + 1);
       return;
     }
