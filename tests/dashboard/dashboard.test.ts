@@ -253,6 +253,28 @@ describe.skipIf(missing(binary('chromium')))('the dashboard in Chromium', () => 
     await fresh.close();
   });
 
+  it('with a hosted config (no demo users) offers Supabase Auth alone, and shows its failure in place', async () => {
+    const hosted = await serveDashboard({ dir: outDir, config: { supabaseUrl: api.functions.supabaseUrl, anonKey: api.functions.anonKey } });
+    const context = await loopback.context.browser()!.newContext();
+    await context.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+    try {
+      const p = await context.newPage();
+      await p.goto(hosted.url);
+      await p.getByRole('heading', { name: 'Sign in' }).waitFor();
+      expect(await p.getByText(/demo user/i).count()).toBe(0);
+      // The local stack has no Supabase Auth server: the attempt fails, and says so where the form is.
+      await p.getByLabel('Email', { exact: true }).fill('alice@example.com');
+      await p.getByLabel('Password', { exact: true }).fill('not-a-password');
+      await p.getByLabel('Password', { exact: true }).press('Enter');
+      await expect.poll(() => p.getByRole('alert').innerText().catch(() => '')).toContain('Signing in failed');
+      expect(await p.getByRole('alert').innerText()).toContain(`could not reach Supabase Auth at ${api.functions.supabaseUrl}/auth/v1`);
+      await screenshot(p, 'dashboard-hosted-sign-in-error-1280');
+    } finally {
+      await context.close();
+      await hosted.stop();
+    }
+  });
+
   it('never let the browser leave loopback', () => {
     expect(loopback.blocked).toEqual([]);
   });

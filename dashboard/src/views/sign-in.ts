@@ -19,7 +19,9 @@ export function signInView(root: HTMLElement, config: DashboardConfig, onSignedI
     try {
       await fn();
     } catch (error) {
-      mount(errorSlot, errorBox(error, what));
+      // supabase-js reports an unreachable (or CORS-refusing) Auth server as a bare "Failed to fetch": say which server.
+      const unreachable = (error as { status?: number })?.status === 0 || error instanceof TypeError;
+      mount(errorSlot, errorBox(unreachable ? new Error(`could not reach Supabase Auth at ${config.supabaseUrl}/auth/v1 (${(error as Error).message})`) : error, what));
     }
   };
 
