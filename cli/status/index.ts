@@ -36,7 +36,7 @@ const status: ModeDefinition = {
       ['next renewal', state.nextRenewalAt],
       ['last renewal', state.lastRenewalAt],
       ['nebula', state.nebulaVersion ? `${state.nebulaVersion}${state.nebulaPid ? ` (pid ${state.nebulaPid}, started ${state.nebulaStarts}×)` : ''}` : undefined],
-      ['lighthouses', state.lighthouses?.join(', ') || 'none'],
+      ['lighthouses', state.lighthouses?.length ? state.lighthouses.map((ip) => `${ip}${state.lighthousesReachable?.includes(ip) ? ' (reachable)' : ' (not reached)'}`).join(', ') : 'none'],
       ['blocklist', state.blocklist],
       ['last heartbeat', state.lastHeartbeatAt],
       ['last config poll', state.lastConfigAt],

@@ -57,7 +57,8 @@ describe('vidsync status', () => {
     nebulaVersion: '1.6.1',
     nebulaPid: 4242,
     nebulaStarts: 1,
-    lighthouses: ['10.99.3.1'],
+    lighthouses: ['10.99.3.1', '10.99.3.2'],
+    lighthousesReachable: ['10.99.3.1'],
     blocklist: 2,
     lastHeartbeatAt: '2026-11-30T12:00:00.000Z',
   };
@@ -70,7 +71,7 @@ describe('vidsync status', () => {
     expect(r.out).toContain('overlay IP:       10.99.3.7');
     expect(r.out).toContain('certificate:      abababababababab… until 2026-12-07T12:00:00.000Z');
     expect(r.out).toContain('nebula:           1.6.1 (pid 4242, started 1×)');
-    expect(r.out).toContain('lighthouses:      10.99.3.1');
+    expect(r.out).toContain('lighthouses:      10.99.3.1 (reachable), 10.99.3.2 (not reached)');
     expect(r.out).toContain('last heartbeat:   2026-11-30T12:00:00.000Z');
   });
 

@@ -79,6 +79,8 @@ export interface AgentState {
   nebulaVersion?: string;
   nebulaStarts?: number;
   lighthouses?: string[];
+  /** Lighthouses nebula completed a handshake with since it started, and has not timed out on since. */
+  lighthousesReachable?: string[];
   blocklist?: number;
   lastRenewalAt?: string;
   nextRenewalAt?: string;
@@ -97,6 +99,7 @@ export class NebulaAgent {
   #timers: ReturnType<typeof setTimeout>[] = [];
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #etag: string | null = null;
+  readonly #reachable = new Set<string>();
   #blocklist = new Set<string>();
   #busy: Promise<unknown> = Promise.resolve();
   #state: AgentState;
@@ -133,7 +136,10 @@ export class NebulaAgent {
           this.#event(line);
           void this.#save().catch(() => undefined);
         },
-        onOutput: this.#o.onNebulaOutput,
+        onOutput: (line) => {
+          this.#watchLighthouses(line);
+          this.#o.onNebulaOutput?.(line);
+        },
       });
       this.#nebula.start();
       this.#state.phase = 'running';
@@ -274,6 +280,26 @@ export class NebulaAgent {
     } finally {
       await this.#save();
     }
+  }
+
+  /**
+   * Which lighthouses answer, from nebula's own log (1.6.1, logging.format
+   * text): "Handshake message received" with the lighthouse's vpnIp means
+   * reachable, "Handshake timed out" for it means not; a new nebula starts
+   * with none.
+   */
+  #watchLighthouses(line: string): void {
+    if (line.includes('Nebula interface is active')) this.#reachable.clear();
+    const ip = /vpnIp=([0-9.]+)/.exec(line)?.[1];
+    if (!ip || !this.#state.lighthouses?.includes(ip)) return;
+    const before = this.#reachable.has(ip);
+    if (line.includes('Handshake message received')) this.#reachable.add(ip);
+    else if (line.includes('Handshake timed out')) this.#reachable.delete(ip);
+    else return;
+    if (before === this.#reachable.has(ip)) return;
+    this.#state.lighthousesReachable = [...this.#reachable].sort();
+    this.#event(`lighthouse ${ip} ${this.#reachable.has(ip) ? 'reachable' : 'unreachable'}`);
+    void this.#save().catch(() => undefined);
   }
 
   /** SIGHUP, or a restart where nebula < 1.7 would keep a newly blocklisted peer's tunnel up. */
