@@ -29,7 +29,9 @@ export async function deviceCaller(sql: Sql, request: Request): Promise<Caller> 
   if ((route[1] ?? route[2])!.toLowerCase() !== sig.deviceId) {
     throw new VidsyncError('device_mismatch', 'the request is signed by another device than the one it names');
   }
-  // The body is read from a copy: the route reads the original.
+  // The body is read from a copy (the route reads the original), and not at all when it says it is too large.
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_SIGNED_BODY_BYTES) throw new VidsyncError('payload_too_large', 'The request body is too large.');
   const body = new Uint8Array(await request.clone().arrayBuffer());
   if (body.byteLength > MAX_SIGNED_BODY_BYTES) throw new VidsyncError('payload_too_large', 'The request body is too large.');
 
