@@ -127,8 +127,8 @@ export class NebulaClient {
   }
 
   /** Sets this device's API key (an Ed25519 public key, 32 bytes), with which it signs its own requests when no one is signed in. */
-  async setDeviceCredential(projectId: string, apiPublicKey: Uint8Array | null): Promise<void> {
-    await invokeNebula(this.#supabase, `credential/${await this.#deviceIdOf(projectId)}`, {
+  async setDeviceCredential(projectId: string, apiPublicKey: Uint8Array | null, options: { deviceId?: string } = {}): Promise<void> {
+    await invokeNebula(this.#supabase, `credential/${options.deviceId ?? (await this.#deviceIdOf(projectId))}`, {
       method: 'POST',
       body: { apiKey: apiPublicKey ? bytesToBase64(apiPublicKey) : null },
     });

@@ -52,8 +52,9 @@ class World {
     return new NebulaClient({ supabase: this.api.client(this.tokens[name]!), baseDir: join(this.dir, name) });
   }
 
+  /** Not named after the project, as `vidsync up -dir` allows. */
   dirOf(name: string): string {
-    return join(this.dir, name, this.project.projectId);
+    return join(this.dir, name, 'overlay');
   }
 
   agent(name: string, options: { headless?: boolean; pollSeconds?: number; heartbeatSeconds?: number } = {}): NebulaAgent {
@@ -91,6 +92,7 @@ class World {
     // The lighthouse registers as one (owner), then its agent resumes and keeps it renewed like any device.
     const lh = await this.clientOf('lh').register({
       projectId: this.project.projectId,
+      dir: this.dirOf('lh'),
       deviceName: 'e2e lh',
       lighthouse: { endpoints: [`${this.hosts.lh!.ip}:${LIGHTHOUSE_PORT}`] },
     });

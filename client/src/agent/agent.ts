@@ -181,9 +181,9 @@ export class NebulaAgent {
       this.#event(`registered device ${reg.deviceId} as ${reg.cidr}`);
     }
     if (!apiKeyPem && this.#o.client) {
-      // The device's own credential, for when no one is signed in.
+      // The device's own credential, for when no one is signed in. (By id: `dir` need not be the client's directory.)
       const pair = await generateEd25519KeyPair();
-      await this.#o.client.setDeviceCredential(this.#o.projectId, pair.publicKey);
+      await this.#o.client.setDeviceCredential(this.#o.projectId, pair.publicKey, { deviceId: (await readDeviceFile(dir))!.deviceId });
       apiKeyPem = ed25519PrivateKeyToPem(pair.privateKey);
       await writeFileAtomic(join(dir, API_KEY_FILE), apiKeyPem, 0o600);
       this.#event('device API key set');
