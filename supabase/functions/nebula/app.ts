@@ -22,8 +22,8 @@
 // device signature), whether an anonymous user may do it, and for mutating
 // routes (those with an `audit` action) one audit row per request: the route
 // records success in its transaction, this file records refusals (audit.ts).
-import postgres from 'postgres';
 import type { Sql } from 'postgres';
+import { openPostgres } from './db.ts';
 import { createAuthenticator, createJwtVerifier } from '../_shared/auth/index.ts';
 import type { Caller } from '../_shared/auth/index.ts';
 import { isDeviceAuthorization } from '../_shared/auth/device-signature.ts';
@@ -123,14 +123,15 @@ function notConfiguredApp(): NebulaApp {
 
 export async function createNebulaApp(settings: NebulaSettings, options: { sql?: Sql; log?: AppLogger } = {}): Promise<NebulaApp> {
   const log = options.log ?? console;
-  const sql = options.sql ?? postgres(settings.dbUrl, {
+  // A pool that survives a connection dropped under a request (db.ts).
+  const sql = options.sql ?? openPostgres(settings.dbUrl, {
     // Prepared statements on the direct connection, not behind the transaction pooler (see settings.ts).
     prepare: settings.dbPreparedStatements,
     max: settings.dbPoolSize,
     idle_timeout: settings.dbIdleTimeoutSeconds,
     ...(settings.dbSsl ? { ssl: settings.dbSsl } : {}),
     onnotice: () => {},
-  });
+  }, log);
   const authenticate = createAuthenticator({
     verifyJwt: createJwtVerifier({
       // Legacy API keys (anon, service_role: HS256 JWTs) carry `iss: "supabase"`.
