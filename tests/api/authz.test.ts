@@ -37,7 +37,7 @@ afterAll(async () => {
   await api?.stop();
 });
 
-async function call(actor: Actor, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; code?: string }> {
+async function call(actor: Actor, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; code?: string }> {
   const res = await api.fetch(path, {
     method,
     token: tokens[actor],
@@ -113,6 +113,42 @@ describe('authorization matrix', () => {
     const live = await api.sql`select 1 from vidsync.ip_allocations where device_id = ${device.deviceId} and released_at is null`;
     expect(live.length).toBe(EXPECT.releaseOwnersDevice[actor] === 200 ? 0 : 1);
   });
+});
+
+describe('what a caller may not see answers as what does not exist', () => {
+  // Every route that names a project or a device, with a body it would accept.
+  const ROUTES: Array<[method: 'GET' | 'POST' | 'PUT', path: (ids: { projectId: string; deviceId: string }) => string, body?: (ids: { projectId: string; deviceId: string }) => Promise<unknown> | unknown]> = [
+    ['GET', ({ projectId }) => `projects/${projectId}`],
+    ['GET', ({ projectId }) => `ca/${projectId}`],
+    ['POST', ({ projectId }) => `ca/${projectId}/import`, async () => {
+      const ca = await createCertificateAuthority({ name: 'probe', ips: [subnet] });
+      return { caCertificate: ca.certificatePem, caKey: ca.privateKeyPem };
+    }],
+    ['GET', ({ projectId }) => `audit/${projectId}`],
+    ['POST', () => 'register', async ({ projectId }) => ({ projectId, deviceId: crypto.randomUUID(), deviceName: 'probe', publicKey: (await newDeviceKey()).publicKeyPem })],
+    ['GET', ({ deviceId }) => `status/${deviceId}`],
+    ['GET', ({ deviceId }) => `config/${deviceId}`],
+    ['GET', ({ deviceId }) => `peers/${deviceId}`],
+    ['POST', ({ deviceId }) => `release/${deviceId}`],
+    ['POST', ({ deviceId }) => `revoke/${deviceId}`],
+    ['POST', ({ deviceId }) => `renew/${deviceId}`, () => ({})],
+    ['POST', ({ deviceId }) => `heartbeat/${deviceId}`, () => ({})],
+    ['POST', ({ deviceId }) => `credential/${deviceId}`, () => ({ apiKey: null })],
+    ['PUT', ({ deviceId }) => `devices/${deviceId}/syncthing`, () => ({ deviceId: null })],
+  ];
+
+  it.each(ROUTES.map(([method, path, body]) => [`${method} ${path({ projectId: ':projectId', deviceId: ':deviceId' })}`, method, path, body] as const))(
+    '%s: 404 not_found for a non-member, for a real id exactly as for a random one',
+    async (_name, method, path, body) => {
+      const device = await registerAs('owner');
+      expect(device.status).toBe(200);
+      const real = { projectId, deviceId: device.deviceId };
+      const random = { projectId: crypto.randomUUID(), deviceId: crypto.randomUUID() };
+      const answers = [];
+      for (const ids of [real, random]) answers.push(await call('nonMember', method, path(ids), body ? await body(ids) : undefined));
+      expect(answers).toEqual([{ status: 404, code: 'not_found' }, { status: 404, code: 'not_found' }]);
+    },
+  );
 });
 
 describe('tokens that never pass', () => {

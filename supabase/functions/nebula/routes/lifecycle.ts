@@ -13,7 +13,6 @@ import {
   asServiceRole,
   blocklistOf,
   inTransaction,
-  ipCoolingSeconds,
   lighthousesOf,
   prepareRenewal,
   recentRenewal,
@@ -22,6 +21,7 @@ import {
   revokeDevice as revoke,
   setDeviceApiKey,
   signingCa,
+  signingClock,
   trustedCas,
 } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
@@ -48,19 +48,25 @@ export async function renewDevice(ctx: RequestContext): Promise<Response> {
     const userId = ctx.caller.role === 'authenticated' ? ctx.caller.userId : null;
 
     const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
-      const [recent, sealed, trusted, lighthouses, coolingSeconds, blocklist] = await Promise.all([
+      const [recent, sealed, trusted, lighthouses, clock, blocklist] = await Promise.all([
         recentRenewal(tx, deviceId, Math.min(RENEWAL_IDEMPOTENCY_SECONDS, Math.floor(ctx.settings.hostCertLifetimeSeconds / 6))),
         signingCa(tx, device.projectId),
         trustedCas(tx, device.projectId),
         lighthousesOf(tx, device.projectId),
-        ipCoolingSeconds(tx),
+        signingClock(tx),
         blocklistOf(tx, device.projectId),
       ]);
       // A retry (lost answer, agent restarted mid-renewal) gets the same certificate.
       if (recent) return { certificate: recent, trusted, lighthouses, blocklist };
-      // Sign: the same validity policy as registration (CA expiry, IP cooling).
+      // Sign: the same validity policy as registration (CA expiry, IP cooling), by the database's
+      // clock under the device's lock (prepare_renewal holds it), as a racing release stamps its cooling.
       const ca = await ctx.cas.open(device.projectId, sealed);
-      const certificate = await ctx.cas.issue(ca, { name: device.name, publicKey: parseDevicePublicKey(device.publicKeyPem), ip: cidr }, coolingSeconds);
+      const certificate = await ctx.cas.issue(
+        ca,
+        { name: device.name, publicKey: parseDevicePublicKey(device.publicKeyPem), ip: cidr },
+        clock.coolingSeconds,
+        clock.now.getTime(),
+      );
       await recordIssuedCertificate(tx, {
         fingerprint: certificate.fingerprint,
         projectId: device.projectId,

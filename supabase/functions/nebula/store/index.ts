@@ -12,7 +12,7 @@ export { authorizeCaImport, insertSigningCa, signingCa, trustedCas } from './cas
 export { currentCertificate, recordIssuedCertificate } from './certificates.ts';
 export type { IssuedCertificateRecord } from './certificates.ts';
 export { lighthousesOf } from './lighthouses.ts';
-export { caLimits, ipCoolingSeconds, signingClock } from './settings.ts';
+export { caLimits, signingClock } from './settings.ts';
 export {
   blocklistOf,
   deviceCredential,

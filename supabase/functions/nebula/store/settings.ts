@@ -3,13 +3,6 @@
 import type { CaLimits } from '../ca.ts';
 import type { Tx } from './transaction.ts';
 
-/** How long a released IP cools before reuse. */
-export async function ipCoolingSeconds(tx: Tx): Promise<number> {
-  const [row] = await tx<{ seconds: number }[]>`
-    select extract(epoch from cooling_interval)::integer as seconds from vidsync.settings`;
-  return row!.seconds;
-}
-
 /**
  * What signing a device certificate needs from the database: the cooling
  * interval, and the database's clock, read once the device's row is locked
