@@ -172,7 +172,8 @@ $$;
 -- The device quota is checked before register_device, as the caller: a
 -- caller who is not a member of the project hears it is not found before
 -- hearing how full it is (VS011 told a stranger that a full project exists).
--- Otherwise as in 20251130020200_vidsync_quotas_rate_limits.sql.
+-- The catalog is asked whether the caller is privileged only for a
+-- non-member. Otherwise as in 20251130020200_vidsync_quotas_rate_limits.sql.
 create or replace function vidsync_api.check_device_quota(project uuid, device uuid, owner_id uuid default null) returns void
   language plpgsql stable
   security definer
@@ -183,7 +184,7 @@ declare
   member uuid := coalesce(check_device_quota.owner_id, auth.uid());
   n integer;
 begin
-  if not vidsync.caller_is_privileged() and vidsync.member_role(check_device_quota.project, member) is null then
+  if vidsync.member_role(check_device_quota.project, member) is null and not vidsync.caller_is_privileged() then
     raise exception 'project % not found', check_device_quota.project using errcode = 'VS003';
   end if;
   if exists (select 1 from vidsync.devices d
