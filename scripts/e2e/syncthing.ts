@@ -106,16 +106,7 @@ export function syncthingConfigXml(c: SyncthingConfigInput): string {
     `  </gui>`,
     `  <options>`,
     `    <listenAddress>tcp://${text(c.listenIp)}:${SYNCTHING_PORT}</listenAddress>`,
-    `    <globalAnnounceEnabled>false</globalAnnounceEnabled>`,
-    `    <localAnnounceEnabled>false</localAnnounceEnabled>`,
-    `    <relaysEnabled>false</relaysEnabled>`,
-    `    <natEnabled>false</natEnabled>`,
-    `    <announceLANAddresses>false</announceLANAddresses>`,
-    // -1: usage reporting declined (0 would only mean "not asked yet").
-    `    <urAccepted>-1</urAccepted>`,
-    `    <crashReportingEnabled>false</crashReportingEnabled>`,
-    `    <autoUpgradeIntervalH>0</autoUpgradeIntervalH>`,
-    `    <startBrowser>false</startBrowser>`,
+    ...PRIVATE_OPTIONS_XML,
     `    <restartOnWakeup>false</restartOnWakeup>`,
     // The default is 60 s: a dial that races the peer's start would stall the
     // test for a minute. 5 s is the least Syncthing accepts (it raises lower values).
@@ -126,6 +117,23 @@ export function syncthingConfigXml(c: SyncthingConfigInput): string {
     '',
   ].join('\n');
 }
+
+/**
+ * The <options> lines that keep a Syncthing from reaching anything but its
+ * configured peers: no discovery, relays, NAT traversal, reporting or upgrades.
+ */
+export const PRIVATE_OPTIONS_XML: readonly string[] = [
+  `    <globalAnnounceEnabled>false</globalAnnounceEnabled>`,
+  `    <localAnnounceEnabled>false</localAnnounceEnabled>`,
+  `    <relaysEnabled>false</relaysEnabled>`,
+  `    <natEnabled>false</natEnabled>`,
+  `    <announceLANAddresses>false</announceLANAddresses>`,
+  // -1: usage reporting declined (0 would only mean "not asked yet").
+  `    <urAccepted>-1</urAccepted>`,
+  `    <crashReportingEnabled>false</crashReportingEnabled>`,
+  `    <autoUpgradeIntervalH>0</autoUpgradeIntervalH>`,
+  `    <startBrowser>false</startBrowser>`,
+];
 
 export interface SyncthingStartOptions {
   readonly identity: SyncthingIdentity;

@@ -18,24 +18,11 @@ import { syncthingDeviceIdFromSha256 } from '../../supabase/functions/_shared/sy
 import { binary, missing } from '../../scripts/e2e/requirements.ts';
 import { freePort, startLocalSyncthing } from '../support/syncthing-local.ts';
 import type { LocalSyncthing } from '../support/syncthing-local.ts';
+import type { StDevice, StFolder } from '../../client/src/syncthing/bridge.ts';
 
 const SUBNET = '127.77.0.0/24';
 const [FOREIGN_ID, LONE_ID] = fc.sample(fc.uint8Array({ minLength: 32, maxLength: 32 }), { numRuns: 2, seed: 1913 }).map(syncthingDeviceIdFromSha256) as [string, string];
 
-interface StDevice {
-  deviceID: string;
-  name: string;
-  addresses: string[];
-  allowedNetworks: string[];
-  autoAcceptFolders: boolean;
-  introducer: boolean;
-}
-interface StFolder {
-  id: string;
-  label: string;
-  path: string;
-  devices: { deviceID: string }[];
-}
 interface StConfig {
   devices: StDevice[];
   folders: StFolder[];

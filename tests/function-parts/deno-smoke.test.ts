@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { SMOKE_BUNDLE_INPUT } from './deno-smoke-input.ts';
 import { buildBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,16 +17,7 @@ describe('function parts under Deno', () => {
       timeout: 120_000,
     });
     const result = JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
-    const { zip } = buildBundle({
-      projectId: '3f2c1a9e-1111-4222-8333-abcdefabcdef',
-      deviceName: 'd',
-      caPem: 'CA',
-      certPem: 'CERT',
-      notAfter: new Date(0),
-      overlayCidr: '10.99.3.0/24',
-      self: { ip: '10.99.3.7', isLighthouse: false },
-      lighthouses: [],
-    });
+    const { zip } = buildBundle(SMOKE_BUNDLE_INPUT);
     expect(result).toEqual({
       userId: 'u1',
       opened: 'PEM',

@@ -3,27 +3,19 @@
 // not only under Node. Prints one JSON line of results.
 import { createJwtVerifier } from '../../supabase/functions/_shared/auth/index.ts';
 import { createLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
+import { SMOKE_BUNDLE_INPUT, SMOKE_PROJECT_ID } from './deno-smoke-input.ts';
 import { buildBundle, unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { readJsonBody, RegisterBody } from '../../supabase/functions/_shared/http/index.ts';
 import { generateMasterKey, importMasterKey, openCaKey, sealCaKey } from '../../supabase/functions/_shared/secrets/index.ts';
 
-const projectId = '3f2c1a9e-1111-4222-8333-abcdefabcdef';
+const projectId = SMOKE_PROJECT_ID;
 const issuer = await createLocalIssuer({ issuer: 'local' });
 const caller = await createJwtVerifier({ jwks: issuer.jwks, issuer: 'local' })(`Bearer ${await issuer.mint({ sub: 'u1' })}`);
 
 const key = await importMasterKey(generateMasterKey());
 const opened = await openCaKey(key, await sealCaKey(key, 'PEM', projectId), projectId);
 
-const { zip } = buildBundle({
-  projectId,
-  deviceName: 'd',
-  caPem: 'CA',
-  certPem: 'CERT',
-  notAfter: new Date(0),
-  overlayCidr: '10.99.3.0/24',
-  self: { ip: '10.99.3.7', isLighthouse: false },
-  lighthouses: [],
-});
+const { zip } = buildBundle(SMOKE_BUNDLE_INPUT);
 
 const body = await readJsonBody(
   new Request('http://x/', {

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSyncthingHome } from '../../scripts/e2e/syncthing.ts';
+import { generateSyncthingHome, PRIVATE_OPTIONS_XML } from '../../scripts/e2e/syncthing.ts';
 
 export interface LocalSyncthing {
   readonly home: string;
@@ -47,15 +47,7 @@ export async function startLocalSyncthing(options: { name: string; extraXml?: st
       `  <gui enabled="true" tls="false" debugging="false"><address>127.0.0.1:${port}</address><apikey>${apiKey}</apikey></gui>`,
       `  <options>`,
       `    <listenAddress>tcp://127.0.0.1:0</listenAddress>`,
-      `    <globalAnnounceEnabled>false</globalAnnounceEnabled>`,
-      `    <localAnnounceEnabled>false</localAnnounceEnabled>`,
-      `    <relaysEnabled>false</relaysEnabled>`,
-      `    <natEnabled>false</natEnabled>`,
-      `    <announceLANAddresses>false</announceLANAddresses>`,
-      `    <urAccepted>-1</urAccepted>`,
-      `    <crashReportingEnabled>false</crashReportingEnabled>`,
-      `    <autoUpgradeIntervalH>0</autoUpgradeIntervalH>`,
-      `    <startBrowser>false</startBrowser>`,
+      ...PRIVATE_OPTIONS_XML,
       `    <setLowPriority>false</setLowPriority>`,
       `  </options>`,
       `</configuration>`,

@@ -93,7 +93,8 @@ interface BridgeState {
   lastPeers: PeerList | null;
 }
 
-interface StDevice {
+/** A device entry of Syncthing's config REST API (the fields the bridge reads or writes). */
+export interface StDevice {
   deviceID: string;
   name: string;
   addresses: string[];
@@ -102,7 +103,8 @@ interface StDevice {
   introducer: boolean;
 }
 
-interface StFolder {
+/** A folder of Syncthing's config REST API (the fields the bridge reads or writes). */
+export interface StFolder {
   id: string;
   label: string;
   path: string;
