@@ -7,10 +7,8 @@ import { createLocalIssuer, loadLocalIssuer } from '../../scripts/local-function
 import { createCertificateAuthority } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
-import { addMember, createProject, newDeviceKey } from './helpers.ts';
-
-type Actor = 'anon' | 'nonMember' | 'member' | 'admin' | 'owner' | 'service';
-const ACTORS: Actor[] = ['anon', 'nonMember', 'member', 'admin', 'owner', 'service'];
+import { ACTORS, actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
+import type { Actor } from './helpers.ts';
 
 let api: ApiHarness;
 let tokens: Record<Actor, string>;
@@ -19,18 +17,11 @@ let subnet: string;
 
 beforeAll(async () => {
   api = await startApi();
-  const [owner, admin, member, nonMember] = await Promise.all(['owner', 'admin', 'member', 'outsider'].map((n) => api.user(n)));
-  tokens = {
-    anon: api.functions.anonKey,
-    service: api.functions.serviceRoleKey,
-    owner: owner!.accessToken,
-    admin: admin!.accessToken,
-    member: member!.accessToken,
-    nonMember: nonMember!.accessToken,
-  };
+  const actors = await actorTokens(api, 'authz');
+  tokens = actors.tokens;
   ({ projectId, subnet } = await createProject(api.client(tokens.owner), 'Matrix'));
-  await addMember(api.sql, projectId, admin!.id, 'admin');
-  await addMember(api.sql, projectId, member!.id, 'member');
+  await addMember(api.sql, projectId, actors.users.admin.id, 'admin');
+  await addMember(api.sql, projectId, actors.users.member.id, 'member');
 });
 
 afterAll(async () => {
@@ -38,14 +29,8 @@ afterAll(async () => {
 });
 
 async function call(actor: Actor, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; code?: string }> {
-  const res = await api.fetch(path, {
-    method,
-    token: tokens[actor],
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json().catch(() => ({}))) as { error?: { code: string } };
-  return { status: res.status, code: json.error?.code };
+  const { status, code } = await callWith(api, tokens[actor], method, path, body);
+  return { status, code };
 }
 
 async function registerAs(actor: Actor, extra: Record<string, unknown> = {}) {

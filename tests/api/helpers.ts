@@ -7,6 +7,8 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { createProject as createProjectWithSdk } from '../../client/src/index.ts';
 import type { Project } from '../../client/src/index.ts';
 import { generateX25519KeyPair, x25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import type { ApiHarness } from '../support/api.ts';
+import type { LocalUser } from '../../scripts/local-functions/start.ts';
 
 export const execFileAsync = promisify(execFile);
 
@@ -54,4 +56,45 @@ async function describe(error: unknown): Promise<string> {
   const context = (error as { context?: Response }).context;
   if (context) return `${context.status} ${await context.text()}`;
   return String(error);
+}
+
+/** Who calls in the authorization matrices. */
+export type Actor = 'anon' | 'nonMember' | 'member' | 'admin' | 'owner' | 'service';
+export const ACTORS: readonly Actor[] = ['anon', 'nonMember', 'member', 'admin', 'owner', 'service'];
+
+/** A token per actor: the anon and service keys, and four fresh users named `${prefix}-…`. */
+export async function actorTokens(api: ApiHarness, prefix: string): Promise<{ tokens: Record<Actor, string>; users: Record<'owner' | 'admin' | 'member' | 'nonMember', LocalUser> }> {
+  const [owner, admin, member, nonMember] = await Promise.all(['owner', 'admin', 'member', 'outsider'].map((n) => api.user(`${prefix}-${n}`)));
+  const users = { owner: owner!, admin: admin!, member: member!, nonMember: nonMember! };
+  return {
+    users,
+    tokens: {
+      anon: api.functions.anonKey,
+      service: api.functions.serviceRoleKey,
+      owner: users.owner.accessToken,
+      admin: users.admin.accessToken,
+      member: users.member.accessToken,
+      nonMember: users.nonMember.accessToken,
+    },
+  };
+}
+
+export interface CallResult {
+  status: number;
+  code?: string;
+  json: Record<string, unknown>;
+  etag: string | null;
+}
+
+/** One raw request with a token: status, error code, JSON body and ETag. */
+export async function callWith(api: ApiHarness, token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<CallResult> {
+  const res = await api.fetch(path, {
+    method,
+    token,
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  return { status: res.status, code: (json.error as { code?: string } | undefined)?.code, json, etag: res.headers.get('etag') };
 }

@@ -9,7 +9,7 @@ import type { ProjectDetail, ProjectOverview } from '../../client/src/browser.ts
 import { parseCidr } from '../../supabase/functions/_shared/net/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
-import { addMember, createProject, newDeviceKey } from './helpers.ts';
+import { addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
 import type { CreatedProject } from './helpers.ts';
 
 type Actor = 'anon' | 'nonMember' | 'member' | 'owner' | 'service';
@@ -42,16 +42,8 @@ afterAll(async () => {
   await api?.stop();
 });
 
-async function call(actor: Actor, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await api.fetch(path, {
-    method,
-    token: tokens[actor],
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  return { status: res.status, code: (json.error as { code?: string } | undefined)?.code, json, etag: res.headers.get('etag') };
+function call(actor: Actor, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) {
+  return callWith(api, tokens[actor], method, path, body, headers);
 }
 
 async function register(actor: Actor, name: string): Promise<{ deviceId: string; ip: string }> {

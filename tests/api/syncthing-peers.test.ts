@@ -17,10 +17,9 @@ import { syncthingDeviceIdFromSha256 } from '../../supabase/functions/_shared/sy
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { singleSubstitutions } from '../support/syncthing-ids.ts';
-import { addMember, createProject, newDeviceKey } from './helpers.ts';
+import { ACTORS, actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
+import type { Actor } from './helpers.ts';
 
-type Actor = 'anon' | 'nonMember' | 'member' | 'admin' | 'owner' | 'service';
-const ACTORS: Actor[] = ['anon', 'nonMember', 'member', 'admin', 'owner', 'service'];
 
 let api: ApiHarness;
 let tokens: Record<Actor, string>;
@@ -33,34 +32,19 @@ const freshSyncthingId = () => ids[nextId++]!;
 beforeAll(async () => {
   api = await startApi();
   workDir = await mkdtemp(join(tmpdir(), 'vidsync-peers-'));
-  const [owner, admin, member, nonMember] = await Promise.all(['st-owner', 'st-admin', 'st-member', 'st-outsider'].map((n) => api.user(n)));
-  tokens = {
-    anon: api.functions.anonKey,
-    service: api.functions.serviceRoleKey,
-    owner: owner!.accessToken,
-    admin: admin!.accessToken,
-    member: member!.accessToken,
-    nonMember: nonMember!.accessToken,
-  };
+  const actors = await actorTokens(api, 'st');
+  tokens = actors.tokens;
   projectId = (await createProject(api.client(tokens.owner), 'Peers')).projectId;
-  await addMember(api.sql, projectId, admin!.id, 'admin');
-  await addMember(api.sql, projectId, member!.id, 'member');
+  await addMember(api.sql, projectId, actors.users.admin.id, 'admin');
+  await addMember(api.sql, projectId, actors.users.member.id, 'member');
 });
 
 afterAll(async () => {
   await api?.stop();
 });
 
-async function call(actor: Actor, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await api.fetch(path, {
-    method,
-    token: tokens[actor],
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  return { status: res.status, code: (json.error as { code?: string } | undefined)?.code, json, etag: res.headers.get('etag') };
+function call(actor: Actor, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) {
+  return callWith(api, tokens[actor], method, path, body, headers);
 }
 
 async function register(actor: Actor, options: { syncthingDeviceId?: string; lighthouse?: boolean; name?: string } = {}) {
