@@ -2,23 +2,18 @@
 // in the allocator migration): never-used addresses above the highest taken one,
 // then released addresses that have cooled down, then holes below the highest
 // taken one (left by allocations that rolled back), then VS001 at once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { freshDatabaseWithOwner, sqlstateOf } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  sql = db.sql;
-  owner = await createUser(sql);
+freshDatabaseWithOwner(async (db) => {
+  ({ sql, owner } = db);
   // Released addresses are reusable at once here, so the test needs no clock.
   await sql`update vidsync.settings set cooling_interval = '0'`;
 });
-afterAll(async () => db?.drop());
 
 async function newDevice(projectId: string): Promise<string> {
   const id = crypto.randomUUID();

@@ -1,21 +1,16 @@
 // The allocator's invariants, one by one, through the public SQL API as the
 // SQL editor (a superuser session) calls it. Concurrency and RLS have their
 // own suites.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { createUser, freshDatabaseWithOwner, sqlstateOf } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  sql = db.sql;
-  owner = await createUser(sql);
+freshDatabaseWithOwner((db) => {
+  ({ sql, owner } = db);
 });
-afterAll(async () => db?.drop());
 
 async function project(subnet: string | null): Promise<{ id: string; subnet: string }> {
   const [row] = await sql<{ id: string; subnet: string }[]>`

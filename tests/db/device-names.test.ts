@@ -5,21 +5,16 @@
 // would be told apart by nobody. The database decides (VS030, and its unique
 // index when two registrations race); a released device keeps its name
 // without blocking a new one.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { asUser, freshDatabaseWithOwner, sqlstateOf } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  sql = db.sql;
-  owner = await createUser(sql);
+freshDatabaseWithOwner((db) => {
+  ({ sql, owner } = db);
 });
-afterAll(async () => db?.drop());
 
 async function newProject(): Promise<string> {
   const [p] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project('names', null)`);

@@ -5,7 +5,7 @@
 // the constraints back from the migrated database, probes the functions at
 // each bound, and runs one corpus of endpoints through both the TypeScript
 // and the SQL endpoint rule, so neither layer can drift from the other.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Sql } from 'postgres';
 import {
@@ -27,22 +27,17 @@ import {
 } from '../../supabase/functions/_shared/display-text.ts';
 import { CreateProjectBody, isEndpoint, ReasonQuery, RegisterBody } from '../../supabase/functions/_shared/http/index.ts';
 import { MAX_CAS_IN_BUNDLE, MAX_PEM_BYTES } from '../../supabase/functions/_shared/nebula-cert/limits.ts';
-import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { asUser, freshDatabaseWithOwner, sqlstateOf } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 let project: string;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  sql = db.sql;
-  owner = await createUser(sql);
+freshDatabaseWithOwner(async (db) => {
+  ({ sql, owner } = db);
   const [p] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project('limits', '10.77.0.0/24')`);
   project = p!.id;
 });
-afterAll(async () => db?.drop());
 
 /** The bounds a named CHECK constraint puts on `expression`, as Postgres prints it back (`between` becomes >= and <=). */
 async function checkBounds(table: string, constraint: string, expression: string): Promise<{ min?: number; max?: number }> {

@@ -4,25 +4,20 @@
 // of them, wrong shapes, random digests. Then what the table holds: only
 // valid IDs (VS005 otherwise, whoever writes), one live device per ID and
 // project.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Sql } from 'postgres';
 import { isSyncthingDeviceId, syncthingDeviceIdFromSha256 } from '../../supabase/functions/_shared/syncthing/index.ts';
 import { binary, missing } from '../../scripts/e2e/requirements.ts';
-import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { asUser, createUser, freshDatabaseWithOwner, sqlstateOf } from '../support/db.ts';
 import { DOCS_EXAMPLE_ID, misshapen, realSyncthingIds, singleSubstitutions, withLastDataChar } from '../support/syncthing-ids.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  sql = db.sql;
-  owner = await createUser(sql);
+freshDatabaseWithOwner((db) => {
+  ({ sql, owner } = db);
 });
-afterAll(async () => db?.drop());
 
 async function sqlVerdicts(ids: readonly string[]): Promise<boolean[]> {
   const rows = await sql<{ ok: boolean | null }[]>`

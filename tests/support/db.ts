@@ -3,7 +3,7 @@
 // PostgREST and the edge function do (claims + SET LOCAL ROLE in a transaction).
 import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 export type ApiRole = 'anon' | 'authenticated' | 'service_role';
 const API_ROLES: readonly ApiRole[] = ['anon', 'authenticated', 'service_role'];
@@ -86,3 +86,18 @@ export async function sqlstateOf(promise: Promise<unknown>): Promise<string> {
     throw e;
   }
 }
+
+/**
+ * The usual opening of a database suite: a fresh database with one user (the
+ * owner of what the suite creates), dropped after the suite. `setup` receives
+ * both in beforeAll, and may prepare more before the tests run.
+ */
+export function freshDatabaseWithOwner(setup: (db: { sql: Sql; owner: string; url: string }) => void | Promise<void>): void {
+  let db: FreshDatabase | undefined;
+  beforeAll(async () => {
+    db = await freshDatabase();
+    await setup({ sql: db.sql, owner: await createUser(db.sql), url: db.url });
+  });
+  afterAll(async () => db?.drop());
+}
+
