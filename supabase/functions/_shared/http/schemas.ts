@@ -21,17 +21,6 @@ import {
 } from '../limits.ts';
 import { codePointLength, hasForbiddenTextChars, trimDisplayText } from '../display-text.ts';
 
-// The limits are defined once (../limits.ts, mirrored in SQL); re-exported for the HTTP edge's callers.
-export {
-  MAX_CA_PEM_CHARS,
-  MAX_DEVICE_NAME_CHARS,
-  MAX_LIGHTHOUSE_ENDPOINTS,
-  MAX_PROJECT_NAME_CHARS,
-  MAX_PUBLIC_KEY_CHARS,
-  MAX_SUBNET_PREFIX,
-  MIN_SUBNET_PREFIX,
-};
-
 /**
  * A name or note as it is stored and shown (../display-text.ts, the same rule
  * as the database's vidsync.is_display_text): no control, bidi, invisible or
