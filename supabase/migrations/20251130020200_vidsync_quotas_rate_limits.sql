@@ -161,6 +161,10 @@ $$;
 -- service role registering on nobody's behalf) only the project's quota counts.
 -- Runs as the caller inside the registration's transaction, before
 -- vidsync_api.register_device.
+-- A caller who is not a member of the project hears it is not found before
+-- hearing how full it is (VS011 would tell a stranger that a full project
+-- exists); the catalog is asked whether the caller is privileged only for a
+-- non-member.
 create function vidsync_api.check_device_quota(project uuid, device uuid, owner_id uuid default null) returns void
   language plpgsql stable
   security definer
@@ -171,6 +175,9 @@ declare
   member uuid := coalesce(check_device_quota.owner_id, auth.uid());
   n integer;
 begin
+  if vidsync.member_role(check_device_quota.project, member) is null and not vidsync.caller_is_privileged() then
+    raise exception 'project % not found', check_device_quota.project using errcode = 'VS003';
+  end if;
   if exists (select 1 from vidsync.devices d
              where d.id = check_device_quota.device and d.project_id = check_device_quota.project and d.overlay_ip is not null) then
     return;

@@ -86,9 +86,10 @@ create trigger audit_log_no_truncate
 
 -- Writing ---------------------------------------------------------------------
 
--- One row. The function calls it as the request's role (authenticated or
--- service_role) inside the request's transaction, or as its own connection
--- for refusals; nobody else can reach vidsync_api.
+-- One row, as the service role (see the grants below). A row that names a
+-- device but no project (a per-device route that left its row to app.ts,
+-- which knows only the path's device id) gets the device's project, so the
+-- project's owners see it in their log.
 create function vidsync_api.append_audit(
   action text,
   result text,
@@ -106,10 +107,16 @@ create function vidsync_api.append_audit(
 as $$
   insert into vidsync.audit_log (action, result, http_status, actor_kind, actor_id, project_id, device_id, source_ip, request_id)
   values (append_audit.action, append_audit.result, append_audit.http_status, append_audit.actor_kind, append_audit.actor_id,
-          append_audit.project_id, append_audit.device_id, append_audit.source_ip, append_audit.request_id)
+          coalesce(append_audit.project_id, (select d.project_id from vidsync.devices d where d.id = append_audit.device_id)),
+          append_audit.device_id, append_audit.source_ip, append_audit.request_id)
 $$;
-revoke all on function vidsync_api.append_audit(text, text, integer, text, text, uuid, uuid, inet, text) from public, anon;
-grant execute on function vidsync_api.append_audit(text, text, integer, text, text, uuid, uuid, inet, text) to authenticated, service_role;
+-- Only the service role writes rows: the function switches to it for the
+-- write (store/transaction.ts asServiceRole, the request's last step) and
+-- writes refusals on its own connection. A signed-in user's role may not call
+-- the writer, so even a mistakenly exposed vidsync_api would not let anyone
+-- forge audit rows.
+revoke all on function vidsync_api.append_audit(text, text, integer, text, text, uuid, uuid, inet, text) from public, anon, authenticated;
+grant execute on function vidsync_api.append_audit(text, text, integer, text, text, uuid, uuid, inet, text) to service_role;
 
 -- Retention -------------------------------------------------------------------
 

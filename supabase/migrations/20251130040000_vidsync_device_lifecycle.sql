@@ -169,7 +169,7 @@ as $$
 declare
   d record;
 begin
-  select x.project_id, x.owner_id, x.revoked_at, x.overlay_ip, x.last_seen_at into d
+  select x.project_id, x.owner_id, x.revoked_at, x.overlay_ip, x.last_seen_at, x.heartbeat into d
     from vidsync.devices x where x.id = device_heartbeat.device;
   if not found or not (vidsync.caller_is_privileged() or vidsync.is_project_member(d.project_id)) then
     raise exception 'device % not found', device_heartbeat.device using errcode = 'VS003';
@@ -177,7 +177,7 @@ begin
   if d.revoked_at is not null or d.overlay_ip is null then
     raise exception 'device % is revoked or released', device_heartbeat.device using errcode = 'VS020';
   end if;
-  if d.last_seen_at is not null and d.last_seen_at > pg_catalog.now() - device_heartbeat.min_interval then
+  if d.heartbeat is not null and d.last_seen_at is not null and d.last_seen_at > pg_catalog.now() - device_heartbeat.min_interval then
     last_seen_at := d.last_seen_at;
     recorded := false;
     return next;
