@@ -33,6 +33,12 @@ export const ERROR_CODES = [
   'device_name_taken',
   // The project already trusts as many CAs as a bundle may carry (limits.ts MAX_TRUSTED_CAS).
   'too_many_cas',
+  // A chosen address (POST /devices/:id/address): held by another device, still cooling after a release,
+  // not in the project's subnet, or the subnet's network or broadcast address.
+  'address_taken',
+  'address_cooling',
+  'address_out_of_pool',
+  'address_reserved',
 
   // The device lifecycle: a revoked or released device, and device-signed requests.
   'device_revoked',
@@ -138,6 +144,10 @@ export const SQLSTATE_CODES: Record<string, ErrorCode> = {
   VS031: 'too_many_cas',
   VS032: 'ca_not_yet_valid',
   VS033: 'ca_lifetime_too_long',
+  VS040: 'address_taken',
+  VS041: 'address_cooling',
+  VS042: 'address_out_of_pool',
+  VS043: 'address_reserved',
   '23P01': 'subnet_overlap', // exclusion_violation: one owner's project subnets (vidsync.user_subnets)
   '23505': 'conflict', // unique_violation
   '23503': 'not_found', // foreign_key_violation: a referenced row is gone

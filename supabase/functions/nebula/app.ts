@@ -11,6 +11,7 @@
 //   GET  /config/:deviceId          the device's current nebula.yml, no re-signing
 //   POST /release/:deviceId         release the IP (it cools before reuse)
 //   PUT  /devices/:deviceId/syncthing  the device's Syncthing device ID
+//   POST /devices/:deviceId/address    pin the device to a chosen free address (owners/admins), re-signed
 //   GET  /peers/:deviceId           the project's other live devices, for Syncthing (ETag / 304)
 //   POST /renew/:deviceId           a new certificate, same IP and name (optionally a new key)
 //   POST /revoke/:deviceId          certificates onto the project's blocklist, IP released
@@ -37,7 +38,7 @@ import { ProjectCas } from './ca.ts';
 import { AuditTrail, isRefusal, sourceIpOf } from './audit.ts';
 import type { RouteHandler } from './context.ts';
 import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectCa, projectAudit, registerDevice, releaseDevice } from './routes/index.ts';
-import { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from './routes/index.ts';
+import { deviceHeartbeat, pinDeviceAddress, renewDevice, revokeDevice, setDeviceCredential } from './routes/index.ts';
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 import { getProject, listProjects } from './routes/projects-read.ts';
 import { routeClassOf } from './store/quotas.ts';
@@ -69,6 +70,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/credential/:deviceId', handler: setDeviceCredential, audit: 'device.credential' },
   { method: 'GET', pattern: '/audit/:projectId', handler: projectAudit },
   { method: 'PUT', pattern: '/devices/:deviceId/syncthing', handler: setSyncthingDeviceId, audit: 'device.syncthing' },
+  { method: 'POST', pattern: '/devices/:deviceId/address', handler: pinDeviceAddress, audit: 'device.address' },
   { method: 'GET', pattern: '/peers/:deviceId', handler: devicePeers },
 ];
 

@@ -9,4 +9,5 @@ export { deviceConfig, deviceStatus, releaseDevice } from './devices.ts';
 export { createProject } from './projects.ts';
 export { registerDevice } from './register.ts';
 export { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from './lifecycle.ts';
+export { pinDeviceAddress } from './address.ts';
 export { devicePeers, setSyncthingDeviceId } from './syncthing.ts';

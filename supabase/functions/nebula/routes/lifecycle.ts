@@ -7,6 +7,7 @@ import { bytesResponse, bytesToBase64, DeviceParams, jsonResponse, readJsonBody,
 import { DeviceCredentialBody, HeartbeatBody, reasonOf, RenewBody } from '../../_shared/http/lifecycle-schemas.ts';
 import type { z } from 'zod';
 import type { RequestContext } from '../context.ts';
+import type { Tx } from '../store/index.ts';
 import { parseDevicePublicKey } from '../ca.ts';
 import { bundleFor } from '../bundles.ts';
 import {
@@ -41,60 +42,7 @@ export async function renewDevice(ctx: RequestContext): Promise<Response> {
   // A new key is checked before any SQL runs.
   if (body.publicKey !== undefined) parseDevicePublicKey(body.publicKey);
 
-  const renewed = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    // As the caller: may they renew this device (VS020 when revoked or released)? Rotates the key if asked.
-    const device = await prepareRenewal(tx, deviceId, body.publicKey ?? null);
-    const cidr = `${device.ip}/${device.subnet.split('/')[1]}`;
-    const userId = ctx.caller.role === 'authenticated' ? ctx.caller.userId : null;
-
-    const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
-      const [recent, sealed, trusted, lighthouses, clock, blocklist] = await Promise.all([
-        recentRenewal(tx, deviceId, Math.min(RENEWAL_IDEMPOTENCY_SECONDS, Math.floor(ctx.settings.hostCertLifetimeSeconds / 6))),
-        signingCa(tx, device.projectId),
-        trustedCas(tx, device.projectId),
-        lighthousesOf(tx, device.projectId),
-        signingClock(tx),
-        blocklistOf(tx, device.projectId),
-      ]);
-      // A retry (lost answer, agent restarted mid-renewal) gets the same certificate.
-      if (recent) return { certificate: recent, trusted, lighthouses, blocklist };
-      // Sign: the same validity policy as registration (CA expiry, IP cooling), by the database's
-      // clock under the device's lock (prepare_renewal holds it), as a racing release stamps its cooling.
-      const ca = await ctx.cas.open(device.projectId, sealed);
-      const certificate = await ctx.cas.issue(
-        ca,
-        { name: device.name, publicKey: parseDevicePublicKey(device.publicKeyPem), ip: cidr },
-        clock.coolingSeconds,
-        clock.now.getTime(),
-      );
-      await recordIssuedCertificate(tx, {
-        fingerprint: certificate.fingerprint,
-        projectId: device.projectId,
-        deviceId,
-        caFingerprint: ca.fingerprint,
-        ip: device.ip,
-        notBefore: certificate.notBefore,
-        notAfter: certificate.notAfter,
-        issuedBy: userId || null,
-        certificatePem: certificate.pem,
-      });
-      return { certificate, trusted, lighthouses, blocklist };
-    });
-
-    const bundle = bundleFor({
-      projectId: device.projectId,
-      deviceName: device.name,
-      ip: device.ip,
-      subnet: device.subnet,
-      isLighthouse: device.isLighthouse,
-      lighthouses,
-      blocklist,
-      caPems: trusted.map((c) => c.certificatePem),
-      certificatePem: certificate.pem,
-      notAfter: certificate.notAfter,
-    });
-    return { ip: device.ip, cidr, certificate, bundle };
-  });
+  const renewed = await inTransaction(ctx.sql, ctx.caller, (tx) => signForCurrentAddress(ctx, tx, deviceId, body.publicKey ?? null));
 
   const meta = {
     deviceId,
@@ -109,6 +57,66 @@ export async function renewDevice(ctx: RequestContext): Promise<Response> {
     return response;
   }
   return jsonResponse({ ...meta, bundle: bytesToBase64(renewed.bundle.zip) });
+}
+
+/**
+ * Within the caller's transaction: the checks of a renewal (prepare_renewal, as the caller) and a certificate
+ * for the device's current address and name, with its bundle (a retry within the idempotency window gets the
+ * same certificate). Used by renewal and by POST /devices/:id/address (a pinned device's new address).
+ */
+export async function signForCurrentAddress(ctx: RequestContext, tx: Tx, deviceId: string, publicKey: string | null) {
+  // As the caller: may they renew this device (VS020 when revoked or released)? Rotates the key if asked.
+  const device = await prepareRenewal(tx, deviceId, publicKey);
+  const cidr = `${device.ip}/${device.subnet.split('/')[1]}`;
+  const userId = ctx.caller.role === 'authenticated' ? ctx.caller.userId : null;
+
+  const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
+    const [recent, sealed, trusted, lighthouses, clock, blocklist] = await Promise.all([
+      recentRenewal(tx, deviceId, device.ip, Math.min(RENEWAL_IDEMPOTENCY_SECONDS, Math.floor(ctx.settings.hostCertLifetimeSeconds / 6))),
+      signingCa(tx, device.projectId),
+      trustedCas(tx, device.projectId),
+      lighthousesOf(tx, device.projectId),
+      signingClock(tx),
+      blocklistOf(tx, device.projectId),
+    ]);
+    // A retry (lost answer, agent restarted mid-renewal) gets the same certificate.
+    if (recent) return { certificate: recent, trusted, lighthouses, blocklist };
+    // Sign: the same validity policy as registration (CA expiry, IP cooling), by the database's
+    // clock under the device's lock (prepare_renewal holds it), as a racing release stamps its cooling.
+    const ca = await ctx.cas.open(device.projectId, sealed);
+    const certificate = await ctx.cas.issue(
+      ca,
+      { name: device.name, publicKey: parseDevicePublicKey(device.publicKeyPem), ip: cidr },
+      clock.coolingSeconds,
+      clock.now.getTime(),
+    );
+    await recordIssuedCertificate(tx, {
+      fingerprint: certificate.fingerprint,
+      projectId: device.projectId,
+      deviceId,
+      caFingerprint: ca.fingerprint,
+      ip: device.ip,
+      notBefore: certificate.notBefore,
+      notAfter: certificate.notAfter,
+      issuedBy: userId || null,
+      certificatePem: certificate.pem,
+    });
+    return { certificate, trusted, lighthouses, blocklist };
+  });
+
+  const bundle = bundleFor({
+    projectId: device.projectId,
+    deviceName: device.name,
+    ip: device.ip,
+    subnet: device.subnet,
+    isLighthouse: device.isLighthouse,
+    lighthouses,
+    blocklist,
+    caPems: trusted.map((c) => c.certificatePem),
+    certificatePem: certificate.pem,
+    notAfter: certificate.notAfter,
+  });
+  return { ip: device.ip, cidr, certificate, bundle };
 }
 
 /** POST /revoke/:deviceId?reason=… — the device's certificates go on the blocklist; the IP is released. */

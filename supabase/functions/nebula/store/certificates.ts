@@ -33,6 +33,6 @@ export async function currentCertificate(tx: Tx, deviceId: string): Promise<{ fi
   const [row] = await tx<{ fingerprint: string; not_after: Date }[]>`
     select fingerprint, not_after from vidsync.issued_certificates
      where device_id = ${deviceId} and revoked_at is null
-     order by not_after desc limit 1`;
+     order by not_after desc, issued_at desc limit 1`;
   return row ? { fingerprint: row.fingerprint, notAfter: row.not_after } : null;
 }

@@ -17,13 +17,14 @@ export {
   blocklistOf,
   deviceCredential,
   prepareRenewal,
+  pinDeviceAddress,
   recentRenewal,
   recordHeartbeat,
   rememberNonce,
   revokeDevice,
   setDeviceApiKey,
 } from './lifecycle.ts';
-export type { HeartbeatInfo, RenewalTarget, Revocation } from './lifecycle.ts';
+export type { HeartbeatInfo, PinnedAddress, RenewalTarget, Revocation } from './lifecycle.ts';
 export { appendAudit, projectAuditLog } from './audit.ts';
 export type { AuditActorKind, AuditEntry, AuditRecord } from './audit.ts';
 export { peerSelf, peersOf, setSyncthingDeviceId } from './syncthing.ts';

@@ -49,18 +49,20 @@ export async function prepareRenewal(tx: Tx, deviceId: string, publicKeyPem: str
 }
 
 /**
- * A certificate renewed for the device less than `windowSeconds` ago and
+ * A certificate renewed for the device (at `ip`) less than `windowSeconds` ago and
  * still valid, with its PEM: a retried renewal gets it again instead of a
  * new one. service_role.
  */
 export async function recentRenewal(
   tx: Tx,
   deviceId: string,
+  ip: string,
   windowSeconds: number,
 ): Promise<{ fingerprint: string; pem: string; notBefore: Date; notAfter: Date } | null> {
+  // For the device's current address only: after a pin (POST /devices/:id/address) a certificate of the old one is not it.
   const [row] = await tx<{ fingerprint: string; certificate_pem: string; not_before: Date; not_after: Date }[]>`
     select fingerprint, certificate_pem, not_before, not_after from vidsync.issued_certificates
-     where device_id = ${deviceId} and revoked_at is null and certificate_pem is not null
+     where device_id = ${deviceId} and ip = ${ip}::inet and revoked_at is null and certificate_pem is not null
        and issued_at > now() - make_interval(secs => ${windowSeconds}) and not_after > now()
      order by issued_at desc limit 1`;
   return row ? { fingerprint: row.fingerprint, pem: row.certificate_pem, notBefore: row.not_before, notAfter: row.not_after } : null;
@@ -106,4 +108,18 @@ export async function rememberNonce(tx: Tx, deviceId: string, nonce: string, win
     )
     select exists (select 1 from inserted) as fresh`;
   if (!row!.fresh) throw new VidsyncError('signature_replayed', 'This signed request was already used; sign each request anew.');
+}
+
+export interface PinnedAddress {
+  readonly projectId: string;
+  readonly ip: string;
+  readonly previousIp: string;
+}
+
+/** Moves a live device to a chosen free address of its pool (owners/admins; VS040–VS043 as vidsync_api.pin_device_address says). */
+export async function pinDeviceAddress(tx: Tx, deviceId: string, ip: string): Promise<PinnedAddress> {
+  const [row] = await tx<{ project_id: string; pinned_ip: string; previous_ip: string }[]>`
+    select project_id, host(pinned_ip) as pinned_ip, host(previous_ip) as previous_ip
+      from vidsync_api.pin_device_address(${deviceId}, ${ip}::inet)`;
+  return { projectId: row!.project_id, ip: row!.pinned_ip, previousIp: row!.previous_ip };
 }
