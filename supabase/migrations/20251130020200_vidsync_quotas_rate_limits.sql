@@ -6,9 +6,9 @@
 --   max_devices_per_member   devices one user holds in one project  (default 50)
 -- Exceeding one is VS011 (`quota_exceeded`, 409). The device quotas count
 -- live devices (holding an address): releasing a device frees its place.
--- They are checked before the device row is written, without a lock, so
--- concurrent first registrations can overshoot by the number in flight
--- (bounded in turn by the per-project rate limit).
+-- They are checked before the device row is written, under a lock held until
+-- the registration's transaction ends: one per member and project (the member
+-- quota is exact), and near the project's quota one per project.
 --
 -- Rate limits are token buckets in Postgres (vidsync.rate_limits: capacity
 -- and refill rate per route class and scope; vidsync.rate_buckets: the
@@ -166,7 +166,9 @@ $$;
 -- exists); the catalog is asked whether the caller is privileged only for a
 -- non-member.
 create function vidsync_api.check_device_quota(project uuid, device uuid, owner_id uuid default null) returns void
-  language plpgsql stable
+  -- Volatile, not stable: after waiting for a lock it must count with a new
+  -- snapshot, which a stable function's statements do not take.
+  language plpgsql
   security definer
   set search_path = ''
 as $$
@@ -183,8 +185,21 @@ begin
     return;
   end if;
   select * into s from vidsync.settings;
+  -- Concurrent first registrations of one member in one project count one
+  -- after another: the lock is held until the transaction, which inserts the
+  -- device, ends.
+  if member is not null then
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.device_quota ' || check_device_quota.project || ' ' || member, 0));
+  end if;
   select pg_catalog.count(*)::integer into n
   from vidsync.devices d where d.project_id = check_device_quota.project and d.overlay_ip is not null;
+  -- Near the project's quota, registrations of every member count one after
+  -- another too (far from it, they need not wait for each other).
+  if n >= s.max_devices_per_project - 64 then
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.device_quota ' || check_device_quota.project, 0));
+    select pg_catalog.count(*)::integer into n
+    from vidsync.devices d where d.project_id = check_device_quota.project and d.overlay_ip is not null;
+  end if;
   if n >= s.max_devices_per_project then
     raise exception 'project % already has % devices (the quota per project)', check_device_quota.project, s.max_devices_per_project
       using errcode = 'VS011', hint = 'release a device first';

@@ -77,6 +77,24 @@ describe('quotas', () => {
     }
   });
 
+  it('devices per member and per project hold under concurrency: 12 first registrations at once with quotas of 3 (member) and 5 (project)', async () => {
+    await sql`update vidsync.settings set max_devices_per_member = 3, max_devices_per_project = 5`;
+    try {
+      const [owner, member] = [await createUser(sql), await createUser(sql)];
+      const p = await project(owner, '10.152.0.0/24');
+      await sql`insert into vidsync.project_members (project_id, user_id, role) values (${p}, ${member}, 'member')`;
+      const mine = await Promise.all(Array.from({ length: 12 }, () => sqlstateOf(register(p, member))));
+      expect(mine.filter((r) => r === 'ok')).toHaveLength(3);
+      expect(mine.filter((r) => r !== 'ok')).toEqual(Array(9).fill('VS011'));
+      const owners = await Promise.all(Array.from({ length: 12 }, () => sqlstateOf(register(p, owner))));
+      expect(owners.filter((r) => r === 'ok')).toHaveLength(2);
+      const [live] = await sql<{ n: number }[]>`select count(*)::int as n from vidsync.devices where project_id = ${p} and overlay_ip is not null`;
+      expect(live!.n).toBe(5);
+    } finally {
+      await sql`update vidsync.settings set max_devices_per_member = default, max_devices_per_project = default`;
+    }
+  });
+
   it('have defaults that a normal account never meets', async () => {
     const [row] = await sql`select max_projects_per_user, max_devices_per_project, max_devices_per_member from vidsync.settings`;
     expect(row).toEqual({ max_projects_per_user: 100, max_devices_per_project: 1000, max_devices_per_member: 50 });
