@@ -65,10 +65,17 @@ const starters: Starter[] = [startFunctions, startDashboard, startReclaim];
 
 async function main(): Promise<void> {
   const log = (line: string) => console.log(`[dev] ${line}`);
-  await removeStackInfo();
+  // Another stack may be running from this checkout (its ports are then
+  // taken and we fail below): its stack.json stays as it was unless we start.
+  const previous = await readStackInfo();
   const db = await startLocalStack({ log });
   const running: Running[] = [db];
-  await writeStackInfo({ dbUrl: db.dbUrl });
+  const startFailed = async (error: unknown) => {
+    await (Object.keys(previous).length > 0 ? writeStackInfo(previous, undefined, { replace: true }) : removeStackInfo());
+    for (const piece of running.reverse()) await piece.stop().catch(() => {});
+    throw error;
+  };
+  await writeStackInfo({ dbUrl: db.dbUrl }, undefined, { replace: true });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -86,7 +93,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  for (const start of starters) running.push(await start({ dbUrl: db.dbUrl, log }));
+  try {
+    for (const start of starters) running.push(await start({ dbUrl: db.dbUrl, log }));
+  } catch (error) {
+    await startFailed(error);
+  }
 
   console.log(
     [

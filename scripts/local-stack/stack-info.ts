@@ -23,9 +23,9 @@ export async function readStackInfo(file = stackInfoPath): Promise<StackInfo> {
   }
 }
 
-/** Merges `partial` into the file (creating it) and returns the result. */
-export async function writeStackInfo(partial: StackInfo, file = stackInfoPath): Promise<StackInfo> {
-  const merged = { ...(await readStackInfo(file)), ...partial };
+/** Merges `partial` into the file (creating it; with `replace`, instead of what it held) and returns the result. */
+export async function writeStackInfo(partial: StackInfo, file = stackInfoPath, options: { replace?: boolean } = {}): Promise<StackInfo> {
+  const merged = options.replace ? { ...partial } : { ...(await readStackInfo(file)), ...partial };
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(merged, null, 2)}\n`);
   return merged;

@@ -1,6 +1,9 @@
 // The local functions server never outlives whoever started it: a test run or
 // `npm run dev` killed with SIGKILL must not leave a Deno process behind.
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +19,12 @@ setInterval(() => {}, 1000);
 describe('local functions server', () => {
   it('stops when its parent is killed with SIGKILL', async () => {
     const repo = fileURLToPath(new URL('../..', import.meta.url));
+    // Its dev secrets (a key) go to a temp directory, removed afterwards, never into the checkout.
+    const stateDir = await mkdtemp(join(tmpdir(), 'vidsync-orphan-'));
+    onTestFinished(() => rm(stateDir, { recursive: true, force: true }));
     const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', STARTER], {
       cwd: repo,
-      env: { ...process.env, DB_URL: inject('dbUrl'), STATE_DIR: `${repo}/.local/test-orphan-${process.pid}` },
+      env: { ...process.env, DB_URL: inject('dbUrl'), STATE_DIR: stateDir },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const denoPid = await new Promise<number>((resolve, reject) => {

@@ -3,6 +3,8 @@
 // whose exit hook once turned `process.exitCode = 1` into exit 0; these run
 // the entry points in child processes and read their exit codes.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { stackInfoPath as STACK_JSON } from '../../scripts/local-stack/stack-info.ts';
 import { describe, expect, test } from 'vitest';
 
 // Nothing listens on port 9 (discard) here: the stack cannot connect.
@@ -59,10 +61,13 @@ describe('exit status of the programs that start the local stack', () => {
   test.each([
     ['npm run dev', ['run', '-s', 'dev']],
     ['npm run bench', ['run', '-s', 'bench', '--', 'allocator']],
-  ])('%s exits non-zero when the database cannot be reached', (_name, args) => {
+  ])('%s exits non-zero when the database cannot be reached, and leaves .local/stack.json as it was', (_name, args) => {
+    // A developer's running `npm run dev` keeps its stack.json while the tests run.
+    const before = existsSync(STACK_JSON) ? readFileSync(STACK_JSON, 'utf8') : undefined;
     const child = run('npm', args, { DATABASE_URL: UNREACHABLE_DB });
     expect(child.output).toMatch(/ECONNREFUSED/);
     expect(child.status, child.output).not.toBe(0);
+    expect(existsSync(STACK_JSON) ? readFileSync(STACK_JSON, 'utf8') : undefined).toBe(before);
   });
 
   test('the CLI exits non-zero on an error', () => {
