@@ -10,6 +10,7 @@
 // A new mutating route needs an `audit` action in app.ts's table and that one call.
 import type { Sql } from 'postgres';
 import type { Caller } from '../_shared/auth/index.ts';
+import { readCapped } from '../_shared/http/body.ts';
 import { parseAddress } from '../_shared/net/index.ts';
 import { appendAudit } from './store/audit.ts';
 import type { AuditActorKind } from './store/audit.ts';
@@ -83,9 +84,11 @@ export class AuditTrail {
    */
   async aboutBody(request: Request): Promise<void> {
     if (request.bodyUsed || !request.body || !(request.headers.get('content-type') ?? '').includes('json')) return;
+    // Only a body that says how long it is, and is short: a chunked or large one is not read for a row.
+    const declared = (request.headers.get('content-length') ?? '').trim();
+    if (!/^\d+$/.test(declared) || Number(declared) > MAX_PEEK_BYTES) return;
     try {
-      const text = await request.clone().text();
-      if (text.length > MAX_PEEK_BYTES) return;
+      const text = new TextDecoder().decode(await readCapped(request.clone(), MAX_PEEK_BYTES));
       const body = JSON.parse(text) as { projectId?: unknown; deviceId?: unknown };
       this.about({ projectId: typeof body.projectId === 'string' ? body.projectId : null, deviceId: typeof body.deviceId === 'string' ? body.deviceId : null });
     } catch {

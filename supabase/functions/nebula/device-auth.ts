@@ -14,6 +14,7 @@ import type { Caller } from '../_shared/auth/index.ts';
 import { parseDeviceAuthorization, SIGNATURE_WINDOW_SECONDS, verifyDeviceSignature } from '../_shared/auth/device-signature.ts';
 import { base64ToBytes } from '../_shared/base64.ts';
 import { VidsyncError } from '../_shared/errors.ts';
+import { readCapped } from '../_shared/http/body.ts';
 import { deviceCredential, inTransaction, rememberNonce } from './store/index.ts';
 
 /** Routes a device may call for itself, below the function's path. */
@@ -29,11 +30,12 @@ export async function deviceCaller(sql: Sql, request: Request): Promise<Caller> 
   if ((route[1] ?? route[2])!.toLowerCase() !== sig.deviceId) {
     throw new VidsyncError('device_mismatch', 'the request is signed by another device than the one it names');
   }
-  // The body is read from a copy (the route reads the original), and not at all when it says it is too large.
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_SIGNED_BODY_BYTES) throw new VidsyncError('payload_too_large', 'The request body is too large.');
-  const body = new Uint8Array(await request.clone().arrayBuffer());
-  if (body.byteLength > MAX_SIGNED_BODY_BYTES) throw new VidsyncError('payload_too_large', 'The request body is too large.');
+  // The body is read from a copy (the route reads the original), with a hard cap as it streams in
+  // (a chunked body has no Content-Length to check first), not at all when it says it is too large.
+  const body = await readCapped(request.clone(), MAX_SIGNED_BODY_BYTES).catch(async (error) => {
+    await request.body?.cancel().catch(() => {}); // both halves cancelled: the connection's body is dropped
+    throw error;
+  });
 
   return inTransaction(sql, SERVICE, async (tx) => {
     const credential = await deviceCredential(tx, sig.deviceId);

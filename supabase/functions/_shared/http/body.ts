@@ -66,7 +66,8 @@ function requireJsonContentType(req: Request): void {
   }
 }
 
-async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
+/** The body's bytes, refused with 413 payload_too_large as soon as more than `maxBytes` have streamed in (the rest is never read). */
+export async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () =>
     new VidsyncError('payload_too_large', `The request body exceeds ${maxBytes} bytes.`, { details: { maxBytes } });
 
@@ -86,7 +87,8 @@ async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
+      // Not awaited: a clone's cancel settles only once the original is cancelled too.
+      reader.cancel().catch(() => {});
       throw tooLarge();
     }
     chunks.push(value);
