@@ -15,7 +15,7 @@ import type { Sql } from 'postgres';
 import type { Caller } from '../_shared/auth/index.ts';
 import { VidsyncError } from '../_shared/errors.ts';
 import type { RouteClass } from './store/quotas.ts';
-import { takeRateToken } from './store/quotas.ts';
+import { takeDeviceRateToken, takeRateToken } from './store/quotas.ts';
 
 /** Refusals remembered at most; beyond that, expired ones are dropped first. */
 const MAX_REMEMBERED = 10_000;
@@ -37,15 +37,18 @@ export class TenantLimiter {
 
   /** Runs `handle` for the caller once it is their turn and their bucket of `routeClass` had a token. */
   async admit<T>(caller: Caller, routeClass: RouteClass, handle: () => Promise<T>): Promise<T> {
-    if (caller.role !== 'authenticated' || !caller.userId) return handle();
-    const user = caller.userId;
+    // A device-signed request (device-auth.ts) is the service role, but limited like a user: per device.
+    const deviceId = typeof caller.claims.vidsync_device_id === 'string' && caller.claims.vidsync_device_id !== '' ? caller.claims.vidsync_device_id : undefined;
+    if (!deviceId && (caller.role !== 'authenticated' || !caller.userId)) return handle();
+    const user = deviceId ? `device ${deviceId}` : caller.userId;
     const key = `${user} ${routeClass}`;
     this.#refuseIfRemembered(key);
     await this.#enter(user);
     try {
       this.#refuseIfRemembered(key); // the wait may have been long; a refusal may have come meanwhile
       try {
-        await takeRateToken(this.#sql, caller, routeClass);
+        if (deviceId) await takeDeviceRateToken(this.#sql, deviceId, routeClass);
+        else await takeRateToken(this.#sql, caller, routeClass);
       } catch (error) {
         const wait = error instanceof VidsyncError && error.code === 'rate_limited' ? error.details?.retryAfterSeconds : undefined;
         if (typeof wait === 'number') this.#remember(key, this.#now() + wait * 1000);

@@ -34,6 +34,15 @@ export async function takeRateToken(sql: Sql, caller: Caller, routeClass: RouteC
 }
 
 /**
+ * The same for a device-signed request (device-auth.ts), which runs as the
+ * service role: a token from the device's own bucket of `routeClass` (the
+ * `user` scope's limits, with the device id as the bucket's subject).
+ */
+export async function takeDeviceRateToken(sql: Sql, deviceId: string, routeClass: RouteClass): Promise<void> {
+  refuseIfWaiting(routeClass, await take(sql, routeClass, deviceId, null));
+}
+
+/**
  * The same from the project's bucket of `routeClass` (registrations: all
  * members of a project together). Drawn only when the caller is a member, so
  * nobody drains the bucket of a project they do not belong to.
