@@ -2,7 +2,7 @@
 // run real nebula 1.6.1 in network namespaces against the function served by
 // Deno, with device certificates that live 15 seconds. Proves that
 //  - renewals keep the overlay up: A pings B through three renewals of each,
-//    losing at most one ping per renewal;
+//    losing at most one ping per renewal (the agent restarts nebula 1.6.1 after each);
 //  - revoking B reaches A: A's agent polls the config, sees the blocklist grow
 //    and restarts nebula 1.6.1 (whose SIGHUP keeps a blocklisted peer's
 //    tunnel), after which A refuses B; and B's agent, when it next asks,
@@ -126,7 +126,7 @@ describe.runIf(!reason)('device lifecycle e2e: renewal on nebula 1.6.1 (15-secon
   afterAll(() => w.stop());
   w.printLogsOnFailure();
 
-  it('renews every device at two thirds of its lifetime while A pings B once a second: the overlay comes back after each (a few lost pings per renewal)', async () => {
+  it('renews every device at two thirds of its lifetime while A pings B once a second: at most one lost ping per renewal', async () => {
     const renewals = (name: string) => w.logs[name]!.filter((l) => l.includes(' renewed: ')).length;
     const before = { a: renewals('a'), b: renewals('b') };
     const seconds = 36;
@@ -145,11 +145,12 @@ describe.runIf(!reason)('device lifecycle e2e: renewal on nebula 1.6.1 (15-secon
     );
     expect(done.a).toBeGreaterThanOrEqual(3);
     expect(done.b).toBeGreaterThanOrEqual(3);
-    // nebula 1.6.1 keeps a tunnel on the certificate it was made with and tears it down when that one expires
-    // (SIGHUP does not re-handshake); with 15-second certificates every renewal is also an expiry, each costing
-    // one or two 1-second pings here (measured 1.0-2.0 per renewal over many runs, on a loaded machine too); the
-    // bound leaves room for a slow re-handshake under load. With week-long certificates that is once a week.
-    expect(lost).toBeLessThanOrEqual(3 * (done.a + done.b));
+    // The goal: at most one lost ping per renewal. nebula 1.6.1 keeps a tunnel on the certificate it was made with
+    // and tears it down when that one expires (SIGHUP does not re-handshake): with SIGHUP alone that cost 0-2
+    // 1-second pings per renewal (0 to 12 of 36, run to run). The agent now restarts nebula < 1.8 after installing a
+    // renewed certificate, so tunnels are rebuilt on the new one at once (a restart is 0.4-0.8 s without overlay):
+    // measured 0 of 36 over six runs (36 renewals).
+    expect(lost).toBeLessThanOrEqual(done.a + done.b);
     // The agents report what they run.
     const [row] = await w.api.sql<{ v: string | null }[]>`select heartbeat->>'nebulaVersion' as v from vidsync.devices where id = ${w.agents.a!.state.deviceId!}`;
     expect(row!.v).toBe('1.6.1');

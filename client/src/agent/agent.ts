@@ -4,7 +4,9 @@
 //    own API key, else resumes from the project directory's files;
 //  - runs the real nebula binary as a child, restarting it with backoff;
 //  - renews the certificate when two thirds of its lifetime have passed,
-//    installs the bundle atomically and makes nebula reload;
+//    installs the bundle atomically and restarts nebula < 1.8 (its SIGHUP
+//    keeps tunnels on the old certificate, dropped when it expires), else
+//    makes it reload;
 //  - polls the config with ETag and reloads when it changes; when the
 //    blocklist grows on nebula < 1.7 it restarts nebula instead, because
 //    1.6's SIGHUP keeps established tunnels of a blocklisted peer up;
@@ -28,7 +30,7 @@ import { BUNDLE_FILES, readTextIfExists, writeFileAtomic } from '../files.ts';
 import { loadOrCreateIdentity, readDeviceFile } from '../identity.ts';
 import { localizeConfig } from '../install-config.ts';
 import { DeviceApi } from './device-api.ts';
-import { compareVersions, DISCONNECT_INVALID_VERSION, NebulaProcess, nebulaVersion } from './nebula-process.ts';
+import { compareVersions, DISCONNECT_INVALID_VERSION, NebulaProcess, nebulaVersion, REHANDSHAKE_ON_RELOAD_VERSION } from './nebula-process.ts';
 import type { Version } from './nebula-process.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -231,7 +233,7 @@ export class NebulaAgent {
       this.#state.lastRenewalAt = new Date().toISOString();
       this.#event(`renewed: certificate ${response.fingerprint.slice(0, 16)}… valid until ${response.notAfter}`);
       this.#etag = null;
-      await this.#reload(before);
+      await this.#reload(before, true);
       this.#scheduleRenewal();
     } catch (error) {
       if (await this.#revokedBy(error)) return;
@@ -302,11 +304,17 @@ export class NebulaAgent {
     void this.#save().catch(() => undefined);
   }
 
-  /** SIGHUP, or a restart where nebula < 1.7 would keep a newly blocklisted peer's tunnel up. */
-  async #reload(blocklistBefore: ReadonlySet<string>): Promise<void> {
+  /**
+   * SIGHUP, or a restart where nebula < 1.7 would keep a newly blocklisted peer's tunnel up, or, after a renewal,
+   * where nebula < 1.8 would keep its tunnels on the old certificate until it expires (then drop them).
+   */
+  async #reload(blocklistBefore: ReadonlySet<string>, renewed = false): Promise<void> {
     const grew = [...this.#blocklist].some((fp) => !blocklistBefore.has(fp));
     if (grew && compareVersions(this.#version, DISCONNECT_INVALID_VERSION) < 0) {
       this.#event(`blocklist grew on nebula ${this.#version.join('.')}: restarting nebula`);
+      await this.#nebula.restart();
+    } else if (renewed && compareVersions(this.#version, REHANDSHAKE_ON_RELOAD_VERSION) < 0) {
+      this.#event(`renewed on nebula ${this.#version.join('.')}: restarting nebula so that tunnels are rebuilt on the new certificate`);
       await this.#nebula.restart();
     } else {
       this.#event('nebula reloading (SIGHUP)');

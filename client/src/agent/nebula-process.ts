@@ -11,6 +11,14 @@ import { VidsyncError } from '../../../supabase/functions/_shared/errors.ts';
 export const MIN_NEBULA_VERSION = [1, 6, 0] as const;
 /** From this version, `pki.disconnect_invalid` drops blocklisted peers on SIGHUP. */
 export const DISCONNECT_INVALID_VERSION = [1, 7, 0] as const;
+/**
+ * Below this version a SIGHUP loads a renewed certificate but keeps every tunnel on the one it was made with,
+ * and nebula tears each such tunnel down when that certificate expires (measured on 1.6.1: 1-2 lost 1-second
+ * pings per renewal); so the agent restarts nebula after a renewal, which rebuilds the tunnels at once on the new
+ * one. From 1.8, nebula's changelog says a reload re-handshakes tunnels when its certificate changes (not measured
+ * here: only 1.6.1 is installed), and SIGHUP suffices.
+ */
+export const REHANDSHAKE_ON_RELOAD_VERSION = [1, 8, 0] as const;
 
 export type Version = readonly [number, number, number];
 
