@@ -87,21 +87,36 @@ describe('rows', () => {
     expect(named).toEqual({ project_id: projectId });
   });
 
-  it('a refusal leaves a row although its transaction rolled back, and the action left nothing else', async () => {
+  it('a refusal leaves a row although its transaction rolled back, and the action left nothing else; a 404 names neither project nor device', async () => {
     const deviceId = crypto.randomUUID();
     const res = await register(stranger.accessToken, deviceId);
     expect([403, 404]).toContain(res.status);
     const code = ((await res.json()) as { error: { code: string } }).error.code;
-    const rows = await api.sql`select actor_kind, actor_id, action, project_id, result, http_status from vidsync.audit_log where device_id = ${deviceId}`;
-    expect(rows).toEqual([{ actor_kind: 'user', actor_id: stranger.id, action: 'device.register', project_id: projectId, result: code, http_status: res.status }]);
+    const rows = await api.sql`select actor_kind, actor_id, action, project_id, device_id, result, http_status from vidsync.audit_log where request_id = ${res.headers.get('x-request-id')!}`;
+    const named = code === 'not_found' ? { project_id: null, device_id: null } : { project_id: projectId, device_id: deviceId };
+    expect(rows).toEqual([{ actor_kind: 'user', actor_id: stranger.id, action: 'device.register', ...named, result: code, http_status: res.status }]);
     expect(await api.sql`select 1 from vidsync.devices where id = ${deviceId}`).toHaveLength(0);
   });
 
-  it('a forged token on a mutating route is logged as an anonymous refusal; reads are not logged', async () => {
-    const requestId = (await api.fetch('projects', { ...json({ name: 'x' }), token: 'a.b.c' })).headers.get('x-request-id');
+  it('a stranger\'s refused revoke of another project\'s device (404) is not written into that project\'s log', async () => {
+    const deviceId = crypto.randomUUID();
+    expect((await register(owner.accessToken, deviceId)).status).toBe(200);
+    const res = await api.fetch(`revoke/${deviceId}`, { method: 'POST', token: stranger.accessToken });
+    expect(res.status).toBe(404);
+    const rows = await api.sql`select actor_id, project_id, device_id, result from vidsync.audit_log where request_id = ${res.headers.get('x-request-id')!}`;
+    expect(rows).toEqual([{ actor_id: stranger.id, project_id: null, device_id: null, result: 'not_found' }]);
+    expect(await api.sql`select 1 from vidsync.audit_log where actor_id = ${stranger.id} and (project_id = ${projectId} or device_id = ${deviceId})`).toHaveLength(0);
+  });
+
+  it('callers without a verified identity (a forged token, the anon key) leave no row; reads are not logged', async () => {
+    const forged = await api.fetch('projects', { ...json({ name: 'x' }), token: 'a.b.c' });
+    expect(forged.status).toBe(401);
+    const requestId = forged.headers.get('x-request-id');
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
-    const [row] = await api.sql`select actor_kind, actor_id, action, result, http_status from vidsync.audit_log where request_id = ${requestId!}`;
-    expect(row).toEqual({ actor_kind: 'anonymous', actor_id: null, action: 'project.create', result: 'unauthorized', http_status: 401 });
+    expect(await api.sql`select 1 from vidsync.audit_log where request_id = ${requestId!}`).toHaveLength(0);
+    const anon = await api.fetch('projects', { ...json({ name: 'x' }), token: api.functions.anonKey });
+    expect(anon.status).toBeGreaterThanOrEqual(400);
+    expect(await api.sql`select 1 from vidsync.audit_log where request_id = ${anon.headers.get('x-request-id')!}`).toHaveLength(0);
 
     const read = await api.fetch(`ca/${projectId}`, { token: owner.accessToken });
     expect(read.status).toBe(200);

@@ -179,7 +179,8 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
         return response;
       } catch (error) {
         const code = isVidsyncError(error) ? error.code : fromPostgresError(error)?.code;
-        if (route.audit && code && isRefusal(code)) {
+        // No row for a caller without a verified identity (none, or the anon key): anyone could write rows without limit.
+        if (route.audit && code && isRefusal(code) && refused && refused.role !== 'anon') {
           await audit.aboutBody(request);
           // In the caller's turn, like their requests: a flood of refusals holds at most their share of connections (tenants.ts).
           await tenants.gated(refused, () => writeAlone(audit, code, httpStatusOf(code)));

@@ -6,7 +6,9 @@
 //    action or not at all (a route that forgets gets its row written by
 //    app.ts right after, on its own);
 //  - on a refusal (authorization, anonymous users, rate limits), app.ts writes
-//    the row in a short transaction of its own, since the request's rolls back.
+//    the row in a short transaction of its own, since the request's rolls back;
+//    only for a verified caller (not for no caller, nor the anon key), and a
+//    404/401 refusal's row names no project or device.
 // A new mutating route needs an `audit` action in app.ts's table and that one call.
 import type { Sql } from 'postgres';
 import type { Caller } from '../_shared/auth/index.ts';
@@ -41,6 +43,9 @@ const REFUSALS: ReadonlySet<string> = new Set([
   'credential_revoked',
   'device_revoked',
 ]);
+
+/** Refusals whose row names no project or device: the caller may not see them. */
+const HIDDEN: ReadonlySet<string> = new Set(['not_found', 'unauthorized']);
 
 export function isRefusal(code: string): boolean {
   return REFUSALS.has(code);
@@ -124,7 +129,9 @@ export class AuditTrail {
     const caller = this.#caller;
     // Without a verified caller the ids come from whoever sent the request:
     // they would let anyone write rows into any project's log.
-    const facts = caller ? this.#facts : { projectId: null, deviceId: null };
+    // A caller refused with 404/401 may not see what they named: a row naming it would show the
+    // victim's owners the stranger's id and address, and let strangers write into any project's log.
+    const facts = caller && !HIDDEN.has(result) ? this.#facts : { projectId: null, deviceId: null };
     const { actorKind, actorId } = actorOf(caller);
     return {
       action: this.action!,
