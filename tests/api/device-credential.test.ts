@@ -128,4 +128,24 @@ describe('device-signed requests', () => {
     await api.sql`update vidsync.devices set api_public_key = null where id = ${d.id}`;
     expect(await signed(d, 'GET', `status/${d.id}`)).toMatchObject({ status: 401, code: 'signature_invalid' });
   });
+
+  it('tell nobody without the device\'s key whether a device exists, has a key or is revoked: one 401 for all', async () => {
+    const real = await device();
+    const keyless = await device();
+    await api.sql`update vidsync.devices set api_public_key = null where id = ${keyless.id}`;
+    const revoked = await device();
+    expect((await api.fetch(`revoke/${revoked.id}`, { method: 'POST', token })).status).toBe(200);
+    const stranger = await generateEd25519KeyPair();
+    const answers = [];
+    for (const id of [real.id, keyless.id, revoked.id, crypto.randomUUID()]) {
+      const r = await signed({ id, privateKey: stranger.privateKey }, 'GET', `status/${id}`);
+      answers.push({ status: r.status, code: r.code, message: (r.body.error as { message?: string } | undefined)?.message });
+    }
+    const malformed = await signed(real, 'GET', `status/${real.id}`, { header: `VidSync-Device device=${real.id},ts=1,nonce=short,sig=AAAA` });
+    answers.push({ status: malformed.status, code: malformed.code, message: (malformed.body.error as { message?: string } | undefined)?.message });
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(answers[0]).toMatchObject({ status: 401, code: 'signature_invalid' });
+    // The revoked device's own key still learns it is revoked.
+    expect(await signed(revoked, 'GET', `status/${revoked.id}`)).toMatchObject({ status: 403, code: 'credential_revoked' });
+  });
 });

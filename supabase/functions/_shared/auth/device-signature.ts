@@ -100,6 +100,13 @@ export async function signDeviceRequest(
   return `${DEVICE_AUTH_SCHEME} device=${key.deviceId},ts=${timestamp},nonce=${nonce},sig=${bytesToBase64(signature)}`;
 }
 
-function invalid(message: string): VidsyncError {
-  return new VidsyncError('signature_invalid', message);
+/**
+ * Every `signature_invalid` says the same: a malformed header, an unknown
+ * device, one without a key and a wrong signature must not be told apart by
+ * anyone without the device's key (the `_message` says which, for reading the code).
+ */
+export const SIGNATURE_INVALID_MESSAGE = 'The device signature is malformed or does not verify for this request.';
+
+export function invalid(_message: string): VidsyncError {
+  return new VidsyncError('signature_invalid', SIGNATURE_INVALID_MESSAGE);
 }
