@@ -262,6 +262,7 @@ describe('functions', () => {
         'vidsync_api.set_device_api_key',
         'vidsync_api.reclaim_unseen_devices',
         'vidsync_api.set_syncthing_device_id',
+        'vidsync_api.pin_device_address',
       ].sort(),
     );
     // The rate-limit functions are the function's own (its postgres connection), never a user's: a user could drain another's bucket.
