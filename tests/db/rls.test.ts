@@ -263,6 +263,12 @@ describe('functions', () => {
         'vidsync_api.reclaim_unseen_devices',
         'vidsync_api.set_syncthing_device_id',
         'vidsync_api.pin_device_address',
+        'vidsync_api.create_invite',
+        'vidsync_api.list_invites',
+        'vidsync_api.revoke_invite',
+        'vidsync_api.redeem_invite',
+        'vidsync_api.list_members',
+        'vidsync_api.remove_member',
       ].sort(),
     );
     // The rate-limit functions are the function's own (its postgres connection), never a user's: a user could drain another's bucket.

@@ -39,6 +39,13 @@ export const ERROR_CODES = [
   'address_cooling',
   'address_out_of_pool',
   'address_reserved',
+  // Invites (POST /join): expired, revoked by an owner or admin, redeemed max_uses times, no such code.
+  'invite_expired',
+  'invite_revoked',
+  'invite_used_up',
+  'invite_unknown',
+  // The project's last owner cannot leave or be removed.
+  'last_owner',
 
   // The device lifecycle: a revoked or released device, and device-signed requests.
   'device_revoked',
@@ -148,6 +155,11 @@ export const SQLSTATE_CODES: Record<string, ErrorCode> = {
   VS041: 'address_cooling',
   VS042: 'address_out_of_pool',
   VS043: 'address_reserved',
+  VS050: 'invite_expired',
+  VS051: 'invite_revoked',
+  VS052: 'invite_used_up',
+  VS053: 'invite_unknown',
+  VS054: 'last_owner',
   '23P01': 'subnet_overlap', // exclusion_violation: one owner's project subnets (vidsync.user_subnets)
   '23505': 'conflict', // unique_violation
   '23503': 'not_found', // foreign_key_violation: a referenced row is gone

@@ -18,6 +18,9 @@
 //   POST /heartbeat/:deviceId       the device is alive (last seen, what it runs)
 //   POST /credential/:deviceId      the device's own Ed25519 API key (device-signed requests)
 //   GET  /audit/:projectId          the project's audit log, newest first (owners and admins)
+//   POST|GET /projects/:projectId/invites, DELETE …/invites/:inviteId   invites (owners and admins)
+//   POST /join                      redeem an invite's code: the caller becomes a member
+//   GET  /projects/:projectId/members, DELETE …/members/:userId        members; removal revokes their devices
 //
 // Around every route: who is calling (a user's JWT, a secret API key, a
 // device signature), whether an anonymous user may do it, and for mutating
@@ -41,11 +44,12 @@ import { createProject, deviceConfig, deviceStatus, getProjectCa, importProjectC
 import { deviceHeartbeat, pinDeviceAddress, renewDevice, revokeDevice, setDeviceCredential } from './routes/index.ts';
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 import { getProject, listProjects } from './routes/projects-read.ts';
+import { createInvite, joinProject, projectInvites, projectMembers, removeMember, revokeInvite } from './routes/index.ts';
 import { routeClassOf } from './store/quotas.ts';
 import { TenantLimiter } from './tenants.ts';
 
 interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly pattern: string;
   readonly handler: RouteHandler;
   /** The audit log's name for what a mutating route does; unset: the route changes nothing worth a row. */
@@ -72,6 +76,12 @@ const ROUTES: readonly Route[] = [
   { method: 'PUT', pattern: '/devices/:deviceId/syncthing', handler: setSyncthingDeviceId, audit: 'device.syncthing' },
   { method: 'POST', pattern: '/devices/:deviceId/address', handler: pinDeviceAddress, audit: 'device.address' },
   { method: 'GET', pattern: '/peers/:deviceId', handler: devicePeers },
+  { method: 'POST', pattern: '/projects/:projectId/invites', handler: createInvite, audit: 'invite.create', noAnonymous: true },
+  { method: 'GET', pattern: '/projects/:projectId/invites', handler: projectInvites },
+  { method: 'DELETE', pattern: '/projects/:projectId/invites/:inviteId', handler: revokeInvite, audit: 'invite.revoke' },
+  { method: 'POST', pattern: '/join', handler: joinProject, audit: 'member.join', noAnonymous: true },
+  { method: 'GET', pattern: '/projects/:projectId/members', handler: projectMembers },
+  { method: 'DELETE', pattern: '/projects/:projectId/members/:userId', handler: removeMember, audit: 'member.remove' },
 ];
 
 export interface NebulaApp {

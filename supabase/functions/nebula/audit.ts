@@ -42,6 +42,7 @@ const REFUSALS: ReadonlySet<string> = new Set([
   'device_mismatch',
   'credential_revoked',
   'device_revoked',
+  'invite_unknown', // a guessed code: the log shows who guesses
 ]);
 
 /** Refusals whose row names no project or device: the caller may not see them. */

@@ -11,3 +11,5 @@ export { registerDevice } from './register.ts';
 export { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from './lifecycle.ts';
 export { pinDeviceAddress } from './address.ts';
 export { devicePeers, setSyncthingDeviceId } from './syncthing.ts';
+export { createInvite, joinProject, projectInvites, revokeInvite } from './invites.ts';
+export { projectMembers, removeMember } from './members.ts';

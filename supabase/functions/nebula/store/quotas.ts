@@ -14,12 +14,14 @@ import { VidsyncError } from '../../_shared/errors.ts';
 import type { Tx } from './transaction.ts';
 
 /** The classes of vidsync.rate_limits. */
-export type RouteClass = 'project_create' | 'register' | 'read' | 'write';
+export type RouteClass = 'project_create' | 'register' | 'read' | 'write' | 'join';
 
-/** Which bucket a route draws from: creation and registration their own, then reads and other writes. */
+/** Which bucket a route draws from: creation, registration and joining their own, then reads and other writes. */
 export function routeClassOf(method: string, pattern: string): RouteClass {
   if (method === 'POST' && pattern === '/projects') return 'project_create';
   if (method === 'POST' && pattern === '/register') return 'register';
+  // Every redemption, so wrong codes cannot be tried quickly (20251130080000).
+  if (method === 'POST' && pattern === '/join') return 'join';
   return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
 }
 

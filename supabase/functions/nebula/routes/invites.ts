@@ -1,0 +1,70 @@
+// Invites (enrollment codes):
+//   POST   /projects/:projectId/invites {role, maxUses, expiresInSeconds}  owner/admin → 201, the code shown once
+//   GET    /projects/:projectId/invites             owner/admin, never a code
+//   DELETE /projects/:projectId/invites/:inviteId   owner/admin, revokes it
+//   POST   /join {code}                             a signed-in user becomes a member with the invite's role
+// The code is 125 random bits in base32 (five groups of five letters and
+// digits 2-7); the database keeps only its SHA-256 hash. Redemption is
+// atomic in SQL (vidsync_api.redeem_invite locks the invite's row). Every
+// POST /join draws from the caller's `join` token bucket (store/quotas.ts),
+// so guessing codes is slow.
+import { jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
+import { CreateInviteBody, INVITE_CODE_ALPHABET, INVITE_CODE_CHARS, InviteParams, JoinBody, canonicalInviteCode } from '../../_shared/http/people-schemas.ts';
+import type { RequestContext } from '../context.ts';
+import { createInvite as insertInvite, inTransaction, listInvites, redeemInvite, revokeInvite as markRevoked } from '../store/index.ts';
+import { requireSignedIn, requireUser } from './guards.ts';
+
+/** A fresh code: each character 5 uniform random bits (a byte masked to 5 bits: 256 is a multiple of 32). */
+export function generateInviteCode(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(INVITE_CODE_CHARS));
+  return canonicalInviteCode(Array.from(bytes, (b) => INVITE_CODE_ALPHABET[b & 31]).join(''))!;
+}
+
+/** What the database stores and looks up: SHA-256 of the canonical code. */
+export async function inviteCodeHash(canonicalCode: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalCode)));
+}
+
+export async function createInvite(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const { projectId } = validate(ProjectParams, ctx.params);
+  const body = await readJsonBody(ctx.request, CreateInviteBody);
+  const code = generateInviteCode();
+  const hash = await inviteCodeHash(code);
+  const created = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    const created = await insertInvite(tx, projectId, hash, body);
+    await ctx.audit.record(tx, { projectId }, 201);
+    return created;
+  });
+  return jsonResponse({ inviteId: created.inviteId, code, role: body.role, maxUses: body.maxUses, expiresAt: created.expiresAt.toISOString() }, 201);
+}
+
+export async function projectInvites(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const { projectId } = validate(ProjectParams, ctx.params);
+  const invites = await inTransaction(ctx.sql, ctx.caller, (tx) => listInvites(tx, projectId));
+  return jsonResponse({ invites });
+}
+
+export async function revokeInvite(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const { projectId, inviteId } = validate(InviteParams, ctx.params);
+  await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    await markRevoked(tx, projectId, inviteId);
+    await ctx.audit.record(tx, { projectId });
+  });
+  return jsonResponse({ inviteId, revoked: true });
+}
+
+export async function joinProject(ctx: RequestContext): Promise<Response> {
+  requireUser(ctx.caller, 'join a project');
+  const { code } = await readJsonBody(ctx.request, JoinBody);
+  const hash = await inviteCodeHash(code);
+  const joined = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    const joined = await redeemInvite(tx, hash);
+    await ctx.audit.record(tx, { projectId: joined.projectId }, joined.joined ? 201 : 200);
+    return joined;
+  });
+  return jsonResponse(joined, joined.joined ? 201 : 200);
+}
+

@@ -1,0 +1,58 @@
+// Invites: created, listed and revoked by owners and admins, redeemed by
+// anyone signed in who holds the code (vidsync_api.*_invite, migration
+// 20251130080000). Only the code's SHA-256 hash is passed in or stored.
+import type { Tx } from './transaction.ts';
+
+export interface Invite {
+  readonly inviteId: string;
+  readonly role: 'admin' | 'member';
+  readonly maxUses: number;
+  readonly uses: number;
+  readonly expiresAt: string;
+  readonly revokedAt: string | null;
+  readonly createdBy: string | null;
+  readonly createdAt: string;
+}
+
+export interface Redemption {
+  readonly projectId: string;
+  readonly role: string;
+  /** False when the caller was a member already (no use counted). */
+  readonly joined: boolean;
+}
+
+export async function createInvite(
+  tx: Tx,
+  projectId: string,
+  codeHash: Uint8Array,
+  invite: { role: string; maxUses: number; expiresInSeconds: number },
+): Promise<{ inviteId: string; expiresAt: Date }> {
+  const [row] = await tx<{ invite_id: string; expires_at: Date }[]>`
+    select invite_id, expires_at from vidsync_api.create_invite(${projectId}, ${codeHash}, ${invite.role}, ${invite.maxUses}, ${invite.expiresInSeconds})`;
+  return { inviteId: row!.invite_id, expiresAt: row!.expires_at };
+}
+
+export async function listInvites(tx: Tx, projectId: string): Promise<Invite[]> {
+  const rows = await tx<{ invite_id: string; role: 'admin' | 'member'; max_uses: number; uses: number; expires_at: Date; revoked_at: Date | null; created_by: string | null; created_at: Date }[]>`
+    select * from vidsync_api.list_invites(${projectId})`;
+  return rows.map((r) => ({
+    inviteId: r.invite_id,
+    role: r.role,
+    maxUses: r.max_uses,
+    uses: r.uses,
+    expiresAt: r.expires_at.toISOString(),
+    revokedAt: r.revoked_at?.toISOString() ?? null,
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+  }));
+}
+
+export async function revokeInvite(tx: Tx, projectId: string, inviteId: string): Promise<void> {
+  await tx`select vidsync_api.revoke_invite(${projectId}, ${inviteId})`;
+}
+
+export async function redeemInvite(tx: Tx, codeHash: Uint8Array): Promise<Redemption> {
+  const [row] = await tx<{ project_id: string; role: string; joined: boolean }[]>`
+    select project_id, role, joined from vidsync_api.redeem_invite(${codeHash})`;
+  return { projectId: row!.project_id, role: row!.role, joined: row!.joined };
+}
