@@ -14,3 +14,14 @@ export function matchesEtag(ifNoneMatch: string | null, etag: string): boolean {
   if (ifNoneMatch.trim() === '*') return true;
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
+
+/**
+ * A polled answer: 304 with no body when the client's `If-None-Match` names
+ * the body's tag, else the body with its tag. Clients must revalidate (no-cache).
+ */
+export async function taggedResponse(request: Request, body: string, contentType: string): Promise<Response> {
+  const etag = await etagOf(body);
+  const headers = { etag, 'cache-control': 'no-cache' };
+  if (matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+  return new Response(body, { status: 200, headers: { ...headers, 'content-type': contentType } });
+}

@@ -8,8 +8,8 @@ import type { RequestContext } from '../context.ts';
 import { configFor } from '../bundles.ts';
 import { asServiceRole, blocklistOf, currentCertificate, inTransaction, lighthousesOf, releaseDevice as release, reusableAfter, visibleDevice } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
-import { HEARTBEAT_INTERVAL_SECONDS } from './lifecycle.ts';
-import { etagOf, matchesEtag } from '../../_shared/http/etag.ts';
+import { isOnline } from '../presence.ts';
+import { taggedResponse } from '../../_shared/http/etag.ts';
 
 export async function deviceStatus(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
@@ -29,7 +29,7 @@ export async function deviceStatus(ctx: RequestContext): Promise<Response> {
     notAfter: cert?.notAfter.toISOString() ?? null,
     lastSeenAt: device.lastSeenAt?.toISOString() ?? null,
     // Seen within two heartbeat intervals: one lost heartbeat is not "offline".
-    online: device.lastSeenAt !== null && device.revokedAt === null && Date.now() - device.lastSeenAt.getTime() <= 2 * HEARTBEAT_INTERVAL_SECONDS * 1000,
+    online: device.revokedAt === null && isOnline(device.lastSeenAt),
     revokedAt: device.revokedAt?.toISOString() ?? null,
   });
 }
@@ -46,10 +46,7 @@ export async function deviceConfig(ctx: RequestContext): Promise<Response> {
     return configFor({ projectId: device.projectId, ip: device.ip, subnet: device.subnet, isLighthouse: device.isLighthouse, lighthouses, blocklist });
   });
   // Agents poll this: the ETag is the text's digest, so an unchanged config costs no body.
-  const etag = await etagOf(yaml);
-  const headers = { 'content-type': 'application/yaml; charset=utf-8', etag, 'cache-control': 'no-cache' };
-  if (matchesEtag(ctx.request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
-  return new Response(yaml, { status: 200, headers });
+  return taggedResponse(ctx.request, yaml, 'application/yaml; charset=utf-8');
 }
 
 export async function releaseDevice(ctx: RequestContext): Promise<Response> {

@@ -2,6 +2,7 @@
 // new key), revoke a device (its certificates go on the project's blocklist),
 // heartbeats (last seen, what the agent runs), and the device's own API key.
 // Each reads validate -> store -> sign -> bundle -> respond, in one transaction.
+import { HEARTBEAT_INTERVAL_SECONDS } from '../presence.ts';
 import { VidsyncError } from '../../_shared/errors.ts';
 import { bytesResponse, bytesToBase64, DeviceParams, jsonResponse, readJsonBody, validate, wantsRawBundle } from '../../_shared/http/index.ts';
 import { DeviceCredentialBody, HeartbeatBody, reasonOf, RenewBody } from '../../_shared/http/lifecycle-schemas.ts';
@@ -27,8 +28,6 @@ import {
 } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
 
-/** The agent heartbeats this often; a device is online when seen within twice that. */
-export const HEARTBEAT_INTERVAL_SECONDS = 60;
 /** Heartbeats closer together than this are acknowledged but not written. */
 export const HEARTBEAT_MIN_INTERVAL_SECONDS = 10;
 /** A renewal retried within this window gets the same certificate back (shorter for short-lived certificates: a sixth of the lifetime). */

@@ -5,13 +5,13 @@
 // If-None-Match, so a page polling every few seconds gets no body while
 // nothing changed. Membership is RLS's: a project you are not in is 404.
 import { ProjectParams, validate } from '../../_shared/http/index.ts';
-import { etagOf, matchesEtag } from '../../_shared/http/etag.ts';
+import { taggedResponse } from '../../_shared/http/etag.ts';
 import type { RequestContext } from '../context.ts';
 import { inTransaction } from '../store/index.ts';
 import { deviceSummaries, projectSummaries } from '../store/projects-read.ts';
 import type { DeviceSummary, ProjectSummary } from '../store/projects-read.ts';
 import { requireSignedIn, requireUser } from './guards.ts';
-import { PEER_ONLINE_WITHIN_SECONDS } from './syncthing.ts';
+import { isOnline } from '../presence.ts';
 
 export async function listProjects(ctx: RequestContext): Promise<Response> {
   // "Mine": the service role is nobody's member and would see every project.
@@ -55,7 +55,7 @@ function deviceView(d: DeviceSummary, now: number) {
     ip: d.ip,
     state: d.revokedAt ? 'revoked' : d.ip ? 'live' : 'released',
     isLighthouse: d.isLighthouse,
-    online: d.ip !== null && d.lastSeenAt !== null && now - d.lastSeenAt.getTime() <= PEER_ONLINE_WITHIN_SECONDS * 1000,
+    online: d.ip !== null && isOnline(d.lastSeenAt, now),
     lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
     syncthingDeviceId: d.syncthingDeviceId,
     agentVersion: d.agentVersion,
@@ -64,10 +64,6 @@ function deviceView(d: DeviceSummary, now: number) {
   };
 }
 
-async function withEtag(request: Request, body: unknown): Promise<Response> {
-  const text = JSON.stringify(body);
-  const etag = await etagOf(text);
-  const headers = { etag, 'cache-control': 'no-cache' };
-  if (matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
-  return new Response(text, { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
+function withEtag(request: Request, body: unknown): Promise<Response> {
+  return taggedResponse(request, JSON.stringify(body), 'application/json; charset=utf-8');
 }

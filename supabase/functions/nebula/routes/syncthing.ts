@@ -5,15 +5,12 @@
 //   GET /peers/:deviceId                             members, service role, the device itself (signed); ETag / 304
 import { VidsyncError } from '../../_shared/errors.ts';
 import { DeviceParams, jsonResponse, readJsonBody, validate } from '../../_shared/http/index.ts';
-import { etagOf, matchesEtag } from '../../_shared/http/etag.ts';
+import { taggedResponse } from '../../_shared/http/etag.ts';
 import { SetSyncthingBody } from '../../_shared/http/syncthing-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { inTransaction, peerSelf, peersOf, setSyncthingDeviceId as store } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
-import { HEARTBEAT_INTERVAL_SECONDS } from './lifecycle.ts';
-
-/** A peer is online when it was seen within two heartbeat intervals: one lost heartbeat does not make it offline. */
-export const PEER_ONLINE_WITHIN_SECONDS = 2 * HEARTBEAT_INTERVAL_SECONDS;
+import { isOnline } from '../presence.ts';
 
 export async function setSyncthingDeviceId(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
@@ -53,11 +50,8 @@ export async function devicePeers(ctx: RequestContext): Promise<Response> {
       ip: p.ip,
       syncthingDeviceId: p.syncthingDeviceId,
       isLighthouse: p.isLighthouse,
-      online: p.lastSeenAt !== null && now - p.lastSeenAt.getTime() <= PEER_ONLINE_WITHIN_SECONDS * 1000,
+      online: isOnline(p.lastSeenAt, now),
     })),
   });
-  const etag = await etagOf(text);
-  const headers = { etag, 'cache-control': 'no-cache' };
-  if (matchesEtag(ctx.request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
-  return new Response(text, { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
+  return taggedResponse(ctx.request, text, 'application/json; charset=utf-8');
 }
