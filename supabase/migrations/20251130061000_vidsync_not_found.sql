@@ -148,7 +148,8 @@ begin
     public_key = excluded.public_key,
     is_lighthouse = excluded.is_lighthouse,
     lighthouse_endpoints = excluded.lighthouse_endpoints,
-    syncthing_device_id = excluded.syncthing_device_id,
+    -- A re-registration without an ID keeps the one set before (PUT /devices/:id/syncthing).
+    syncthing_device_id = coalesce(excluded.syncthing_device_id, d.syncthing_device_id),
     last_seen_at = excluded.last_seen_at,
     updated_at = pg_catalog.now()
   where d.project_id = excluded.project_id and d.owner_id = excluded.owner_id;

@@ -89,6 +89,17 @@ describe('PUT /devices/:deviceId/syncthing', () => {
     expect(await storedId(device.deviceId)).toBeNull();
   });
 
+  it('keeps the ID when the device registers again without one (the agent re-registers; the ID was set by PUT)', async () => {
+    const deviceId = crypto.randomUUID();
+    const key = await newDeviceKey();
+    const body = { projectId, deviceId, deviceName: `kept ${deviceId.slice(0, 8)}`, publicKey: key.publicKeyPem };
+    expect((await call('member', 'POST', 'register', body)).status).toBe(200);
+    const id = freshSyncthingId();
+    expect((await call('member', 'PUT', `devices/${deviceId}/syncthing`, { deviceId: id })).status).toBe(200);
+    expect((await call('member', 'POST', 'register', body)).status).toBe(200);
+    expect(await storedId(deviceId)).toBe(id);
+  });
+
   it('refuses an ID with a wrong check character (400), one in use by another live device (409), bad bodies (400)', async () => {
     const taken = freshSyncthingId();
     await register('owner', { syncthingDeviceId: taken });
