@@ -6,6 +6,8 @@ export { AGENT_STATE_FILE, AGENT_VERSION, API_KEY_FILE, DEFAULT_CONFIG_POLL_SECO
 export type { AgentPhase, AgentState, NebulaAgentOptions } from './agent/agent.ts';
 export { nebulaVersion } from './agent/nebula-process.ts';
 export { createProject } from './projects.ts';
+export { listAudit, pinDeviceAddress, releaseDevice, revokeDevice } from './devices-admin.ts';
+export type { AuditEntry, AuditPage, AuditQuery, PinnedAddress, ReleasedDevice, RevokedDevice } from './devices-admin.ts';
 export type { Peer, PeerList, PeersAnswer } from './syncthing/peers.ts';
 export { dialsPeer, privateOverlayOptions, SYNCTHING_SYNC_PORT, SyncthingBridge } from './syncthing/bridge.ts';
 export type { FolderStatus, PeerChanges, ShareOptions, SyncthingBridgeOptions } from './syncthing/bridge.ts';

@@ -1,9 +1,10 @@
-// GET /nebula/audit/:projectId?before=<id>&limit=<1-500> — a project's audit
-// log, newest first, for its owners and admins (decided in SQL:
-// public.project_audit_log). `nextBefore` is the cursor of the next page,
-// null on the last one.
+// GET /nebula/audit/:projectId?before=<id>&limit=<1-500>&action=<a>&deviceId=<d>
+// — a project's audit log, newest first, for its owners and admins (decided
+// in SQL: public.project_audit_log), optionally only one action's rows and/or
+// one device's (filtered before the page is cut, so pages stay full).
+// `nextBefore` is the cursor of the next page, null on the last one.
 import { VidsyncError } from '../../_shared/errors.ts';
-import { jsonResponse, ProjectParams, validate } from '../../_shared/http/index.ts';
+import { jsonResponse, ProjectParams, Uuid, validate } from '../../_shared/http/index.ts';
 import type { RequestContext } from '../context.ts';
 import { inTransaction, projectAuditLog } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
@@ -16,7 +17,8 @@ export async function projectAudit(ctx: RequestContext): Promise<Response> {
   const projectId = validate(ProjectParams, ctx.params).projectId;
   const before = cursorOf(ctx.url.searchParams.get('before'));
   const limit = limitOf(ctx.url.searchParams.get('limit'));
-  const entries = await inTransaction(ctx.sql, ctx.caller, (tx) => projectAuditLog(tx, projectId, before, limit));
+  const filter = { action: actionOf(ctx.url.searchParams.get('action')), deviceId: deviceOf(ctx.url.searchParams.get('deviceId')) };
+  const entries = await inTransaction(ctx.sql, ctx.caller, (tx) => projectAuditLog(tx, projectId, before, limit, filter));
   return jsonResponse({
     projectId,
     entries: entries.map((e) => ({
@@ -50,4 +52,20 @@ function limitOf(text: string | null): number {
     throw new VidsyncError('validation_failed', `\`limit\` must be an integer from 1 to ${AUDIT_PAGE_MAX}`);
   }
   return limit;
+}
+
+/** An action as app.ts names them ("device.revoke"): lower-case words joined by dots, at most 64 characters. */
+function actionOf(text: string | null): string | null {
+  if (text === null || text === '') return null;
+  if (text.length > 64 || !/^[a-z][a-z_]*(\.[a-z][a-z_]*)*$/.test(text)) {
+    throw new VidsyncError('validation_failed', '`action` must be an action name such as device.revoke');
+  }
+  return text;
+}
+
+function deviceOf(text: string | null): string | null {
+  if (text === null || text === '') return null;
+  const parsed = Uuid.safeParse(text);
+  if (!parsed.success) throw new VidsyncError('validation_failed', '`deviceId` must be a UUID');
+  return parsed.data;
 }

@@ -31,8 +31,14 @@ export async function appendAudit(tx: Tx, r: AuditRecord): Promise<void> {
                                     ${r.projectId}, ${r.deviceId}, ${r.sourceIp}, ${r.requestId})`;
 }
 
-/** A page of a project's log, newest first: rows with id < `before` (null: from the newest). Runs as the caller. */
-export async function projectAuditLog(tx: Tx, projectId: string, before: string | null, limit: number): Promise<AuditEntry[]> {
+/** Narrows a page to one action and/or one device (null: any). */
+export interface AuditFilter {
+  readonly action: string | null;
+  readonly deviceId: string | null;
+}
+
+/** A page of a project's log, newest first: rows with id < `before` (null: from the newest) that pass `filter`. Runs as the caller. */
+export async function projectAuditLog(tx: Tx, projectId: string, before: string | null, limit: number, filter: AuditFilter): Promise<AuditEntry[]> {
   const rows = await tx<{
     id: string;
     at: Date;
@@ -45,7 +51,7 @@ export async function projectAuditLog(tx: Tx, projectId: string, before: string 
     http_status: number;
     source_ip: string | null;
     request_id: string;
-  }[]>`select * from public.project_audit_log(${projectId}, ${before}::bigint, ${limit})`;
+  }[]>`select * from public.project_audit_log(${projectId}, ${before}::bigint, ${limit}, ${filter.action}, ${filter.deviceId}::uuid)`;
   return rows.map((r) => ({
     id: r.id,
     at: r.at,
