@@ -46,6 +46,8 @@ export const ERROR_CODES = [
   'invite_unknown',
   // The project's last owner cannot leave or be removed.
   'last_owner',
+  // DELETE /projects/:id: the confirmation is not the project's name.
+  'project_name_mismatch',
 
   // The device lifecycle: a revoked or released device, and device-signed requests.
   'device_revoked',
@@ -160,6 +162,7 @@ export const SQLSTATE_CODES: Record<string, ErrorCode> = {
   VS052: 'invite_used_up',
   VS053: 'invite_unknown',
   VS054: 'last_owner',
+  VS055: 'project_name_mismatch',
   '23P01': 'subnet_overlap', // exclusion_violation: one owner's project subnets (vidsync.user_subnets)
   '23505': 'conflict', // unique_violation
   '23503': 'not_found', // foreign_key_violation: a referenced row is gone

@@ -39,6 +39,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ca_lifetime_too_long: 400,
   address_out_of_pool: 400,
   address_reserved: 400,
+  project_name_mismatch: 400,
   unauthorized: 401,
   signature_invalid: 401,
   signature_expired: 401,
