@@ -5,7 +5,7 @@
 export { createProject } from './projects.ts';
 export type { CreateProjectOptions, Project } from './projects.ts';
 export { getProject, listProjects } from './projects-read.ts';
-export type { DeviceOverview, DeviceState, Polled, ProjectDetail, ProjectOverview, ProjectRole } from './projects-read.ts';
+export type { DeviceOverview, DeviceState, Polled, ProjectDetail, ProjectOverview, ProjectRole, SyncFolderState } from './projects-read.ts';
 export { listAudit, pinDeviceAddress, releaseDevice, revokeDevice } from './devices-admin.ts';
 export type { AuditEntry, AuditPage, AuditQuery, PinnedAddress, ReleasedDevice, RevokedDevice } from './devices-admin.ts';
 export { invokeNebula, toVidsyncError } from './invoke.ts';

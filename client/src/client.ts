@@ -1,6 +1,7 @@
 // The SDK's one object: register this device in a project and keep its
 // Nebula files current. Everything goes through supabase-js, so it works the
 // same against `npm run dev` and a hosted Supabase project.
+import type { SyncFolderState } from './projects-read.ts';
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
@@ -186,6 +187,8 @@ export interface HeartbeatInfo {
   readonly agentVersion?: string;
   readonly fingerprint?: string;
   readonly underlay?: readonly string[];
+  /** Sync state of the folders this device's Syncthing shares (at most 32). */
+  readonly folders?: readonly SyncFolderState[];
 }
 
 /**

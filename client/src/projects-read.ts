@@ -40,6 +40,22 @@ export interface DeviceOverview {
   readonly nebulaVersion: string | null;
   /** Its newest unrevoked certificate. */
   readonly certificate: { readonly fingerprint: string; readonly notAfter: string } | null;
+  /** Its folders' sync state, as its last heartbeat reported it. */
+  readonly folders: readonly SyncFolderState[];
+}
+
+/** One shared folder's sync state, as a device's agent reports it in its heartbeat. */
+export interface SyncFolderState {
+  readonly folderId: string;
+  readonly label?: string;
+  /** Syncthing's folder state: idle (in sync when completion is 100), syncing, scanning, error… */
+  readonly state: string;
+  /** 0-100. */
+  readonly completion: number;
+  /** Files that failed to sync, plus one for a folder error. */
+  readonly errors: number;
+  readonly error?: string;
+  readonly needBytes?: number;
 }
 
 export interface ProjectDetail {

@@ -16,9 +16,15 @@ import {
   MAX_PUBLIC_KEY_CHARS,
   MAX_RELEASE_REASON_CHARS,
   MAX_SUBNET_PREFIX,
+  MAX_SYNC_FOLDER_ERROR_CHARS,
+  MAX_SYNC_FOLDER_ERRORS,
+  MAX_SYNC_FOLDER_ID_CHARS,
+  MAX_SYNC_FOLDER_LABEL_CHARS,
+  MAX_SYNC_FOLDERS,
   MAX_TRUSTED_CAS,
   MIN_SUBNET_PREFIX,
 } from '../../supabase/functions/_shared/limits.ts';
+import { HeartbeatBody, SYNC_FOLDER_STATES, SyncFolderReport } from '../../supabase/functions/_shared/http/lifecycle-schemas.ts';
 import {
   FORBIDDEN_TEXT_RANGES,
   hasForbiddenTextChars,
@@ -57,6 +63,7 @@ describe('the tables hold the TypeScript limits', () => {
     ['devices', 'devices_name_length', 'length(btrim(name))', 1, MAX_DEVICE_NAME_CHARS],
     ['devices', 'devices_public_key_length', 'length(public_key)', 1, MAX_PUBLIC_KEY_CHARS],
     ['devices', 'devices_lighthouse_endpoints_count', 'cardinality(lighthouse_endpoints)', undefined, MAX_LIGHTHOUSE_ENDPOINTS],
+    ['devices', 'devices_sync_folders_count', 'jsonb_array_length(sync_folders)', undefined, MAX_SYNC_FOLDERS],
     ['projects', 'projects_name_length', 'length(btrim(name))', 1, MAX_PROJECT_NAME_CHARS],
     ['projects', 'projects_subnet_size', 'masklen((subnet)::inet)', MIN_SUBNET_PREFIX, MAX_SUBNET_PREFIX],
     ['project_cas', 'project_cas_certificate_pem_length', 'length(certificate_pem)', undefined, MAX_CA_PEM_CHARS],
@@ -272,5 +279,73 @@ describe('display text: vidsync.is_display_text and display-text.ts agree', () =
       expect({ s, ok: CreateProjectBody.safeParse({ name: s }).success }).toEqual({ s, ok: isDisplayText(s, MAX_PROJECT_NAME_CHARS) });
       if (s !== '') expect({ s, ok: ReasonQuery.safeParse({ reason: s }).success }).toEqual({ s, ok: isDisplayText(s, MAX_RELEASE_REASON_CHARS) });
     }
+  });
+});
+
+describe('heartbeat folder reports: vidsync.is_sync_folder_report / are_sync_folders and SyncFolderReport agree', () => {
+  const ok = { folderId: 'videos', label: 'Videos', state: 'syncing', completion: 42.5, errors: 0, needBytes: 1024 };
+  const CORPUS: unknown[] = [
+    ok,
+    { folderId: 'a', state: 'idle', completion: 100, errors: 0 },
+    { ...ok, folderId: 'x'.repeat(MAX_SYNC_FOLDER_ID_CHARS) },
+    { ...ok, folderId: 'x'.repeat(MAX_SYNC_FOLDER_ID_CHARS + 1) },
+    { ...ok, folderId: '' },
+    { ...ok, folderId: '.hidden' },
+    { ...ok, folderId: 'a/b' },
+    { ...ok, folderId: 7 },
+    { ...ok, label: 'l'.repeat(MAX_SYNC_FOLDER_LABEL_CHARS) },
+    { ...ok, label: 'l'.repeat(MAX_SYNC_FOLDER_LABEL_CHARS + 1) },
+    { ...ok, label: 'evil\u202Egpj.exe' },
+    { ...ok, label: '   ' },
+    { ...ok, label: null },
+    { ...ok, error: 'e'.repeat(MAX_SYNC_FOLDER_ERROR_CHARS) },
+    { ...ok, error: 'e'.repeat(MAX_SYNC_FOLDER_ERROR_CHARS + 1) },
+    { ...ok, error: 'line\nbreak' },
+    ...SYNC_FOLDER_STATES.map((state) => ({ ...ok, state })),
+    { ...ok, state: 'Idle' },
+    { ...ok, state: '' },
+    { ...ok, completion: 0 },
+    { ...ok, completion: 100 },
+    { ...ok, completion: 100.0001 },
+    { ...ok, completion: -0.1 },
+    { ...ok, completion: '50' },
+    { ...ok, errors: MAX_SYNC_FOLDER_ERRORS },
+    { ...ok, errors: MAX_SYNC_FOLDER_ERRORS + 1 },
+    { ...ok, errors: 2.5 },
+    { ...ok, errors: -1 },
+    { ...ok, needBytes: Number.MAX_SAFE_INTEGER },
+    { ...ok, needBytes: Number.MAX_SAFE_INTEGER + 1 },
+    { ...ok, needBytes: 0.5 },
+    { ...ok, extra: 1 },
+    { folderId: 'a', state: 'idle', completion: 100 },
+    'videos',
+    [ok],
+  ];
+
+  it('on a corpus of reports at and past each bound', async () => {
+    const rows = await sql<{ v: boolean }[]>`
+      select vidsync.is_sync_folder_report(v) as v from unnest(${CORPUS.map((c) => JSON.stringify(c))}::text[]::jsonb[]) with ordinality as x(v, n) order by n`;
+    const disagreements = CORPUS.filter((c, i) => rows[i]!.v !== SyncFolderReport.safeParse(c).success);
+    expect(disagreements).toEqual([]);
+    expect(CORPUS.filter((c) => SyncFolderReport.safeParse(c).success).length).toBe(20); // both answers are exercised
+  });
+
+  it('on whole reports: the count and each folder once', async () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ ...ok, folderId: `f${i}` }));
+    for (const folders of [[], many(MAX_SYNC_FOLDERS), many(MAX_SYNC_FOLDERS + 1), [ok, ok], [ok, { ...ok, folderId: 'other' }], {}]) {
+      const [row] = await sql<{ v: boolean }[]>`select vidsync.are_sync_folders(${JSON.stringify(folders)}::text::jsonb) as v`;
+      expect({ n: Array.isArray(folders) ? folders.length : -1, sql: row!.v }).toEqual({ n: Array.isArray(folders) ? folders.length : -1, sql: HeartbeatBody.safeParse({ folders }).success });
+    }
+  });
+
+  it('device_heartbeat refuses one past the limit with VS005, and the table refuses it whoever writes', async () => {
+    const device = { id: crypto.randomUUID() };
+    await asUser(sql, owner, 'authenticated', (tx) => tx`select * from vidsync_api.register_device(${project}, ${device.id}, ${`beat ${device.id}`}, 'key', false, '{}'::text[])`);
+    const many = (n: number) => JSON.stringify({ folders: Array.from({ length: n }, (_, i) => ({ ...ok, folderId: `f${i}` })) });
+    const beat = (info: string) => asUser(sql, owner, 'authenticated', (tx) => tx`select * from vidsync_api.device_heartbeat(${device.id}, ${info}::text::jsonb, '0 seconds')`);
+    expect(await sqlstateOf(beat(many(MAX_SYNC_FOLDERS)))).toBe('ok');
+    expect(await sqlstateOf(beat(many(MAX_SYNC_FOLDERS + 1)))).toBe('VS005');
+    expect(await sqlstateOf(beat(JSON.stringify({ folders: [{ ...ok, state: 'dancing' }] })))).toBe('VS005');
+    expect(await sqlstateOf(sql`update vidsync.devices set sync_folders = ${many(MAX_SYNC_FOLDERS + 1)}::text::jsonb -> 'folders' where id = ${device.id}`)).not.toBe('ok');
   });
 });

@@ -53,3 +53,22 @@ export const MAX_SUBNET_PREFIX = 30;
  * (tests/db/private-ranges.test.ts compares the two).
  */
 export const PRIVATE_IPV4_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'] as const;
+
+/**
+ * Folders a heartbeat reports sync state for (POST /heartbeat `folders`).
+ * A device shares a handful; 32 bounds the stored row (each entry is under
+ * 400 bytes, so a device's sync state stays under 16 KiB).
+ */
+export const MAX_SYNC_FOLDERS = 32;
+
+/** A folder id as Syncthing and the SDK's SyncthingBridge accept it: 1-64 of A-Z a-z 0-9 . _ - (first alphanumeric). */
+export const MAX_SYNC_FOLDER_ID_CHARS = 64;
+
+/** A folder's label is display text, shown in `vidsync status` and the dashboard. */
+export const MAX_SYNC_FOLDER_LABEL_CHARS = 64;
+
+/** A folder's error, as Syncthing words it, cut to a status line. */
+export const MAX_SYNC_FOLDER_ERROR_CHARS = 200;
+
+/** The error count of a folder is capped (the agent sends min(count, this)): a number, not a list. */
+export const MAX_SYNC_FOLDER_ERRORS = 1_000_000;

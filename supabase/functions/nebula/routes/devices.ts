@@ -31,6 +31,8 @@ export async function deviceStatus(ctx: RequestContext): Promise<Response> {
     // Seen within two heartbeat intervals: one lost heartbeat is not "offline".
     online: device.revokedAt === null && isOnline(device.lastSeenAt),
     revokedAt: device.revokedAt?.toISOString() ?? null,
+    // Sync state per shared folder, from the last heartbeat that reported it (POST /heartbeat `folders`).
+    folders: device.syncFolders,
   });
 }
 

@@ -61,6 +61,8 @@ function deviceView(d: DeviceSummary, now: number) {
     agentVersion: d.agentVersion,
     nebulaVersion: d.nebulaVersion,
     certificate: d.certificate ? { fingerprint: d.certificate.fingerprint, notAfter: d.certificate.notAfter.toISOString() } : null,
+    // Sync state per shared folder, from its last heartbeat (state, completion %, errors).
+    folders: d.folders,
   };
 }
 

@@ -1,6 +1,7 @@
 // Devices: registration with IP allocation and release (through the SQL API,
 // which holds every rule about who may do what), and lookup under RLS.
 import { VidsyncError } from '../../_shared/errors.ts';
+import type { SyncFolder } from './lifecycle.ts';
 import type { Tx } from './transaction.ts';
 
 export interface DeviceRegistration {
@@ -41,13 +42,15 @@ export interface Device {
   readonly lastSeenAt: Date | null;
   /** Set once the device is revoked: it may not renew or register again. */
   readonly revokedAt: Date | null;
+  /** Its folders' sync state, as its last heartbeat reported it. */
+  readonly syncFolders: SyncFolder[];
 }
 
 /** Found only if RLS lets the caller see it (a member of its project). */
 export async function visibleDevice(tx: Tx, deviceId: string): Promise<Device> {
-  const [row] = await tx<{ id: string; project_id: string; name: string; ip: string | null; subnet: string; is_lighthouse: boolean; last_seen_at: Date | null; revoked_at: Date | null }[]>`
+  const [row] = await tx<{ id: string; project_id: string; name: string; ip: string | null; subnet: string; is_lighthouse: boolean; last_seen_at: Date | null; revoked_at: Date | null; sync_folders: SyncFolder[] }[]>`
     select d.id, d.project_id, d.name, host(d.overlay_ip) as ip, p.subnet::text as subnet,
-           d.is_lighthouse, d.last_seen_at, d.revoked_at
+           d.is_lighthouse, d.last_seen_at, d.revoked_at, d.sync_folders
       from vidsync.devices d
       join vidsync.projects p on p.id = d.project_id
      where d.id = ${deviceId}`;
@@ -61,6 +64,7 @@ export async function visibleDevice(tx: Tx, deviceId: string): Promise<Device> {
     isLighthouse: row.is_lighthouse,
     lastSeenAt: row.last_seen_at,
     revokedAt: row.revoked_at,
+    syncFolders: row.sync_folders,
   };
 }
 

@@ -24,7 +24,7 @@ export {
   revokeDevice,
   setDeviceApiKey,
 } from './lifecycle.ts';
-export type { HeartbeatInfo, PinnedAddress, RenewalTarget, Revocation } from './lifecycle.ts';
+export type { HeartbeatInfo, PinnedAddress, RenewalTarget, Revocation, SyncFolder } from './lifecycle.ts';
 export { appendAudit, projectAuditLog } from './audit.ts';
 export type { AuditActorKind, AuditEntry, AuditRecord } from './audit.ts';
 export { peerSelf, peersOf, setSyncthingDeviceId } from './syncthing.ts';

@@ -60,10 +60,12 @@ export async function recentRenewal(
   windowSeconds: number,
 ): Promise<{ fingerprint: string; pem: string; notBefore: Date; notAfter: Date } | null> {
   // For the device's current address only: after a pin (POST /devices/:id/address) a certificate of the old one is not it.
+  // And by the signing CA only: after a rotation (POST /ca/:id/rotate) the device renews onto the new CA at once.
   const [row] = await tx<{ fingerprint: string; certificate_pem: string; not_before: Date; not_after: Date }[]>`
     select fingerprint, certificate_pem, not_before, not_after from vidsync.issued_certificates
      where device_id = ${deviceId} and ip = ${ip}::inet and revoked_at is null and certificate_pem is not null
        and issued_at > now() - make_interval(secs => ${windowSeconds}) and not_after > now()
+       and ca_fingerprint in (select c.fingerprint from vidsync.project_cas c where c.active)
      order by issued_at desc limit 1`;
   return row ? { fingerprint: row.fingerprint, pem: row.certificate_pem, notBefore: row.not_before, notAfter: row.not_after } : null;
 }
@@ -73,6 +75,19 @@ export interface HeartbeatInfo {
   readonly agentVersion?: string;
   readonly fingerprint?: string;
   readonly underlay?: readonly string[];
+  /** Per shared folder, its sync state (stored apart, in devices.sync_folders). */
+  readonly folders?: readonly SyncFolder[];
+}
+
+/** One folder's sync state, as the agent reported it (http/lifecycle-schemas.ts SyncFolderReport). */
+export interface SyncFolder {
+  readonly folderId: string;
+  readonly label?: string;
+  readonly state: string;
+  readonly completion: number;
+  readonly errors: number;
+  readonly error?: string;
+  readonly needBytes?: number;
 }
 
 /** Records a heartbeat: one statement. Returns when the device was last seen and whether this one was written. */

@@ -6,6 +6,7 @@
 // shown.
 import { VidsyncError } from '../../_shared/errors.ts';
 import { asServiceRole } from './transaction.ts';
+import type { SyncFolder } from './lifecycle.ts';
 import type { Tx } from './transaction.ts';
 
 export type ProjectRole = 'owner' | 'admin' | 'member';
@@ -41,6 +42,8 @@ export interface DeviceSummary {
   readonly nebulaVersion: string | null;
   /** Its newest unrevoked certificate. */
   readonly certificate: { readonly fingerprint: string; readonly notAfter: Date } | null;
+  /** Its folders' sync state, as its last heartbeat reported it. */
+  readonly folders: SyncFolder[];
 }
 
 interface ProjectRow {
@@ -103,10 +106,11 @@ export async function deviceSummaries(tx: Tx, projectId: string): Promise<Device
     nebula_version: string | null;
     cert_fingerprint: string | null;
     cert_not_after: Date | null;
+    sync_folders: SyncFolder[];
   }[]>`
     select d.id, d.name, d.owner_id, host(d.overlay_ip) as ip, d.is_lighthouse, d.last_seen_at, d.syncthing_device_id,
            d.revoked_at, d.created_at, d.heartbeat ->> 'agentVersion' as agent_version, d.heartbeat ->> 'nebulaVersion' as nebula_version,
-           c.fingerprint as cert_fingerprint, c.not_after as cert_not_after
+           c.fingerprint as cert_fingerprint, c.not_after as cert_not_after, d.sync_folders
       from vidsync.devices d
       left join lateral (
         select ic.fingerprint, ic.not_after from vidsync.issued_certificates ic
@@ -127,5 +131,6 @@ export async function deviceSummaries(tx: Tx, projectId: string): Promise<Device
     agentVersion: r.agent_version,
     nebulaVersion: r.nebula_version,
     certificate: r.cert_fingerprint && r.cert_not_after ? { fingerprint: r.cert_fingerprint, notAfter: r.cert_not_after } : null,
+    folders: r.sync_folders,
   }));
 }

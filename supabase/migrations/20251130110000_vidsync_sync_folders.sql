@@ -1,0 +1,182 @@
+-- Folder sync state in the heartbeat: the agent reports, per folder its
+-- Syncthing shares, the state (idle, syncing…), how complete it is and its
+-- errors; the device row keeps the last report for GET /status/:deviceId,
+-- the project view (the dashboard) and `vidsync status`.
+--
+-- The bounds are those of supabase/functions/_shared/limits.ts
+-- (MAX_SYNC_FOLDERS, MAX_SYNC_FOLDER_*) and the states those of
+-- http/lifecycle-schemas.ts (SYNC_FOLDER_STATES); tests/db/limits.test.ts
+-- compares the two layers.
+
+-- Syncthing's folder states (1.19), `paused`, and `unknown` for any other.
+create function vidsync.sync_folder_states() returns text[]
+  language sql
+  immutable parallel safe
+  set search_path = ''
+as $$
+  select array['idle', 'scanning', 'scan-waiting', 'sync-waiting', 'sync-preparing', 'syncing',
+               'cleaning', 'clean-waiting', 'error', 'paused', 'unknown']
+$$;
+
+-- One folder's report, as SyncFolderReport of lifecycle-schemas.ts accepts it:
+-- an object with exactly these keys, folderId 1-64 of A-Z a-z 0-9 . _ -,
+-- label display text <= 64, a known state, completion 0-100, errors an
+-- integer 0-1,000,000, error display text <= 200, needBytes an integer
+-- 0-2^53-1. Every cast is guarded by a type check: a bad report is false,
+-- never an exception.
+create function vidsync.is_sync_folder_report(report jsonb) returns boolean
+  language plpgsql
+  immutable strict parallel safe
+  set search_path = ''
+as $$
+declare
+  r constant jsonb := is_sync_folder_report.report;
+  n numeric;
+begin
+  if pg_catalog.jsonb_typeof(r) <> 'object' then
+    return false;
+  end if;
+  if exists (select 1 from pg_catalog.jsonb_object_keys(r) k
+              where k <> all (array['folderId', 'label', 'state', 'completion', 'errors', 'error', 'needBytes'])) then
+    return false;
+  end if;
+  if pg_catalog.jsonb_typeof(r -> 'folderId') is distinct from 'string'
+     or pg_catalog.length(r ->> 'folderId') > 64
+     or (r ->> 'folderId') !~ '^[A-Za-z0-9][A-Za-z0-9._-]*$' then
+    return false;
+  end if;
+  if r ? 'label' and (pg_catalog.jsonb_typeof(r -> 'label') <> 'string' or not vidsync.is_display_text(r ->> 'label', 64)) then
+    return false;
+  end if;
+  if r ? 'error' and (pg_catalog.jsonb_typeof(r -> 'error') <> 'string' or not vidsync.is_display_text(r ->> 'error', 200)) then
+    return false;
+  end if;
+  if pg_catalog.jsonb_typeof(r -> 'state') is distinct from 'string' or not ((r ->> 'state') = any (vidsync.sync_folder_states())) then
+    return false;
+  end if;
+  if pg_catalog.jsonb_typeof(r -> 'completion') is distinct from 'number' then
+    return false;
+  end if;
+  n := (r ->> 'completion')::numeric;
+  if n < 0 or n > 100 then
+    return false;
+  end if;
+  if pg_catalog.jsonb_typeof(r -> 'errors') is distinct from 'number' then
+    return false;
+  end if;
+  n := (r ->> 'errors')::numeric;
+  if n < 0 or n > 1000000 or n <> pg_catalog.trunc(n) then
+    return false;
+  end if;
+  if r ? 'needBytes' then
+    if pg_catalog.jsonb_typeof(r -> 'needBytes') <> 'number' then
+      return false;
+    end if;
+    n := (r ->> 'needBytes')::numeric;
+    if n < 0 or n > 9007199254740991 or n <> pg_catalog.trunc(n) then
+      return false;
+    end if;
+  end if;
+  return true;
+end
+$$;
+
+-- A whole report: an array of at most 32 folder reports, each folder once.
+create function vidsync.are_sync_folders(folders jsonb) returns boolean
+  language sql
+  immutable strict parallel safe
+  set search_path = ''
+as $$
+  select pg_catalog.jsonb_typeof(are_sync_folders.folders) = 'array'
+     and pg_catalog.jsonb_array_length(are_sync_folders.folders) <= 32
+     and (select pg_catalog.bool_and(vidsync.is_sync_folder_report(e)) is not false
+                 and pg_catalog.count(distinct e ->> 'folderId') = pg_catalog.count(*)
+            from pg_catalog.jsonb_array_elements(are_sync_folders.folders) e)
+$$;
+
+-- What of a report is worth a write inside the heartbeat's no-write window:
+-- each folder's state and error count (not its completion, which moves all
+-- the time while syncing), in folder order.
+create function vidsync.sync_folder_transitions(folders jsonb) returns jsonb
+  language sql
+  immutable strict parallel safe
+  set search_path = ''
+as $$
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(e ->> 'folderId', e ->> 'state', e -> 'errors') order by e ->> 'folderId'), '[]'::jsonb)
+    from pg_catalog.jsonb_array_elements(sync_folder_transitions.folders) e
+$$;
+
+revoke all on function
+  vidsync.sync_folder_states(),
+  vidsync.is_sync_folder_report(jsonb),
+  vidsync.are_sync_folders(jsonb),
+  vidsync.sync_folder_transitions(jsonb)
+from public, anon, authenticated;
+grant execute on function
+  vidsync.sync_folder_states(),
+  vidsync.is_sync_folder_report(jsonb),
+  vidsync.are_sync_folders(jsonb),
+  vidsync.sync_folder_transitions(jsonb)
+to authenticated, service_role;
+
+alter table vidsync.devices
+  add column sync_folders jsonb not null default '[]'::jsonb,
+  add constraint devices_sync_folders_count
+    check (pg_catalog.jsonb_typeof(sync_folders) = 'array' and pg_catalog.jsonb_array_length(sync_folders) <= 32),
+  add constraint devices_sync_folders_valid
+    check (vidsync.are_sync_folders(sync_folders));
+
+comment on column vidsync.devices.sync_folders is
+  'The last heartbeat''s folder sync state: [{folderId, label?, state, completion, errors, error?, needBytes?}]';
+
+-- The heartbeat, still one statement, now with the folders. `info.folders`
+-- goes to sync_folders (absent: the device reports none), the rest to
+-- heartbeat as before. The no-write window (`min_interval`) keeps a flood
+-- cheap; a report whose folder states or error counts changed is written
+-- inside it anyway, so that "syncing" -> "idle" reaches the dashboard at
+-- once rather than up to a window later. Completion alone does not count.
+-- VS005 for a malformed report (as the edge's 400).
+create or replace function vidsync_api.device_heartbeat(device uuid, info jsonb, min_interval interval default '10 seconds')
+  returns table (last_seen_at timestamptz, recorded boolean)
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  d record;
+  folders jsonb;
+begin
+  if device_heartbeat.info is null or pg_catalog.jsonb_typeof(device_heartbeat.info) <> 'object' then
+    raise exception 'a heartbeat is a JSON object' using errcode = 'VS005';
+  end if;
+  folders := coalesce(device_heartbeat.info -> 'folders', '[]'::jsonb);
+  if not vidsync.are_sync_folders(folders) then
+    raise exception 'folders: at most 32 folder reports, each folder once, each well-formed' using errcode = 'VS005';
+  end if;
+  select x.project_id, x.owner_id, x.revoked_at, x.overlay_ip, x.last_seen_at, x.heartbeat, x.sync_folders into d
+    from vidsync.devices x where x.id = device_heartbeat.device;
+  if not found or not (vidsync.caller_is_privileged() or vidsync.is_project_member(d.project_id)) then
+    raise exception 'device % not found', device_heartbeat.device using errcode = 'VS003';
+  end if;
+  if d.revoked_at is not null or d.overlay_ip is null then
+    raise exception 'device % is revoked or released', device_heartbeat.device using errcode = 'VS020';
+  end if;
+  if d.heartbeat is not null and d.last_seen_at is not null and d.last_seen_at > pg_catalog.now() - device_heartbeat.min_interval
+     and vidsync.sync_folder_transitions(d.sync_folders) = vidsync.sync_folder_transitions(folders) then
+    last_seen_at := d.last_seen_at;
+    recorded := false;
+    return next;
+    return;
+  end if;
+  update vidsync.devices x
+     set last_seen_at = pg_catalog.now(), heartbeat = device_heartbeat.info - 'folders', sync_folders = folders
+   where x.id = device_heartbeat.device;
+  last_seen_at := pg_catalog.now();
+  recorded := true;
+  return next;
+end
+$$;
+
+revoke all on function vidsync_api.device_heartbeat(uuid, jsonb, interval) from public, anon, authenticated, service_role;
+grant execute on function vidsync_api.device_heartbeat(uuid, jsonb, interval) to authenticated, service_role;
