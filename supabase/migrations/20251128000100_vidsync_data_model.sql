@@ -15,7 +15,7 @@ revoke all on schema vidsync from public;
 -- to a new device while an old, still valid certificate names it.
 create table vidsync.settings (
   id boolean primary key default true check (id),
-  supernet cidr not null default '10.99.0.0/16' check (pg_catalog.family(supernet) = 4),
+  supernet cidr not null default '10.0.0.0/8' check (pg_catalog.family(supernet) = 4),
   project_prefix integer not null default 24 check (project_prefix between 16 and 30),
   cooling_interval interval not null default '7 days' check (cooling_interval >= interval '0'),
   constraint settings_prefix_fits_supernet check (project_prefix >= pg_catalog.masklen(supernet))
@@ -30,11 +30,9 @@ create table vidsync.projects (
   created_at timestamptz not null default now(),
   constraint projects_name_length check (pg_catalog.length(pg_catalog.btrim(name)) between 1 and 100),
   -- IPv4, /16 (65,534 hosts) down to /30 (2 hosts).
-  constraint projects_subnet_size check (pg_catalog.family(subnet) = 4 and pg_catalog.masklen(subnet) between 16 and 30),
-  -- A device in two projects runs two Nebula instances whose routes must not
-  -- collide, so no two projects' subnets may overlap. An exclusion
-  -- constraint, not a check in code: two concurrent inserts cannot both win.
-  constraint projects_subnets_do_not_overlap exclude using gist (subnet inet_ops with &&)
+  -- Subnets of projects that share a device never overlap: see
+  -- vidsync.user_subnets (the subnet policy migration).
+  constraint projects_subnet_size check (pg_catalog.family(subnet) = 4 and pg_catalog.masklen(subnet) between 16 and 30)
 );
 create index projects_owner_id_idx on vidsync.projects (owner_id);
 

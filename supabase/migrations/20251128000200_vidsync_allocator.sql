@@ -1,5 +1,5 @@
 -- The IP allocator's core, in the private schema and granted to no API role:
--- the public functions (next migration) check who is calling, then call
+-- the API functions (next migration) check who is calling, then call
 -- these. Every invariant is held by a constraint or a row lock:
 --   * one live allocation per address and per device: the unique indexes on
 --     vidsync.ip_pool (device_id) and vidsync.ip_allocations (live rows);
@@ -8,7 +8,8 @@
 --     the first's address;
 --   * cooling: a released row keeps reusable_after = release + cooling
 --     interval and is only picked once that time has passed;
---   * constant cost, even right after a pool fills up: see vidsync.allocate_ip.
+--   * constant cost, even right after a pool fills up: see vidsync.allocate_ip;
+--   * a pool written lazily, in chunks: see vidsync.populate_pool_chunk.
 -- Errors carry SQLSTATEs of class VS (mapped in supabase/functions/_shared/errors.ts):
 --   VS001 pool exhausted, VS002 subnet overlap, VS003 not found,
 --   VS004 forbidden, VS005 invalid input, VS006 conflict.
@@ -59,24 +60,64 @@ as $$
   )
 $$;
 
--- Raises VS003 when the project does not exist, VS004 unless the privileged
--- caller or `user_id` holds one of `roles` in it.
+-- Nothing tells a caller whether a project or device they may not see
+-- exists. Not a member of the project is answered as not found (VS003),
+-- exactly as an unknown id is; only a member, who may see the thing, hears
+-- that they may not do this to it (VS004). Through the edge function: 404
+-- not_found for the first, 403 forbidden for the second, on every route.
+
+-- VS003 when the project does not exist or the caller is not a member (the
+-- same answer: a non-member learns nothing), VS004 when a member lacks the role.
 create function vidsync.require_project_role(project_id uuid, user_id uuid, roles text[]) returns void
   language plpgsql stable
   set search_path = ''
 as $$
+declare
+  caller_role text;
 begin
-  if not exists (select 1 from vidsync.projects p where p.id = require_project_role.project_id) then
-    raise exception 'project % not found', require_project_role.project_id using errcode = 'VS003';
-  end if;
   if vidsync.caller_is_privileged() then
+    if not exists (select 1 from vidsync.projects p where p.id = require_project_role.project_id) then
+      raise exception 'project % not found', require_project_role.project_id using errcode = 'VS003';
+    end if;
     return;
   end if;
-  if require_project_role.user_id is null
-     or coalesce(vidsync.member_role(require_project_role.project_id, require_project_role.user_id) <> all (require_project_role.roles), true) then
+  caller_role := vidsync.member_role(require_project_role.project_id, require_project_role.user_id);
+  if caller_role is null then
+    raise exception 'project % not found', require_project_role.project_id using errcode = 'VS003';
+  end if;
+  if caller_role <> all (require_project_role.roles) then
     raise exception 'requires role % in project %', pg_catalog.array_to_string(require_project_role.roles, ' or '), require_project_role.project_id
       using errcode = 'VS004';
   end if;
+end
+$$;
+
+-- VS003 for an unknown device and for one in a project the caller is not a
+-- member of; VS004 when a member may see it but not manage it. Returns the
+-- device's project.
+create function vidsync.require_device_access(device_id uuid, user_id uuid, manage boolean) returns uuid
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  d record;
+  caller_role text;
+begin
+  select x.project_id, x.owner_id into d from vidsync.devices x where x.id = require_device_access.device_id;
+  if not found then
+    raise exception 'device % not found', require_device_access.device_id using errcode = 'VS003';
+  end if;
+  if vidsync.caller_is_privileged() then
+    return d.project_id;
+  end if;
+  caller_role := vidsync.member_role(d.project_id, require_device_access.user_id);
+  if caller_role is null then
+    raise exception 'device % not found', require_device_access.device_id using errcode = 'VS003';
+  end if;
+  if caller_role in ('owner', 'admin') or not require_device_access.manage or d.owner_id = require_device_access.user_id then
+    return d.project_id;
+  end if;
+  raise exception 'no access to device %', require_device_access.device_id using errcode = 'VS004';
 end
 $$;
 
@@ -99,27 +140,6 @@ begin
     raise exception 'subnet % must be between /16 and /30', validate_subnet.subnet using errcode = 'VS005';
   end if;
 end
-$$;
-
--- The first block of the configured size in the supernet that overlaps no
--- project, or null. Each probe is an index lookup on the exclusion
--- constraint's gist index. Callers serialise on an advisory lock (see
--- create_project) and still rely on the exclusion constraint.
-create function vidsync.first_free_subnet() returns cidr
-  language sql stable
-  set search_path = ''
-as $$
-  select c.candidate
-  from vidsync.settings s
-  cross join lateral pg_catalog.generate_series(0::bigint, (2::bigint ^ (s.project_prefix - pg_catalog.masklen(s.supernet)))::bigint - 1) as g(n)
-  cross join lateral (
-    select pg_catalog.set_masklen(
-             pg_catalog.set_masklen(s.supernet::inet, 32) + g.n * (2::bigint ^ (32 - s.project_prefix))::bigint,
-             s.project_prefix)::cidr as candidate
-  ) c
-  where not exists (select 1 from vidsync.projects p where p.subnet && c.candidate)
-  order by g.n
-  limit 1
 $$;
 
 -- The pool ---------------------------------------------------------------------
@@ -157,6 +177,64 @@ begin
 end
 $$;
 
+-- A project's pool is written lazily, in chunks of 1/256 of the subnet (at
+-- least 32 addresses, at most the whole subnet): creating a project writes
+-- the first chunk only (31 rows for a /24, 255 for a /16), and the allocator
+-- writes the next chunk when the written ones have nothing free. Unwritten
+-- addresses are never-used addresses. (Writing a /16 at once held a lock
+-- every project creation shared for seconds.)
+--
+-- Concurrent allocators never wait for each other's chunks: a chunk is
+-- written under a transaction-scoped advisory lock taken with
+-- pg_try_advisory_xact_lock, so an allocator that finds a chunk being written
+-- by someone else moves on to the next one; only when every missing chunk is
+-- being written by others does it wait for one of them (which then commits,
+-- and its addresses become visible, or rolls back, and the waiter writes it).
+
+-- Addresses per chunk of a pool on `subnet`.
+create function vidsync.pool_chunk_size(subnet cidr) returns bigint
+  language sql immutable
+  set search_path = ''
+as $$
+  select least(2::bigint ^ (32 - pg_catalog.masklen(pool_chunk_size.subnet)),
+               greatest(32, (2::bigint ^ (32 - pg_catalog.masklen(pool_chunk_size.subnet)))::bigint / 256))::bigint
+$$;
+
+-- Writes chunk `chunk` of the project's pool (its host addresses: never the
+-- subnet's network or broadcast address). Idempotent. Returns the rows added.
+create function vidsync.populate_pool_chunk(project_id uuid, subnet cidr, chunk bigint) returns integer
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  size bigint := (2::bigint ^ (32 - pg_catalog.masklen(populate_pool_chunk.subnet)))::bigint;
+  per_chunk bigint := vidsync.pool_chunk_size(populate_pool_chunk.subnet);
+  added integer;
+begin
+  insert into vidsync.ip_pool (project_id, ip)
+  select populate_pool_chunk.project_id, pg_catalog.set_masklen(populate_pool_chunk.subnet::inet, 32) + g.n
+  from pg_catalog.generate_series(populate_pool_chunk.chunk * per_chunk, least((populate_pool_chunk.chunk + 1) * per_chunk, size) - 1) as g(n)
+  where g.n > 0 and g.n < size - 1
+  on conflict do nothing;
+  get diagnostics added = row_count;
+  return added;
+end
+$$;
+
+-- The lock that guards writing one chunk of one project's pool.
+create function vidsync.try_lock_pool_chunk(project_id uuid, chunk bigint, wait boolean default false) returns boolean
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if try_lock_pool_chunk.wait then
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vidsync.ip_pool:' || try_lock_pool_chunk.project_id::text), try_lock_pool_chunk.chunk::integer);
+    return true;
+  end if;
+  return pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('vidsync.ip_pool:' || try_lock_pool_chunk.project_id::text), try_lock_pool_chunk.chunk::integer);
+end
+$$;
+
 -- Allocation ----------------------------------------------------------------
 
 -- Returns the device's live address, allocating one if it has none.
@@ -170,16 +248,19 @@ $$;
 -- (2x the cost of an empty pool in scripts/bench/allocator.ts). Instead the
 -- scan for never-used addresses starts above the highest address taken,
 -- found in O(1) at the end of ip_pool_taken_addresses, where the free index
--- holds only live entries. Order of preference:
---   1. never-used addresses ('-infinity') above the highest taken one, lowest first;
---   2. released addresses whose cooling has ended, longest cooled first
---      (their index range starts after the never-used ones, so the dead
---      entries of first-pass allocations are not in the way either); if the
---      first of them is still cooling, so is every later one;
---   3. never-used addresses below it (holes left by rolled-back
---      allocations), the only step that may scan dead entries.
--- When none of the three finds a row the pool is exhausted for now and VS001
--- is raised at once: no scan over allocated or cooling rows, no retry loop.
+-- holds only live entries. The order of preference
+-- (tests/db/allocator-order.test.ts):
+--   1. never-used addresses above the highest taken one, lowest first,
+--      writing the next chunk of the pool when the written ones have none;
+--   2. released addresses whose cooling has ended, longest cooled first;
+--   3. never-used addresses below the highest taken one (holes left by
+--      allocations that rolled back), and chunks below the highest written
+--      one that a rolled-back allocation had written;
+-- then VS001 at once: no scan over allocated or cooling rows, no retry loop.
+-- Costs: steps 1 and 2 one index probe each (writing a chunk, every
+-- chunk-size allocations, adds one set-based insert); step 3's search for
+-- unwritten chunks probes the primary key once per chunk (at most 256), and
+-- only runs when nothing else is free.
 --
 -- SKIP LOCKED semantics: concurrent allocators never wait for each other;
 -- each takes the first row nobody else holds. The price is that VS001 means
@@ -193,10 +274,21 @@ create function vidsync.allocate_ip(project_id uuid, device_id uuid, allocated_b
 as $$
 declare
   device_project uuid;
+  subnet cidr;
+  base inet;
+  size bigint;
+  per_chunk bigint;
+  chunks bigint;
   highest_taken inet;
+  highest_written inet;
+  top_chunk bigint;
   candidate inet;
   next_reusable timestamptz;
   existing inet;
+  busy_chunk bigint;
+  waited boolean := false;
+  wrote boolean;
+  k bigint;
 begin
   -- Lock the device first: allocations for one device are serialised.
   select d.project_id into device_project
@@ -214,21 +306,50 @@ begin
     return existing;
   end if;
 
-  select max(p.ip) into highest_taken
-  from vidsync.ip_pool p
-  where p.project_id = allocate_ip.project_id and p.device_id is not null;
+  select p.subnet into subnet from vidsync.projects p where p.id = allocate_ip.project_id;
+  base := pg_catalog.set_masklen(subnet::inet, 32);
+  size := (2::bigint ^ (32 - pg_catalog.masklen(subnet)))::bigint;
+  per_chunk := vidsync.pool_chunk_size(subnet);
+  chunks := (size + per_chunk - 1) / per_chunk;
 
-  -- 1. Never used, above the highest taken address.
-  select p.ip into candidate
-  from vidsync.ip_pool p
-  where p.project_id = allocate_ip.project_id and p.device_id is null
-    and p.reusable_after = '-infinity' and p.ip > coalesce(highest_taken, '0.0.0.0'::inet)
-  order by p.reusable_after, p.ip
-  limit 1
-  for update skip locked;
+  -- Each round ends with an address, with a chunk written (then the next
+  -- round finds its addresses), or after waiting once for a chunk that
+  -- another transaction is writing.
+  for attempt in 1..8 loop
+    busy_chunk := null;
+    wrote := false;
+    next_reusable := null;
 
-  -- 2. Released and cooled down.
-  if candidate is null then
+    select max(p.ip) into highest_taken
+    from vidsync.ip_pool p
+    where p.project_id = allocate_ip.project_id and p.device_id is not null;
+
+    -- 1. Never used, above the highest taken address.
+    select p.ip into candidate
+    from vidsync.ip_pool p
+    where p.project_id = allocate_ip.project_id and p.device_id is null
+      and p.reusable_after = '-infinity' and p.ip > coalesce(highest_taken, '0.0.0.0'::inet)
+    order by p.reusable_after, p.ip
+    limit 1
+    for update skip locked;
+    exit when candidate is not null;
+
+    -- 1b. The next chunks above the highest written address.
+    select max(p.ip) into highest_written from vidsync.ip_pool p where p.project_id = allocate_ip.project_id;
+    top_chunk := case when highest_written is null then -1 else (highest_written - base) / per_chunk end;
+    k := top_chunk + 1;
+    while k < chunks and k <= top_chunk + 8 loop
+      if vidsync.try_lock_pool_chunk(allocate_ip.project_id, k) then
+        perform vidsync.populate_pool_chunk(allocate_ip.project_id, subnet, k);
+        wrote := true;
+        exit;
+      end if;
+      busy_chunk := coalesce(busy_chunk, k);
+      k := k + 1;
+    end loop;
+    continue when wrote;
+
+    -- 2. Released and cooled down.
     select p.ip, p.reusable_after into candidate, next_reusable
     from vidsync.ip_pool p
     where p.project_id = allocate_ip.project_id and p.device_id is null
@@ -239,10 +360,9 @@ begin
     if next_reusable > pg_catalog.now() then
       candidate := null; -- still cooling, and so is every later one
     end if;
-  end if;
+    exit when candidate is not null;
 
-  -- 3. Never used, below the highest taken address.
-  if candidate is null then
+    -- 3. Never used, below the highest taken address.
     select p.ip into candidate
     from vidsync.ip_pool p
     where p.project_id = allocate_ip.project_id and p.device_id is null
@@ -250,7 +370,31 @@ begin
     order by p.reusable_after, p.ip
     limit 1
     for update skip locked;
-  end if;
+    exit when candidate is not null;
+
+    -- 3b. Chunks below the highest written one that hold no row.
+    for k in
+      select g.c from pg_catalog.generate_series(0::bigint, least(top_chunk, chunks - 1)) as g(c)
+      where not exists (
+        select 1 from vidsync.ip_pool p
+        where p.project_id = allocate_ip.project_id
+          and p.ip >= base + g.c * per_chunk and p.ip < base + least((g.c + 1) * per_chunk, size))
+    loop
+      if vidsync.try_lock_pool_chunk(allocate_ip.project_id, k) then
+        perform vidsync.populate_pool_chunk(allocate_ip.project_id, subnet, k);
+        wrote := true;
+        exit;
+      end if;
+      busy_chunk := coalesce(busy_chunk, k);
+    end loop;
+    continue when wrote;
+
+    -- Every missing chunk is being written by another transaction: wait for
+    -- one, once; then its addresses are visible, or it is ours to write.
+    exit when busy_chunk is null or waited;
+    perform vidsync.try_lock_pool_chunk(allocate_ip.project_id, busy_chunk, true);
+    waited := true;
+  end loop;
 
   if candidate is null then
     raise exception 'address pool of project % is exhausted', allocate_ip.project_id
@@ -269,10 +413,20 @@ begin
 end
 $$;
 
--- Releases the device's live address: it cools until now() + the cooling
--- interval before anyone gets it again. Releasing a device that holds no
--- address is a no-op returning false, so a retried release is harmless; an
--- unknown device is VS003.
+-- Releases the device's live address: it cools until the release's time +
+-- the cooling interval before anyone gets it again. Releasing a device that
+-- holds no address is a no-op returning false, so a retried release is
+-- harmless; an unknown device is VS003. The reason, when given, is display
+-- text of at most 200 characters (VS005).
+--
+-- The release's time is the clock after the device's row lock, not now()
+-- (the start of its transaction). A registration holds that lock from its
+-- upsert until it commits, and signs the certificate by the database's clock
+-- read under it (the nebula function's store/settings.ts, signingClock), for
+-- at most the cooling interval. With now(), a release that waited for the
+-- lock stamped a time before the registration signed: the certificate then
+-- stayed valid past the IP's reusable_after by as long as the release had
+-- waited (5 s was reproduced).
 create function vidsync.release_ip(device_id uuid, released_by uuid, reason text) returns boolean
   language plpgsql
   set search_path = ''
@@ -280,15 +434,25 @@ as $$
 declare
   released inet;
   cooling interval;
+  stamp timestamptz;
 begin
+  if release_ip.reason is not null and not vidsync.is_display_text(release_ip.reason, 200) then
+    raise exception 'a release reason has 1 to 200 characters, none of them a control, bidirectional or invisible character'
+      using errcode = 'VS005';
+  end if;
   perform 1 from vidsync.devices d where d.id = release_ip.device_id for update;
   if not found then
     raise exception 'device % not found', release_ip.device_id using errcode = 'VS003';
   end if;
   select s.cooling_interval into cooling from vidsync.settings s;
+  -- Not now() (when this transaction began, perhaps before a registration
+  -- of this device signed and committed while we waited for its lock): the
+  -- clock now, after the lock, which is later than the clock that
+  -- registration signed by.
+  stamp := pg_catalog.clock_timestamp();
 
   update vidsync.ip_pool p
-  set device_id = null, reusable_after = pg_catalog.now() + cooling
+  set device_id = null, reusable_after = stamp + cooling
   where p.device_id = release_ip.device_id
   returning p.ip into released;
   if released is null then
@@ -296,14 +460,14 @@ begin
   end if;
 
   update vidsync.ip_allocations a
-  set released_at = pg_catalog.now(), released_by = release_ip.released_by, release_reason = release_ip.reason
+  set released_at = stamp, released_by = release_ip.released_by, release_reason = release_ip.reason
   where a.device_id = release_ip.device_id and a.released_at is null;
-  update vidsync.devices d set overlay_ip = null, updated_at = pg_catalog.now()
+  update vidsync.devices d set overlay_ip = null, updated_at = stamp
   where d.id = release_ip.device_id;
   return true;
 end
 $$;
 
--- Nothing here is callable through the API roles; policies get the two
--- membership helpers (next migration).
+-- Nothing here is callable through the API roles; policies get the
+-- membership helper (next migration).
 revoke all on all functions in schema vidsync from public;

@@ -1,7 +1,20 @@
--- The callable API (functions in `public`, as PostgREST's RPC or the edge
--- function's SQL see it) and the row-level security of the tables.
+-- The callable API and the row-level security of the tables.
 --
--- Identity is PostgREST's: inside a transaction the caller runs
+-- The steps of a request live in `vidsync_api`, a schema the Data API does
+-- not expose. On a hosted project PostgREST exposes `public` (and
+-- `graphql_public`): any function there that `authenticated` may execute is
+-- callable by every signed-in user at /rest/v1/rpc/<name>, with no edge
+-- function in between; called that way, create_project would make a project
+-- without a CA, and register_device would hand out addresses with no
+-- certificate and no key check. These functions are steps of a request that
+-- only the `nebula` function completes (it signs, records the certificate
+-- and builds the bundle in the same transaction). Never add `vidsync_api` to
+-- the project's exposed schemas. What stays in `public` is read-only and
+-- checks membership itself, so any signed-in user may call it directly.
+--
+-- Who calls them: the function (as the caller's role, `authenticated` or
+-- `service_role`, inside the request's transaction) and people in the SQL
+-- editor (`postgres`). Identity is PostgREST's: inside a transaction the caller runs
 --   select set_config('request.jwt.claims', '{"sub": "…", "role": "authenticated"}', true);
 --   set local role authenticated;   -- or anon / service_role
 -- and these functions read auth.uid(). The service role, and a direct session
@@ -10,12 +23,25 @@
 -- qualified names, checks the caller itself, and raises coded errors
 -- (VS001…VS006, see the allocator migration). anon may call none of them.
 
+create schema vidsync_api;
+comment on schema vidsync_api is
+  'VidSync''s SQL API for the nebula function and the SQL editor. Not exposed by the Data API: keep it out of the exposed schemas.';
+revoke all on schema vidsync_api from public;
+grant usage on schema vidsync_api to authenticated, service_role;
+-- New functions in vidsync_api are not executable by anyone until granted.
+alter default privileges in schema vidsync_api revoke execute on functions from public;
+
 -- Projects ----------------------------------------------------------------------
 
 -- Creates a project owned by the caller (or, for a privileged caller, by
--- `owner_id`), with `subnet` or else the first free block of the supernet,
--- and populates its pool. Returns the project row.
-create function public.create_project(name text, subnet cidr default null, owner_id uuid default null)
+-- `owner_id`), with `subnet` (a private range the settings allow, not
+-- overlapping the owner's other projects: VS002) or else a random free block
+-- (vidsync.free_subnet_for), and writes the first chunk of its pool.
+-- Creations serialise per owner only (an advisory lock on the owner's id,
+-- held until commit): the owner's quota and subnets are then counted
+-- exactly, and two of one owner's overlapping inserts never deadlock in the
+-- exclusion constraint. Different owners never wait for each other.
+create function vidsync_api.create_project(name text, subnet cidr default null, owner_id uuid default null)
   returns vidsync.projects
   language plpgsql
   security definer
@@ -26,7 +52,8 @@ declare
   owner uuid;
   created vidsync.projects;
   chosen cidr;
-  attempt integer;
+  quota integer;
+  owned integer;
 begin
   if create_project.owner_id is not null and create_project.owner_id is distinct from actor
      and not vidsync.caller_is_privileged() then
@@ -45,55 +72,44 @@ begin
   if create_project.name is null or pg_catalog.length(pg_catalog.btrim(create_project.name)) not between 1 and 100 then
     raise exception 'a project name has 1 to 100 characters' using errcode = 'VS005';
   end if;
-
-  -- Project creations serialise on one lock, held until commit. Without it,
-  -- two transactions inserting overlapping subnets at once each find the
-  -- other's uncommitted row in the exclusion index and wait for it, and
-  -- Postgres breaks the deadlock by failing one with 40P01; and two automatic
-  -- assignments would pick the same block. With it, the second creation
-  -- sees the first one's committed row. Creating projects is rare, so the
-  -- lock costs nothing that matters. The exclusion constraint stays the
-  -- guarantee (for rows inserted by other means too).
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vidsync.project_subnets'));
   if create_project.subnet is not null then
-    perform vidsync.validate_subnet(create_project.subnet);
-    begin
-      insert into vidsync.projects (name, owner_id, subnet)
-      values (pg_catalog.btrim(create_project.name), owner, create_project.subnet)
-      returning * into created;
-    exception when exclusion_violation then
-      raise exception 'subnet % overlaps another project''s subnet', create_project.subnet using errcode = 'VS002';
-    end;
-  else
-    -- A row inserted around this function (by the service role, say) may
-    -- still take our pick: then take the next free block, a bounded number of times.
-    for attempt in 1..5 loop
-      chosen := vidsync.first_free_subnet();
-      if chosen is null then
-        raise exception 'no free subnet left in the supernet' using errcode = 'VS001';
-      end if;
-      begin
-        insert into vidsync.projects (name, owner_id, subnet)
-        values (pg_catalog.btrim(create_project.name), owner, chosen)
-        returning * into created;
-        exit;
-      exception when exclusion_violation or deadlock_detected then
-        if attempt = 5 then
-          raise exception 'could not find a free subnet: concurrent creations keep taking them' using errcode = 'VS002';
-        end if;
-      end;
-    end loop;
+    perform vidsync.check_subnet_policy(create_project.subnet);
   end if;
 
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.projects of ' || owner::text, 0));
+
+  select s.max_projects_per_user into quota from vidsync.settings s;
+  select pg_catalog.count(*)::integer into owned from vidsync.projects p where p.owner_id = owner;
+  if owned >= quota then
+    raise exception 'user % already owns % projects (the quota per user)', owner, quota using errcode = 'VS011';
+  end if;
+
+  chosen := create_project.subnet;
+  if chosen is null then
+    chosen := vidsync.free_subnet_for(owner);
+    if chosen is null then
+      raise exception 'no free subnet left for this user in the automatic range' using errcode = 'VS001';
+    end if;
+  end if;
+  begin
+    -- The trigger on projects records the owner's subnet: an overlap with
+    -- the owner's own projects violates vidsync.user_subnets_disjoint.
+    insert into vidsync.projects (name, owner_id, subnet)
+    values (pg_catalog.btrim(create_project.name), owner, chosen)
+    returning * into created;
+  exception when exclusion_violation then
+    raise exception 'subnet % overlaps another of this user''s projects', chosen using errcode = 'VS002';
+  end;
+
   insert into vidsync.project_members (project_id, user_id, role) values (created.id, owner, 'owner');
-  perform vidsync.populate_pool(created.id, created.subnet);
+  perform vidsync.populate_pool_chunk(created.id, created.subnet, 0);
   return created;
 end
 $$;
 
 -- Adds a member or changes a member's role (owner or admin only). The owner's
 -- own role cannot be changed here.
-create function public.add_project_member(project uuid, user_id uuid, role text) returns void
+create function vidsync_api.add_project_member(project uuid, user_id uuid, role text) returns void
   language plpgsql
   security definer
   set search_path = ''
@@ -117,7 +133,7 @@ $$;
 
 -- Adds the host addresses of `cidr` (inside the project's subnet) to the
 -- pool; idempotent. Owner or admin only. Returns the number of addresses added.
-create function public.populate_project_pool(project uuid, cidr cidr) returns integer
+create function vidsync_api.populate_project_pool(project uuid, cidr cidr) returns integer
   language plpgsql
   security definer
   set search_path = ''
@@ -133,11 +149,14 @@ $$;
 -- Registers (or re-registers) a device of the caller in a project and
 -- returns its overlay address: `ip` is the host address, `subnet` the
 -- project's network, so the certificate names host(ip)/masklen(subnet).
--- Re-registering updates name, key, lighthouse data and keeps the address.
--- A device id already used by another user or in another project is VS006.
--- Lighthouses need the owner or admin role. A privileged caller names the
--- device's user with `owner_id`.
-create function public.register_device(
+-- Re-registering updates name, key and lighthouse data and keeps the
+-- address. Lighthouses need the owner or admin role. A privileged caller
+-- names the device's user with `owner_id`. Not a member of the project is
+-- VS003 like an unknown project; a device id of another member of the same
+-- project is VS004 (the caller sees that device); a device id in a project
+-- the caller cannot see is VS003 (only a privileged caller, who sees
+-- everything, hears VS006). The name is checked as display text.
+create function vidsync_api.register_device(
   project uuid,
   device uuid,
   name text,
@@ -159,6 +178,7 @@ declare
   device_owner uuid;
   owner_role text;
   endpoint text;
+  existing_project uuid;
 begin
   if register_device.owner_id is not null and register_device.owner_id is distinct from actor and not vidsync.caller_is_privileged() then
     raise exception 'only the service role may register a device for another user' using errcode = 'VS004';
@@ -171,21 +191,19 @@ begin
     raise exception 'no user is calling' using errcode = 'VS004';
   end if;
   select p.subnet into subnet from vidsync.projects p where p.id = register_device.project;
-  if not found then
-    raise exception 'project % not found', register_device.project using errcode = 'VS003';
-  end if;
   owner_role := vidsync.member_role(register_device.project, device_owner);
-  if owner_role is null then
-    raise exception 'user % is not a member of project %', device_owner, register_device.project using errcode = 'VS004';
+  if subnet is null or owner_role is null then
+    raise exception 'project % not found', register_device.project using errcode = 'VS003';
   end if;
 
   if register_device.device is null then
     raise exception 'a device id is required' using errcode = 'VS005';
   end if;
-  -- The limits of the devices table's constraints (and of supabase/functions/_shared/limits.ts),
-  -- checked here first so that a caller gets a coded VS005, not a check violation.
-  if register_device.name is null or pg_catalog.length(pg_catalog.btrim(register_device.name)) not between 1 and 64 then
-    raise exception 'a device name has 1 to 64 characters' using errcode = 'VS005';
+  -- The rules of the devices table (and of supabase/functions/_shared), checked
+  -- here first so that a caller hears which one failed.
+  if not vidsync.is_display_text(register_device.name, 64) then
+    raise exception 'a device name has 1 to 64 characters, none of them a control, bidirectional or invisible character'
+      using errcode = 'VS005';
   end if;
   if register_device.public_key is null or pg_catalog.length(register_device.public_key) not between 1 and 1024 then
     raise exception 'a public key has 1 to 1024 characters' using errcode = 'VS005';
@@ -202,7 +220,7 @@ begin
     end if;
     foreach endpoint in array register_device.lighthouse_endpoints loop
       if not coalesce(vidsync.is_endpoint(endpoint), false) then
-        raise exception 'not a host:port endpoint: %', endpoint using errcode = 'VS005';
+        raise exception 'not a host:port endpoint: %', pg_catalog.left(endpoint, 300) using errcode = 'VS005';
       end if;
     end loop;
   elsif coalesce(pg_catalog.cardinality(register_device.lighthouse_endpoints), 0) > 0 then
@@ -214,7 +232,7 @@ begin
   insert into vidsync.devices as d
     (id, project_id, owner_id, name, public_key, is_lighthouse, lighthouse_endpoints, syncthing_device_id, last_seen_at)
   values
-    (register_device.device, register_device.project, device_owner, pg_catalog.btrim(register_device.name), register_device.public_key,
+    (register_device.device, register_device.project, device_owner, vidsync.trim_display_text(register_device.name), register_device.public_key,
      coalesce(register_device.is_lighthouse, false), coalesce(register_device.lighthouse_endpoints, '{}'),
      register_device.syncthing_device_id, pg_catalog.now())
   on conflict on constraint devices_pkey do update set
@@ -222,13 +240,20 @@ begin
     public_key = excluded.public_key,
     is_lighthouse = excluded.is_lighthouse,
     lighthouse_endpoints = excluded.lighthouse_endpoints,
-    syncthing_device_id = excluded.syncthing_device_id,
+    -- A re-registration without an ID keeps the one set before (PUT /devices/:id/syncthing).
+    syncthing_device_id = coalesce(excluded.syncthing_device_id, d.syncthing_device_id),
     last_seen_at = excluded.last_seen_at,
     updated_at = pg_catalog.now()
   where d.project_id = excluded.project_id and d.owner_id = excluded.owner_id;
   if not found then
-    raise exception 'device id % is already registered by another user or in another project', register_device.device
-      using errcode = 'VS006';
+    select x.project_id into existing_project from vidsync.devices x where x.id = register_device.device;
+    if vidsync.caller_is_privileged() then
+      raise exception 'device % is registered to another user or in another project', register_device.device using errcode = 'VS006';
+    end if;
+    if existing_project = register_device.project then
+      raise exception 'device % belongs to another member of the project', register_device.device using errcode = 'VS004';
+    end if;
+    raise exception 'device % not found in project %', register_device.device, register_device.project using errcode = 'VS003';
   end if;
 
   device_id := register_device.device;
@@ -237,39 +262,12 @@ begin
 end
 $$;
 
--- Raises VS003 for an unknown device, VS004 unless the caller owns it (and is
--- still a member of its project), is an owner/admin of its project, or is
--- privileged. Returns the device's project.
-create function vidsync.require_device_access(device_id uuid, user_id uuid, manage boolean) returns uuid
-  language plpgsql stable
-  set search_path = ''
-as $$
-declare
-  d record;
-  caller_role text;
-begin
-  select x.project_id, x.owner_id into d from vidsync.devices x where x.id = require_device_access.device_id;
-  if not found then
-    raise exception 'device % not found', require_device_access.device_id using errcode = 'VS003';
-  end if;
-  if vidsync.caller_is_privileged() then
-    return d.project_id;
-  end if;
-  caller_role := vidsync.member_role(d.project_id, require_device_access.user_id);
-  if caller_role in ('owner', 'admin')
-     or (caller_role is not null and (not require_device_access.manage or d.owner_id = require_device_access.user_id)) then
-    return d.project_id;
-  end if;
-  raise exception 'no access to device %', require_device_access.device_id using errcode = 'VS004';
-end
-$$;
-
 -- The allocator ---------------------------------------------------------------
 
 -- Returns the device's live address, allocating one if needed (idempotent).
 -- The device must already be registered in `project`. `allocated_by` is
 -- recorded in the history; only a privileged caller may name someone else.
-create function public.allocate_nebula_ip(project uuid, device uuid, allocated_by uuid default null) returns inet
+create function vidsync_api.allocate_nebula_ip(project uuid, device uuid, allocated_by uuid default null) returns inet
   language plpgsql
   security definer
   set search_path = ''
@@ -291,15 +289,18 @@ end
 $$;
 
 -- Releases the device's address (device owner, project owner/admin, or
--- privileged). It cools for the configured interval before reuse. A device
--- without an address is a no-op; an unknown device is VS003.
-create function public.release_nebula_ip(device uuid, reason text default null) returns void
+-- privileged) and revokes its certificates: peers refuse the old certificate
+-- at once, not when it expires. The address cools for the configured
+-- interval before reuse. A device without an address is a no-op; an unknown
+-- device is VS003.
+create function vidsync_api.release_nebula_ip(device uuid, reason text default null) returns void
   language plpgsql
   security definer
   set search_path = ''
 as $$
 begin
   perform vidsync.require_device_access(release_nebula_ip.device, auth.uid(), true);
+  perform vidsync.revoke_certificates(release_nebula_ip.device);
   perform vidsync.release_ip(release_nebula_ip.device, auth.uid(), release_nebula_ip.reason);
 end
 $$;
@@ -339,53 +340,52 @@ begin
 end
 $$;
 
--- Pool statistics (members only): total addresses, used (allocated), free
--- (allocatable now), cooling (released, not yet reusable).
+-- Pool statistics (members only). `total` is the subnet's host count, not
+-- the rows written so far: unwritten addresses are free.
 create function public.project_pool_stats(project uuid)
   returns table (total integer, used integer, free integer, cooling integer)
   language plpgsql stable
   security definer
   set search_path = ''
 as $$
+declare
+  hosts integer;
 begin
   perform vidsync.require_project_role(project_pool_stats.project, auth.uid(), array['owner', 'admin', 'member']);
+  select ((2::bigint ^ (32 - pg_catalog.masklen(p.subnet)))::bigint - 2)::integer into hosts
+  from vidsync.projects p where p.id = project_pool_stats.project;
   return query
-    select pg_catalog.count(*)::integer,
-           (pg_catalog.count(*) filter (where p.device_id is not null))::integer,
-           (pg_catalog.count(*) filter (where p.device_id is null and p.reusable_after <= pg_catalog.now()))::integer,
-           (pg_catalog.count(*) filter (where p.device_id is null and p.reusable_after > pg_catalog.now()))::integer
-    from vidsync.ip_pool p
-    where p.project_id = project_pool_stats.project;
+    select hosts,
+           c.used,
+           hosts - c.used - c.cooling,
+           c.cooling
+    from (
+      select (pg_catalog.count(*) filter (where p.device_id is not null))::integer as used,
+             (pg_catalog.count(*) filter (where p.device_id is null and p.reusable_after > pg_catalog.now()))::integer as cooling
+      from vidsync.ip_pool p
+      where p.project_id = project_pool_stats.project
+    ) c;
 end
 $$;
 
 -- Grants --------------------------------------------------------------------------
 
+revoke all on all functions in schema vidsync_api from public, anon, authenticated, service_role;
+grant execute on function
+  vidsync_api.create_project(text, cidr, uuid),
+  vidsync_api.add_project_member(uuid, uuid, text),
+  vidsync_api.populate_project_pool(uuid, cidr),
+  vidsync_api.register_device(uuid, uuid, text, text, boolean, text[], text, uuid),
+  vidsync_api.allocate_nebula_ip(uuid, uuid, uuid),
+  vidsync_api.release_nebula_ip(uuid, text)
+to authenticated, service_role;
+
 -- Supabase grants every new function in `public` to anon, authenticated and
 -- service_role by default (and Postgres to PUBLIC): take that back, then
 -- grant exactly what is meant.
-revoke all on function
-  public.create_project(text, cidr, uuid),
-  public.add_project_member(uuid, uuid, text),
-  public.populate_project_pool(uuid, cidr),
-  public.register_device(uuid, uuid, text, text, boolean, text[], text, uuid),
-  public.allocate_nebula_ip(uuid, uuid, uuid),
-  public.release_nebula_ip(uuid, text),
-  public.get_device_allocation(uuid),
-  public.list_project_allocations(uuid),
-  public.project_pool_stats(uuid)
+revoke all on function public.get_device_allocation(uuid), public.list_project_allocations(uuid), public.project_pool_stats(uuid)
 from public, anon, authenticated, service_role;
-
-grant execute on function
-  public.create_project(text, cidr, uuid),
-  public.add_project_member(uuid, uuid, text),
-  public.populate_project_pool(uuid, cidr),
-  public.register_device(uuid, uuid, text, text, boolean, text[], text, uuid),
-  public.allocate_nebula_ip(uuid, uuid, uuid),
-  public.release_nebula_ip(uuid, text),
-  public.get_device_allocation(uuid),
-  public.list_project_allocations(uuid),
-  public.project_pool_stats(uuid)
+grant execute on function public.get_device_allocation(uuid), public.list_project_allocations(uuid), public.project_pool_stats(uuid)
 to authenticated, service_role;
 
 -- The private schema: readable by members through RLS, written only by the

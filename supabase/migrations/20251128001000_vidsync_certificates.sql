@@ -8,8 +8,8 @@
 create table vidsync.project_cas (
   fingerprint text primary key check (fingerprint ~ '^[0-9a-f]{64}$'),
   project_id uuid not null references vidsync.projects (id) on delete cascade,
-  certificate_pem text not null constraint project_cas_certificate_pem_length check (pg_catalog.length(certificate_pem) <= 16384),
-  -- 'v1.<iv>.<ciphertext>', see supabase/functions/_shared/secrets/ca-key-box.ts
+  -- MAX_CA_PEM_CHARS of supabase/functions/_shared/limits.ts.
+  certificate_pem text not null constraint project_cas_certificate_pem_length check (pg_catalog.length(certificate_pem) <= 4096),
   sealed_private_key text not null,
   not_before timestamptz not null,
   not_after timestamptz not null check (not_after > not_before),
@@ -20,6 +20,8 @@ create table vidsync.project_cas (
   created_by uuid references auth.users (id) on delete set null,
   created_at timestamptz not null default now()
 );
+comment on column vidsync.project_cas.sealed_private_key is
+  'v2.<master key id>.<iv>.<ciphertext> (older rows: v1.<iv>.<ciphertext>); see supabase/functions/_shared/secrets/ca-key-box.ts and scripts/ops/reseal-ca-keys.ts';
 create unique index project_cas_one_active on vidsync.project_cas (project_id) where active;
 create index project_cas_project_id_idx on vidsync.project_cas (project_id, not_after);
 
@@ -54,28 +56,16 @@ grant select, insert, update on vidsync.issued_certificates to service_role;
 
 -- Raises VS003 when the caller cannot see the project (as RLS answers a
 -- non-member: no hint that it exists) and VS004 unless the caller is an
--- owner or admin of it (or privileged). The edge function calls it as the
--- user before it reads the uploaded CA; storing the CA is then done as
--- service_role, which alone may touch vidsync.project_cas.
+-- owner or admin of it (or privileged): vidsync.require_project_role's rule.
+-- The edge function calls it as the user before it reads the uploaded CA;
+-- storing the CA is then done as service_role, which alone may touch
+-- vidsync.project_cas.
 create function vidsync.authorize_ca_import(project_id uuid) returns void
-  language plpgsql stable
+  language sql stable
   security definer
   set search_path = ''
 as $$
-begin
-  if vidsync.caller_is_privileged() then
-    if not exists (select 1 from vidsync.projects p where p.id = authorize_ca_import.project_id) then
-      raise exception 'no project %', authorize_ca_import.project_id using errcode = 'VS003';
-    end if;
-    return;
-  end if;
-  if not vidsync.is_project_member(authorize_ca_import.project_id) then
-    raise exception 'no project %', authorize_ca_import.project_id using errcode = 'VS003';
-  end if;
-  if not vidsync.is_project_member(authorize_ca_import.project_id, array['owner', 'admin']) then
-    raise exception 'only an owner or admin of the project can import a CA' using errcode = 'VS004';
-  end if;
-end
+  select vidsync.require_project_role(authorize_ca_import.project_id, (select auth.uid()), array['owner', 'admin'])
 $$;
 revoke all on function vidsync.authorize_ca_import(uuid) from public, anon;
 grant execute on function vidsync.authorize_ca_import(uuid) to authenticated, service_role;

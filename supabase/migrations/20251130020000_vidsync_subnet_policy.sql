@@ -1,13 +1,9 @@
 -- Subnet policy that scales: private ranges only, and subnets disjoint only
--- where it matters.
+-- where it matters. (Accepting any IPv4 /16–/30 let a project route
+-- 8.8.8.0/24, 127.0.0.0/24 or 224.0.0.0/24 into the overlay of every member
+-- running its bundle; keeping every project of a deployment disjoint capped
+-- it at 256 /24s of one /16, which one user could exhaust for everyone.)
 --
--- Before: any IPv4 /16–/30 was accepted (8.8.8.0/24, 127.0.0.0/24,
--- 224.0.0.0/24: a member running the bundle then routed those addresses into
--- the overlay), and no two projects of the whole deployment could overlap, so
--- one deployment held at most 256 projects (10.99.0.0/16 in /24s) and one
--- user could exhaust it for everyone.
---
--- Now:
 --   * A project subnet lies inside one of `vidsync.settings.allowed_ranges`,
 --     which may only name private ranges: RFC 1918 (the default: 10/8,
 --     172.16/12, 192.168/16) and, when an operator adds it, RFC 6598
@@ -73,10 +69,6 @@ comment on column vidsync.settings.auto_subnet_avoid is
 comment on column vidsync.settings.supernet is
   'Where automatic project subnets are drawn from, at random, in blocks of project_prefix.';
 
--- The old default (10.99.0.0/16, 256 blocks) becomes 10.0.0.0/8; a deployment that chose its own keeps it.
-update vidsync.settings set supernet = '10.0.0.0/8' where supernet = '10.99.0.0/16';
-alter table vidsync.settings alter column supernet set default '10.0.0.0/8';
-
 alter table vidsync.settings
   add constraint settings_allowed_ranges_private check (vidsync.are_private_ranges(allowed_ranges)),
   add constraint settings_supernet_allowed check (vidsync.inside_any(supernet, allowed_ranges));
@@ -102,19 +94,8 @@ create policy "A user sees the subnets of their own projects" on vidsync.user_su
   using (user_id = (select auth.uid()));
 grant select on vidsync.user_subnets to authenticated;
 
--- Projects of different users may now overlap.
-alter table vidsync.projects drop constraint projects_subnets_do_not_overlap;
--- Per-user queries (the per-owner lock and quota) and the projects of a subnet.
+-- Projects of different users may overlap. Per-user queries (the per-owner lock and quota) and the projects of a subnet.
 create index projects_subnet_idx on vidsync.projects using gist (subnet inet_ops);
-
--- Existing data was globally disjoint, so these rows cannot conflict.
-insert into vidsync.user_subnets (user_id, project_id, subnet)
-select p.owner_id, p.id, p.subnet from vidsync.projects p
-on conflict do nothing;
-insert into vidsync.user_subnets (user_id, project_id, subnet)
-select distinct d.owner_id, d.project_id, p.subnet
-from vidsync.devices d join vidsync.projects p on p.id = d.project_id
-on conflict do nothing;
 
 -- The owner's row, whoever inserts the project (the function, the SQL
 -- editor): an overlap with the owner's own projects fails the insert with
@@ -285,6 +266,3 @@ begin
 end
 $$;
 revoke all on function vidsync.free_subnet_for(uuid) from public;
-
--- Replaced by free_subnet_for: no more "first free block of one shared supernet".
-drop function vidsync.first_free_subnet();

@@ -1,4 +1,4 @@
--- Quotas and rate limits, and project creation without a global lock.
+-- Quotas and rate limits.
 --
 -- Quotas live in vidsync.settings (one row; change them in the SQL editor):
 --   max_projects_per_user    projects a user owns                 (default 100)
@@ -29,8 +29,10 @@ alter table vidsync.settings
 --   register        POST /register (per user, and per project)
 --   read            every GET
 --   write           every other POST (release, CA import, renew, revoke, ...)
+--   join            POST /join: its own bucket, so guessing invite codes
+--                   (each wrong one a 404) is slow; a person joins a handful of projects
 create table vidsync.rate_limits (
-  route_class text not null check (route_class in ('project_create', 'register', 'read', 'write')),
+  route_class text not null check (route_class in ('project_create', 'register', 'read', 'write', 'join')),
   scope text not null check (scope in ('user', 'project')),
   -- The burst: tokens a full bucket holds.
   capacity integer not null check (capacity >= 1),
@@ -43,7 +45,8 @@ insert into vidsync.rate_limits (route_class, scope, capacity, refill_per_second
   ('register', 'user', 120, 2),               -- a user sets up a fleet in bursts of 120, then 2/s
   ('register', 'project', 300, 5),            -- all members of one project together
   ('read', 'user', 600, 20),
-  ('write', 'user', 120, 2);
+  ('write', 'user', 120, 2),
+  ('join', 'user', 10, 1.0 / 30);             -- 10 at once, then one each 30 s
 
 -- Levels, one row per (subject, class, scope). Unlogged: losing them in a
 -- crash only refills every bucket. Half-empty pages keep updates HOT.
@@ -119,7 +122,7 @@ create function vidsync_api.take_rate_token(route_class text, user_id uuid, proj
   set search_path = ''
 as $$
 begin
-  if take_rate_token.route_class is null or take_rate_token.route_class not in ('project_create', 'register', 'read', 'write') then
+  if take_rate_token.route_class is null or take_rate_token.route_class not in ('project_create', 'register', 'read', 'write', 'join') then
     raise exception 'unknown route class %', take_rate_token.route_class using errcode = 'VS005';
   end if;
   if take_rate_token.project_id is null then
@@ -217,82 +220,6 @@ end
 $$;
 -- Counting one user's devices in a project.
 create index devices_owner_project_live_idx on vidsync.devices (project_id, owner_id) where overlay_ip is not null;
-
--- Projects ----------------------------------------------------------------------------
-
--- Creates a project owned by the caller (or, for a privileged caller, by
--- `owner_id`), with `subnet` (a private range the settings allow, not
--- overlapping the owner's other projects: VS002) or else a random free block
--- (vidsync.free_subnet_for), and writes the first chunk of its pool.
--- Creations serialise per owner only (an advisory lock on the owner's id,
--- held until commit): the owner's quota and subnets are then counted
--- exactly, and two of one owner's overlapping inserts never deadlock in the
--- exclusion constraint. Different owners never wait for each other.
-create or replace function vidsync_api.create_project(name text, subnet cidr default null, owner_id uuid default null)
-  returns vidsync.projects
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
-declare
-  actor uuid := auth.uid();
-  owner uuid;
-  created vidsync.projects;
-  chosen cidr;
-  quota integer;
-  owned integer;
-begin
-  if create_project.owner_id is not null and create_project.owner_id is distinct from actor
-     and not vidsync.caller_is_privileged() then
-    raise exception 'only the service role may create a project for another user' using errcode = 'VS004';
-  end if;
-  owner := coalesce(create_project.owner_id, actor);
-  if owner is null then
-    if vidsync.caller_is_privileged() then
-      raise exception 'owner_id is required when no user is calling' using errcode = 'VS005';
-    end if;
-    raise exception 'no user is calling' using errcode = 'VS004';
-  end if;
-  if not exists (select 1 from auth.users u where u.id = owner) then
-    raise exception 'user % not found', owner using errcode = 'VS003';
-  end if;
-  if create_project.name is null or pg_catalog.length(pg_catalog.btrim(create_project.name)) not between 1 and 100 then
-    raise exception 'a project name has 1 to 100 characters' using errcode = 'VS005';
-  end if;
-  if create_project.subnet is not null then
-    perform vidsync.check_subnet_policy(create_project.subnet);
-  end if;
-
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.projects of ' || owner::text, 0));
-
-  select s.max_projects_per_user into quota from vidsync.settings s;
-  select pg_catalog.count(*)::integer into owned from vidsync.projects p where p.owner_id = owner;
-  if owned >= quota then
-    raise exception 'user % already owns % projects (the quota per user)', owner, quota using errcode = 'VS011';
-  end if;
-
-  chosen := create_project.subnet;
-  if chosen is null then
-    chosen := vidsync.free_subnet_for(owner);
-    if chosen is null then
-      raise exception 'no free subnet left for this user in the automatic range' using errcode = 'VS001';
-    end if;
-  end if;
-  begin
-    -- The trigger on projects records the owner's subnet: an overlap with
-    -- the owner's own projects violates vidsync.user_subnets_disjoint.
-    insert into vidsync.projects (name, owner_id, subnet)
-    values (pg_catalog.btrim(create_project.name), owner, chosen)
-    returning * into created;
-  exception when exclusion_violation then
-    raise exception 'subnet % overlaps another of this user''s projects', chosen using errcode = 'VS002';
-  end;
-
-  insert into vidsync.project_members (project_id, user_id, role) values (created.id, owner, 'owner');
-  perform vidsync.populate_pool_chunk(created.id, created.subnet, 0);
-  return created;
-end
-$$;
 
 revoke all on function vidsync.take_token(uuid, text, text) from public;
 revoke all on function

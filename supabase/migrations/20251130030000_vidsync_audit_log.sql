@@ -200,6 +200,3 @@ end
 $$;
 revoke all on function public.project_audit_log(uuid, bigint, integer) from public, anon;
 grant execute on function public.project_audit_log(uuid, bigint, integer) to authenticated, service_role;
-
-comment on column vidsync.project_cas.sealed_private_key is
-  'v2.<master key id>.<iv>.<ciphertext> (older rows: v1.<iv>.<ciphertext>); see supabase/functions/_shared/secrets/ca-key-box.ts and scripts/ops/reseal-ca-keys.ts';

@@ -74,20 +74,29 @@ create trigger devices_lifecycle
   before update of public_key, revoked_at, name, is_lighthouse, lighthouse_endpoints, overlay_ip on vidsync.devices
   for each row execute function vidsync.devices_lifecycle();
 
--- Releasing now also revokes: peers refuse the old certificate at once, not
--- when it expires. (Same signature and grants as before.)
-create or replace function vidsync_api.release_nebula_ip(device uuid, reason text default null) returns void
+-- The device's row, locked until the transaction ends, when it may still
+-- get certificates: VS020 when it is revoked or was released (register it
+-- again). For steps that already checked who may act on the device.
+create function vidsync.require_live_device(device_id uuid) returns vidsync.devices
   language plpgsql
-  security definer
   set search_path = ''
 as $$
+declare
+  d vidsync.devices;
 begin
-  perform vidsync.require_device_access(release_nebula_ip.device, auth.uid(), true);
-  perform vidsync.revoke_certificates(release_nebula_ip.device);
-  perform vidsync.release_ip(release_nebula_ip.device, auth.uid(), release_nebula_ip.reason);
+  select * into d from vidsync.devices x where x.id = require_live_device.device_id for update;
+  if not found then
+    raise exception 'device % not found', require_live_device.device_id using errcode = 'VS003';
+  end if;
+  if d.revoked_at is not null then
+    raise exception 'device % is revoked', require_live_device.device_id using errcode = 'VS020';
+  end if;
+  if d.overlay_ip is null then
+    raise exception 'device % was released; register it again', require_live_device.device_id using errcode = 'VS020';
+  end if;
+  return d;
 end
 $$;
-
 -- Revokes a device (its owner, a project owner/admin, or privileged): every
 -- still-valid certificate goes on the project's blocklist, the address is
 -- released (it cools), and the device may neither renew nor register again.
@@ -125,17 +134,10 @@ create function vidsync_api.prepare_renewal(device uuid, public_key text default
 as $$
 #variable_conflict use_column
 declare
-  d record;
+  d vidsync.devices;
 begin
   perform vidsync.require_device_access(prepare_renewal.device, auth.uid(), true);
-  select x.project_id, x.name, x.overlay_ip, x.is_lighthouse, x.public_key, x.revoked_at
-    into d from vidsync.devices x where x.id = prepare_renewal.device for update;
-  if d.revoked_at is not null then
-    raise exception 'device % is revoked', prepare_renewal.device using errcode = 'VS020';
-  end if;
-  if d.overlay_ip is null then
-    raise exception 'device % was released; register it again', prepare_renewal.device using errcode = 'VS020';
-  end if;
+  d := vidsync.require_live_device(prepare_renewal.device);
   if prepare_renewal.public_key is not null and pg_catalog.length(prepare_renewal.public_key) not between 1 and 1024 then
     raise exception 'a public key has 1 to 1024 characters' using errcode = 'VS005';
   end if;
@@ -268,6 +270,7 @@ $$;
 
 revoke all on function
   vidsync.revoke_certificates(uuid),
+  vidsync.require_live_device(uuid),
   vidsync.devices_lifecycle(),
   vidsync_api.revoke_device(uuid, text),
   vidsync_api.prepare_renewal(uuid, text),

@@ -44,15 +44,6 @@ $$;
 revoke all on function vidsync.is_syncthing_device_id(text) from public, anon, authenticated;
 grant execute on function vidsync.is_syncthing_device_id(text) to authenticated, service_role;
 
--- Until now only the shape was checked (at the edge). A stored value with a
--- wrong check character names no Syncthing device: Syncthing itself refuses
--- it, so no peer could ever have used it. Such values are cleared rather
--- than kept unchecked.
-update vidsync.devices
-   set syncthing_device_id = null
- where syncthing_device_id is not null
-   and not vidsync.is_syncthing_device_id(syncthing_device_id);
-
 -- A trigger rather than a CHECK so that the refusal carries our SQLSTATE
 -- (VS005, validation_failed) like every other refused input, whoever writes
 -- the row (register_device, the Syncthing route, the SQL editor).
@@ -79,3 +70,33 @@ create trigger devices_syncthing_device_id_valid
 -- the same machine; a conflict surfaces as 23505 (409 conflict).
 create unique index devices_syncthing_device_id_unique on vidsync.devices (project_id, syncthing_device_id)
   where syncthing_device_id is not null and overlay_ip is not null;
+
+-- Setting a device's Syncthing device ID after registration
+-- (PUT /devices/:deviceId/syncthing). Who may: the device's owner, a project
+-- owner/admin, the service role — the same rule as releasing it
+-- (vidsync.require_device_access with manage). The ID is checked by the
+-- trigger above (VS005) and is unique among the project's live
+-- devices (VS006 here, with a message, rather than a bare 23505). Null
+-- clears it. Returns the value stored.
+create function vidsync_api.set_syncthing_device_id(device uuid, syncthing_device_id text) returns text
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform vidsync.require_device_access(set_syncthing_device_id.device, auth.uid(), true);
+  begin
+    update vidsync.devices d
+       set syncthing_device_id = set_syncthing_device_id.syncthing_device_id,
+           updated_at = pg_catalog.now()
+     where d.id = set_syncthing_device_id.device
+       and d.syncthing_device_id is distinct from set_syncthing_device_id.syncthing_device_id;
+  exception when unique_violation then
+    raise exception 'another live device of this project has Syncthing device ID %', set_syncthing_device_id.syncthing_device_id
+      using errcode = 'VS006';
+  end;
+  return set_syncthing_device_id.syncthing_device_id;
+end
+$$;
+revoke all on function vidsync_api.set_syncthing_device_id(uuid, text) from public, anon, authenticated;
+grant execute on function vidsync_api.set_syncthing_device_id(uuid, text) to authenticated, service_role;

@@ -82,58 +82,6 @@ begin
 end
 $$;
 
--- Existing rows first: names with forbidden characters lose them, and
--- duplicate live names get " (2)", " (3)"… in order of registration. Other
--- triggers on the tables (a revoked device refuses every change) must not
--- stop this one-time repair, so the tables' own triggers are off meanwhile.
-do $$
-declare
-  t record;
-  disabled text[] := '{}';
-  rounds integer := 0;
-begin
-  for t in
-    select tg.tgname, c.relname from pg_catalog.pg_trigger tg join pg_catalog.pg_class c on c.oid = tg.tgrelid
-     where c.relnamespace = 'vidsync'::regnamespace and c.relname in ('devices', 'projects')
-       and not tg.tgisinternal and tg.tgenabled <> 'D'
-  loop
-    execute pg_catalog.format('alter table vidsync.%I disable trigger %I', t.relname, t.tgname);
-    disabled := disabled || array[t.relname || '.' || t.tgname];
-  end loop;
-
-  update vidsync.devices d
-     set name = coalesce(nullif(pg_catalog.left(vidsync.trim_display_text(
-                  pg_catalog.regexp_replace(d.name, vidsync.forbidden_text_class(), '', 'g')), 64), ''), 'device')
-   where not vidsync.is_display_text(d.name, 64);
-  update vidsync.projects p
-     set name = coalesce(nullif(pg_catalog.left(vidsync.trim_display_text(
-                  pg_catalog.regexp_replace(p.name, vidsync.forbidden_text_class(), '', 'g')), 100), ''), 'project')
-   where not vidsync.is_display_text(p.name, 100);
-
-  loop
-    with ranked as (
-      select d.id, d.name,
-             pg_catalog.row_number() over (partition by d.project_id, vidsync.device_name_key(d.name) order by d.created_at, d.id) as n
-        from vidsync.devices d
-       where d.overlay_ip is not null
-    )
-    update vidsync.devices d
-       set name = pg_catalog.left(r.name, 64 - pg_catalog.length(' (' || r.n || ')')) || ' (' || r.n || ')'
-      from ranked r
-     where d.id = r.id and r.n > 1;
-    exit when not found;
-    rounds := rounds + 1;
-    if rounds > 10 then
-      raise exception 'could not make live device names unique';
-    end if;
-  end loop;
-
-  for t in select pg_catalog.split_part(x, '.', 1) as relname, pg_catalog.split_part(x, '.', 2) as tgname from pg_catalog.unnest(disabled) as x loop
-    execute pg_catalog.format('alter table vidsync.%I enable trigger %I', t.relname, t.tgname);
-  end loop;
-end
-$$;
-
 -- The guarantee, whatever the order of concurrent registrations.
 create unique index devices_live_name_unique on vidsync.devices (project_id, vidsync.device_name_key(name))
   where overlay_ip is not null;
@@ -192,10 +140,10 @@ create trigger projects_name_valid
   before insert or update of name on vidsync.projects
   for each row execute function vidsync.projects_name_valid();
 
--- Release reasons: new ones only (the history is append-only).
+-- Release reasons.
 alter table vidsync.ip_allocations
   add constraint ip_allocations_release_reason_text
-  check (release_reason is null or vidsync.is_display_text(release_reason, 200)) not valid;
+  check (release_reason is null or vidsync.is_display_text(release_reason, 200));
 
 -- Grants ---------------------------------------------------------------------------------
 

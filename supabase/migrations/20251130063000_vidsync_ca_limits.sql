@@ -4,7 +4,7 @@
 --    than 32 CAs or 64 KiB of PEM (VS031, too_many_cas);
 --  * none valid only in the future, beyond the devices' clock skew (VS032);
 --  * none valid for longer than vidsync.settings.max_ca_lifetime (VS033);
---  * a CA PEM of at most 4 KiB (MAX_CA_PEM_CHARS).
+--  * a CA PEM of at most 4 KiB (MAX_CA_PEM_CHARS, a constraint of the table).
 -- The nebula function checks the same before it stores an imported CA, and
 -- also that the CA is limited to the project's subnet (nebula/ca.ts).
 
@@ -19,11 +19,6 @@ $$;
 alter table vidsync.settings
   add column max_ca_lifetime interval not null default '10 years'
     constraint settings_max_ca_lifetime_range check (max_ca_lifetime between interval '1 day' and interval '100 years');
-
--- MAX_CA_PEM_CHARS. Rows stored under the former 16 KiB bound stay.
-alter table vidsync.project_cas drop constraint project_cas_certificate_pem_length;
-alter table vidsync.project_cas
-  add constraint project_cas_certificate_pem_length check (pg_catalog.length(certificate_pem) <= 4096) not valid;
 
 create function vidsync.project_cas_limits() returns trigger
   language plpgsql

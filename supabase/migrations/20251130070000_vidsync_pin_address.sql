@@ -11,7 +11,7 @@
 -- who is not owner/admin), VS005 (not an IPv4 host address), VS020 (the
 -- device is revoked or released: register it again).
 --
--- The pool is written lazily in chunks (20251130020100): the chunk holding
+-- The pool is written lazily in chunks (vidsync.populate_pool_chunk): the chunk holding
 -- the chosen address is written first, under the chunk's advisory lock
 -- (waiting for an allocator that is writing it), so an address nobody has
 -- used yet is as free as one already written.
@@ -31,14 +31,14 @@ create function vidsync_api.pin_device_address(device uuid, ip inet)
 as $$
 #variable_conflict use_column
 declare
-  d record;
+  d vidsync.devices;
   subnet cidr;
   base inet;
   size bigint;
   per_chunk bigint;
   slot record;
 begin
-  select x.project_id into d from vidsync.devices x where x.id = pin_device_address.device;
+  select * into d from vidsync.devices x where x.id = pin_device_address.device;
   if not found then
     raise exception 'device % not found', pin_device_address.device using errcode = 'VS003';
   end if;
@@ -50,14 +50,7 @@ begin
     raise exception 'an address is one IPv4 host address (a.b.c.d)' using errcode = 'VS005';
   end if;
 
-  select x.project_id, x.overlay_ip, x.revoked_at into d
-    from vidsync.devices x where x.id = pin_device_address.device for update;
-  if d.revoked_at is not null then
-    raise exception 'device % is revoked', pin_device_address.device using errcode = 'VS020';
-  end if;
-  if d.overlay_ip is null then
-    raise exception 'device % was released; register it again', pin_device_address.device using errcode = 'VS020';
-  end if;
+  d := vidsync.require_live_device(pin_device_address.device);
 
   select p.subnet into subnet from vidsync.projects p where p.id = d.project_id;
   if not (pin_device_address.ip <<= subnet) then

@@ -35,33 +35,6 @@ alter table vidsync.project_invites enable row level security;
 revoke all on vidsync.project_invites from public, anon, authenticated;
 grant select, insert, update, delete on vidsync.project_invites to service_role;
 
--- Rate limits: every POST /join draws from its own bucket, so guessing codes
--- (each wrong one a 404) is slow; a person joins a handful of projects.
-alter table vidsync.rate_limits drop constraint rate_limits_route_class_check;
-alter table vidsync.rate_limits add constraint rate_limits_route_class_check
-  check (route_class in ('project_create', 'register', 'read', 'write', 'join'));
-insert into vidsync.rate_limits (route_class, scope, capacity, refill_per_second) values
-  ('join', 'user', 10, 1.0 / 30);   -- 10 at once, then one each 30 s
-
-create or replace function vidsync_api.take_rate_token(route_class text, user_id uuid, project_id uuid default null) returns integer
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
-begin
-  if take_rate_token.route_class is null or take_rate_token.route_class not in ('project_create', 'register', 'read', 'write', 'join') then
-    raise exception 'unknown route class %', take_rate_token.route_class using errcode = 'VS005';
-  end if;
-  if take_rate_token.project_id is null then
-    return vidsync.take_token(take_rate_token.user_id, take_rate_token.route_class, 'user');
-  end if;
-  if vidsync.member_role(take_rate_token.project_id, take_rate_token.user_id) is null then
-    return 0;
-  end if;
-  return vidsync.take_token(take_rate_token.project_id, take_rate_token.route_class, 'project');
-end
-$$;
-
 -- Invites ------------------------------------------------------------------------
 
 -- Owners and admins: a new invite. Bounds: role admin or member, 1..1000
