@@ -64,7 +64,7 @@ describe('responses and CORS', () => {
     // if-none-match: polled answers (peers, config) are conditional; PUT: a device's Syncthing ID.
     expect(res.headers.get('access-control-allow-headers')).toBe('authorization, x-client-info, apikey, content-type, accept, if-none-match');
     expect(res.headers.get('access-control-expose-headers')).toContain('etag');
-    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, PUT, DELETE, OPTIONS');
+    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, PUT, PATCH, DELETE, OPTIONS');
   });
 
   it('adds CORS headers to a foreign response, keeping status and body', async () => {

@@ -21,6 +21,8 @@
 //   POST|GET /projects/:projectId/invites, DELETE …/invites/:inviteId   invites (owners and admins)
 //   POST /join                      redeem an invite's code: the caller becomes a member
 //   GET  /projects/:projectId/members, DELETE …/members/:userId        members; removal revokes their devices
+//   PATCH /projects/:projectId/members/:userId   a member's role (owner transfer: make an owner, then step down)
+//   DELETE /projects/:projectId     the owner deletes the project, confirmed by its name
 //
 // Around every route: who is calling (a user's JWT, a secret API key, a
 // device signature), whether an anonymous user may do it, and for mutating
@@ -45,11 +47,12 @@ import { deviceHeartbeat, pinDeviceAddress, renewDevice, revokeDevice, setDevice
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 import { getProject, listProjects } from './routes/projects-read.ts';
 import { createInvite, joinProject, projectInvites, projectMembers, removeMember, revokeInvite } from './routes/index.ts';
+import { deleteProject, setMemberRole } from './routes/index.ts';
 import { routeClassOf } from './store/quotas.ts';
 import { TenantLimiter } from './tenants.ts';
 
 interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly pattern: string;
   readonly handler: RouteHandler;
   /** The audit log's name for what a mutating route does; unset: the route changes nothing worth a row. */
@@ -62,6 +65,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/projects', handler: createProject, audit: 'project.create', noAnonymous: true },
   { method: 'GET', pattern: '/projects', handler: listProjects },
   { method: 'GET', pattern: '/projects/:projectId', handler: getProject },
+  { method: 'DELETE', pattern: '/projects/:projectId', handler: deleteProject, audit: 'project.delete' },
   { method: 'POST', pattern: '/register', handler: registerDevice, audit: 'device.register', noAnonymous: true },
   { method: 'GET', pattern: '/ca/:projectId', handler: getProjectCa },
   { method: 'POST', pattern: '/ca/:projectId/import', handler: importProjectCa, audit: 'ca.import' },
@@ -82,6 +86,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/join', handler: joinProject, audit: 'member.join', noAnonymous: true },
   { method: 'GET', pattern: '/projects/:projectId/members', handler: projectMembers },
   { method: 'DELETE', pattern: '/projects/:projectId/members/:userId', handler: removeMember, audit: 'member.remove' },
+  { method: 'PATCH', pattern: '/projects/:projectId/members/:userId', handler: setMemberRole, audit: 'member.role' },
 ];
 
 export interface NebulaApp {

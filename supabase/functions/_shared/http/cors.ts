@@ -3,7 +3,7 @@
 // token does not already grant.
 
 const ALLOWED_HEADERS = 'authorization, x-client-info, apikey, content-type, accept, if-none-match';
-const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
+const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 /** How long a browser may cache a preflight answer (seconds). */
 const PREFLIGHT_MAX_AGE_SECONDS = 86_400;
 

@@ -6,10 +6,10 @@
 export { projectAudit } from './audit.ts';
 export { getProjectCa, importProjectCa } from './ca.ts';
 export { deviceConfig, deviceStatus, releaseDevice } from './devices.ts';
-export { createProject } from './projects.ts';
+export { createProject, deleteProject } from './projects.ts';
 export { registerDevice } from './register.ts';
 export { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from './lifecycle.ts';
 export { pinDeviceAddress } from './address.ts';
 export { devicePeers, setSyncthingDeviceId } from './syncthing.ts';
 export { createInvite, joinProject, projectInvites, revokeInvite } from './invites.ts';
-export { projectMembers, removeMember } from './members.ts';
+export { projectMembers, removeMember, setMemberRole } from './members.ts';

@@ -1,9 +1,16 @@
 // POST /nebula/projects — the caller becomes the owner; the subnet comes from
 // the supernet unless given; the project's CA is created in the same
 // transaction, so a project never exists without one.
-import { CreateProjectBody, jsonResponse, readJsonBody } from '../../_shared/http/index.ts';
+// DELETE /nebula/projects/:projectId {confirm: <its name>} — an owner deletes
+// it: devices, pool, certificates, invites, members and the CA's sealed key
+// go in one transaction; the audit log, a tombstone and the CA certificate
+// stay; the subnet stays held for the project's users until its last
+// certificate expires (migration 20251130120000).
+import { CreateProjectBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
+import { DeleteProjectBody } from '../../_shared/http/role-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { asServiceRole, caLimits, createProject as insertProject, inTransaction, insertSigningCa } from '../store/index.ts';
+import { deleteProject as erase } from '../store/projects.ts';
 import { requireUser } from './guards.ts';
 
 export async function createProject(ctx: RequestContext): Promise<Response> {
@@ -28,4 +35,24 @@ export async function createProject(ctx: RequestContext): Promise<Response> {
     },
     201,
   );
+}
+
+export async function deleteProject(ctx: RequestContext): Promise<Response> {
+  requireUser(ctx.caller, 'delete a project');
+  const { projectId } = validate(ProjectParams, ctx.params);
+  const { confirm } = await readJsonBody(ctx.request, DeleteProjectBody);
+  const deleted = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    const deleted = await erase(tx, projectId, confirm);
+    await ctx.audit.record(tx, { projectId });
+    return deleted;
+  });
+  return jsonResponse({
+    projectId,
+    deleted: true,
+    revokedDevices: deleted.revokedDevices,
+    revokedCertificates: deleted.revokedCertificates,
+    revokedInvites: deleted.revokedInvites,
+    subnet: deleted.subnet,
+    subnetHeldUntil: deleted.subnetHeldUntil.toISOString(),
+  });
 }

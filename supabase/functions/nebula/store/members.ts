@@ -22,3 +22,15 @@ export async function removeMember(tx: Tx, projectId: string, userId: string): P
   const [row] = await tx<{ revoked_devices: number }[]>`select revoked_devices from vidsync_api.remove_member(${projectId}, ${userId})`;
   return row!.revoked_devices;
 }
+
+export interface RoleChange {
+  readonly role: string;
+  readonly previousRole: string;
+}
+
+/** Owners and admins change a member's role; only an owner makes or unmakes an owner; the last owner stays (VS054). */
+export async function setMemberRole(tx: Tx, projectId: string, userId: string, role: string): Promise<RoleChange> {
+  const [row] = await tx<{ new_role: string; previous_role: string }[]>`
+    select new_role, previous_role from vidsync_api.set_member_role(${projectId}, ${userId}, ${role})`;
+  return { role: row!.new_role, previousRole: row!.previous_role };
+}

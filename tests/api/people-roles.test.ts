@@ -1,0 +1,199 @@
+// Roles, owner transfer and project deletion through HTTP (migration
+// 20251130120000): PATCH /projects/:id/members/:userId's rules (only an
+// owner makes or unmakes an owner, the last owner stays), owner transfer as
+// two role changes with ownerId following, and DELETE /projects/:id: the
+// confirmation, one transaction that takes devices, pool, certificates,
+// invites and the CA's sealed key, keeps the audit log, a tombstone and the
+// CA certificate, holds the subnet while its certificates could be valid,
+// and leaves a second project of the same people untouched; afterwards the
+// project is 404 on every route. Real Deno, real Postgres.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../support/api.ts';
+import type { ApiHarness } from '../support/api.ts';
+import { actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
+import type { Actor } from './helpers.ts';
+
+let api: ApiHarness;
+let tokens: Record<Actor, string>;
+let users: Awaited<ReturnType<typeof actorTokens>>['users'];
+let subnetIndex = 0;
+
+async function newProject(name = `Roles ${subnetIndex + 1}`): Promise<{ projectId: string; subnet: string; name: string }> {
+  const subnet = `10.${140 + ++subnetIndex}.0.0/24`;
+  const { projectId } = await createProject(api.client(tokens.owner), name, subnet);
+  await addMember(api.sql, projectId, users.admin.id, 'admin');
+  await addMember(api.sql, projectId, users.member.id, 'member');
+  return { projectId, subnet, name };
+}
+
+const setRole = (actor: Actor, projectId: string, userId: string, role: unknown) =>
+  callWith(api, tokens[actor], 'PATCH', `projects/${projectId}/members/${userId}`, { role });
+
+async function register(token: string, projectId: string): Promise<string> {
+  const deviceId = crypto.randomUUID();
+  const key = await newDeviceKey();
+  const res = await callWith(api, token, 'POST', 'register', { projectId, deviceId, deviceName: `d ${deviceId.slice(0, 8)}`, publicKey: key.publicKeyPem });
+  expect(res.status).toBe(200);
+  return deviceId;
+}
+
+const roleOf = async (projectId: string, userId: string) =>
+  (await api.sql<{ role: string }[]>`select role from vidsync.project_members where project_id = ${projectId} and user_id = ${userId}`)[0]?.role;
+
+beforeAll(async () => {
+  api = await startApi();
+  ({ tokens, users } = await actorTokens(api, 'roles'));
+});
+afterAll(async () => api?.stop());
+
+describe('PATCH /projects/:id/members/:userId', () => {
+  it('owner and admin change members and admins; a member 403, a non-member 404, anon 401; bad roles 400', async () => {
+    const { projectId } = await newProject();
+    expect(await setRole('member', projectId, users.admin.id, 'member')).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await setRole('nonMember', projectId, users.member.id, 'admin')).toMatchObject({ status: 404, code: 'not_found' });
+    expect(await setRole('anon', projectId, users.member.id, 'admin')).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await setRole('owner', projectId, users.member.id, 'boss')).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(await setRole('owner', projectId, users.nonMember.id, 'admin')).toMatchObject({ status: 404, code: 'not_found' });
+    expect(await setRole('admin', projectId, users.member.id, 'admin')).toMatchObject({
+      status: 200,
+      json: { projectId, userId: users.member.id, role: 'admin', previousRole: 'member' },
+    });
+    expect(await setRole('owner', projectId, users.member.id, 'member')).toMatchObject({ status: 200, json: { role: 'member', previousRole: 'admin' } });
+    expect(await roleOf(projectId, users.member.id)).toBe('member');
+    const audit = await api.sql`select result from vidsync.audit_log where project_id = ${projectId} and action = 'member.role' order by id`;
+    expect(audit.map((r) => r.result)).toEqual(['forbidden', 'ok', 'ok']);
+  });
+
+  it('only an owner makes or unmakes an owner; the last owner cannot be demoted (409 last_owner)', async () => {
+    const { projectId } = await newProject();
+    expect(await setRole('admin', projectId, users.member.id, 'owner')).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await setRole('admin', projectId, users.admin.id, 'owner')).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await setRole('admin', projectId, users.owner.id, 'member')).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await setRole('owner', projectId, users.owner.id, 'admin')).toMatchObject({ status: 409, code: 'last_owner' });
+    expect(await setRole('service', projectId, users.owner.id, 'admin')).toMatchObject({ status: 409, code: 'last_owner' });
+    expect(await roleOf(projectId, users.owner.id)).toBe('owner');
+  });
+
+  it('owner transfer: make the admin an owner, step down; ownerId follows, and the old owner is an admin', async () => {
+    const { projectId } = await newProject();
+    expect(await setRole('owner', projectId, users.admin.id, 'owner')).toMatchObject({ status: 200, json: { role: 'owner', previousRole: 'admin' } });
+    expect(await setRole('owner', projectId, users.owner.id, 'admin')).toMatchObject({ status: 200, json: { role: 'admin', previousRole: 'owner' } });
+    const project = await callWith(api, tokens.admin, 'GET', `projects/${projectId}`);
+    expect((project.json.project as { ownerId: string }).ownerId).toBe(users.admin.id);
+    // The new owner now decides; the old one, an admin, may no longer unmake them.
+    expect(await setRole('owner', projectId, users.admin.id, 'member')).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await setRole('admin', projectId, users.admin.id, 'member')).toMatchObject({ status: 409, code: 'last_owner' });
+  });
+});
+
+describe('DELETE /projects/:id', () => {
+  it('needs the owner and the project\'s name: 400 project_name_mismatch, 403 admin/member/service, 404 non-member, 401 anon; nothing deleted', async () => {
+    const { projectId, name } = await newProject('Holiday videos');
+    const del = (actor: Actor, body: unknown) => callWith(api, tokens[actor], 'DELETE', `projects/${projectId}`, body);
+    expect(await del('owner', { confirm: 'holiday videos' })).toMatchObject({ status: 400, code: 'project_name_mismatch' });
+    expect(await del('owner', {})).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(await del('admin', { confirm: name })).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await del('member', { confirm: name })).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await del('service', { confirm: name })).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await del('nonMember', { confirm: name })).toMatchObject({ status: 404, code: 'not_found' });
+    expect(await del('anon', { confirm: name })).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect((await callWith(api, tokens.owner, 'GET', `projects/${projectId}`)).status).toBe(200);
+  });
+
+  it('takes devices, pool, certificates, invites and the CA key in one transaction; keeps the audit log, a tombstone and the CA certificate; touches no other project; 404 afterwards on every route', async () => {
+    const doomed = await newProject('Doomed');
+    const kept = await newProject('Kept');
+    const doomedDevices = [await register(tokens.owner, doomed.projectId), await register(tokens.member, doomed.projectId)];
+    const keptDevice = await register(tokens.member, kept.projectId);
+    const invite = await callWith(api, tokens.owner, 'POST', `projects/${doomed.projectId}/invites`, { role: 'member', maxUses: 5, expiresInSeconds: 3600 });
+    const keptInvite = await callWith(api, tokens.owner, 'POST', `projects/${kept.projectId}/invites`, { role: 'member', maxUses: 5, expiresInSeconds: 3600 });
+    const [ca] = await api.sql<{ fingerprint: string; certificate_pem: string }[]>`select fingerprint, certificate_pem from vidsync.project_cas where project_id = ${doomed.projectId}`;
+    const keptBefore = await countsOf(kept.projectId);
+
+    const deleted = await callWith(api, tokens.owner, 'DELETE', `projects/${doomed.projectId}`, { confirm: ' Doomed ' });
+    expect(deleted).toMatchObject({
+      status: 200,
+      json: { projectId: doomed.projectId, deleted: true, revokedDevices: 2, revokedCertificates: 2, revokedInvites: 1, subnet: doomed.subnet },
+    });
+    // Held until the last certificate (7 days) expires.
+    expect(Date.parse(deleted.json.subnetHeldUntil as string) - Date.now()).toBeGreaterThan(6 * 86400_000);
+
+    expect(await countsOf(doomed.projectId)).toEqual({ projects: 0, members: 0, devices: 0, pool: 0, allocations: 0, certificates: 0, invites: 0, cas: 0 });
+    expect(await countsOf(kept.projectId)).toEqual(keptBefore);
+    const [tomb] = await api.sql`select name, subnet::text, deleted_by, devices, members from vidsync.deleted_projects where id = ${doomed.projectId}`;
+    expect(tomb).toMatchObject({ name: 'Doomed', subnet: doomed.subnet, deleted_by: users.owner.id, devices: 2, members: 3 });
+    const keptCas = await api.sql`select * from vidsync.deleted_project_cas where project_id = ${doomed.projectId}`;
+    expect(keptCas.map((c) => [c.fingerprint, c.certificate_pem])).toEqual([[ca!.fingerprint, ca!.certificate_pem]]);
+    expect(JSON.stringify(keptCas)).not.toContain('sealed');
+    const audit = await api.sql`select action, result from vidsync.audit_log where project_id = ${doomed.projectId} order by id`;
+    expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(['project.create', 'device.register', 'invite.create', 'project.delete']));
+    expect(audit.at(-1)).toMatchObject({ action: 'project.delete', result: 'ok' });
+
+    // Gone for everyone, on every route, as a project that never existed.
+    const p = doomed.projectId;
+    const routes: [string, string, unknown?][] = [
+      ['GET', `projects/${p}`], ['DELETE', `projects/${p}`, { confirm: 'Doomed' }], ['GET', `ca/${p}`],
+      ['GET', `projects/${p}/members`], ['PATCH', `projects/${p}/members/${users.member.id}`, { role: 'admin' }],
+      ['DELETE', `projects/${p}/members/${users.member.id}`], ['GET', `projects/${p}/invites`],
+      ['POST', `projects/${p}/invites`, { role: 'member', maxUses: 1, expiresInSeconds: 60 }],
+      ['GET', `status/${doomedDevices[0]}`], ['GET', `config/${doomedDevices[0]}`], ['GET', `peers/${doomedDevices[0]}`],
+      ['POST', `renew/${doomedDevices[0]}`, {}], ['POST', `release/${doomedDevices[0]}`],
+    ];
+    for (const actor of ['owner', 'admin', 'member', 'service'] as const) {
+      for (const [method, path, body] of routes) {
+        if (actor === 'service' && method === 'DELETE' && path === `projects/${p}`) continue; // the service role may not delete (403 before any lookup)
+        expect(await callWith(api, tokens[actor], method, path, body), `${actor} ${method} ${path}`).toMatchObject({ status: 404 });
+      }
+    }
+    for (const actor of ['owner', 'admin'] as const) expect((await callWith(api, tokens[actor], 'GET', `audit/${p}`)).status).toBe(404);
+    // The log is kept: an operator (the service role) still reads it, deletion last.
+    const log = await callWith(api, tokens.service, 'GET', `audit/${p}`);
+    expect((log.json.entries as { action: string }[])[0]).toMatchObject({ action: 'project.delete' });
+    const key = await newDeviceKey();
+    expect((await callWith(api, tokens.owner, 'POST', 'register', { projectId: p, deviceId: crypto.randomUUID(), deviceName: 'late', publicKey: key.publicKeyPem })).status).toBe(404);
+    const joiner = await api.user('roles-late-joiner');
+    expect(await callWith(api, joiner.accessToken, 'POST', 'join', { code: invite.json.code })).toMatchObject({ status: 404, code: 'invite_unknown' });
+    const list = await callWith(api, tokens.owner, 'GET', 'projects');
+    expect((list.json.projects as { projectId: string }[]).map((x) => x.projectId)).not.toContain(p);
+    expect((list.json.projects as { projectId: string }[]).map((x) => x.projectId)).toContain(kept.projectId);
+
+    // The other project works as before.
+    expect(await callWith(api, tokens.member, 'GET', `status/${keptDevice}`)).toMatchObject({ status: 200, json: { revokedAt: null } });
+    expect(await callWith(api, joiner.accessToken, 'POST', 'join', { code: keptInvite.json.code })).toMatchObject({ status: 201 });
+  });
+
+  it('the subnet stays with its users while its certificates could be valid: the owner cannot reuse it until then', async () => {
+    const gone = await newProject('Short lived');
+    await register(tokens.owner, gone.projectId);
+    expect((await callWith(api, tokens.owner, 'DELETE', `projects/${gone.projectId}`, { confirm: 'Short lived' })).status).toBe(200);
+    const again = () => callWith(api, tokens.owner, 'POST', 'projects', { name: 'Reborn', subnet: gone.subnet });
+    expect(await again()).toMatchObject({ status: 409, code: 'subnet_overlap' });
+    // Another user may take it at once, as any project may overlap another user's.
+    expect((await callWith(api, tokens.nonMember, 'POST', 'projects', { name: 'Neighbour', subnet: gone.subnet })).status).toBe(201);
+    // Once the hold is over (as if the certificates had expired), the owner may.
+    await api.sql`update vidsync.user_subnets set held_until = now() - interval '1 second' where project_id = ${gone.projectId}`;
+    expect(await again()).toMatchObject({ status: 201 });
+    expect(await api.sql`select 1 from vidsync.user_subnets where project_id = ${gone.projectId} and user_id = ${users.owner.id}`).toHaveLength(0);
+  });
+
+  it('a project with no certificate ever issued frees its subnet at once', async () => {
+    const empty = await newProject('Empty');
+    const res = await callWith(api, tokens.owner, 'DELETE', `projects/${empty.projectId}`, { confirm: 'Empty' });
+    expect(res).toMatchObject({ status: 200, json: { revokedDevices: 0, revokedCertificates: 0 } });
+    expect(await api.sql`select 1 from vidsync.user_subnets where project_id = ${empty.projectId}`).toHaveLength(0);
+    expect((await callWith(api, tokens.owner, 'POST', 'projects', { name: 'Empty again', subnet: empty.subnet })).status).toBe(201);
+  });
+});
+
+async function countsOf(projectId: string): Promise<Record<string, number>> {
+  const [row] = await api.sql<Record<string, number>[]>`
+    select (select count(*)::int from vidsync.projects where id = ${projectId}) as projects,
+           (select count(*)::int from vidsync.project_members where project_id = ${projectId}) as members,
+           (select count(*)::int from vidsync.devices where project_id = ${projectId}) as devices,
+           (select count(*)::int from vidsync.ip_pool where project_id = ${projectId}) as pool,
+           (select count(*)::int from vidsync.ip_allocations where project_id = ${projectId}) as allocations,
+           (select count(*)::int from vidsync.issued_certificates where project_id = ${projectId}) as certificates,
+           (select count(*)::int from vidsync.project_invites where project_id = ${projectId}) as invites,
+           (select count(*)::int from vidsync.project_cas where project_id = ${projectId}) as cas`;
+  return row!;
+}
