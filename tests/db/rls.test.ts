@@ -269,6 +269,7 @@ describe('functions', () => {
         'vidsync_api.redeem_invite',
         'vidsync_api.list_members',
         'vidsync_api.remove_member',
+        'vidsync_api.retire_ca',
       ].sort(),
     );
     // The rate-limit functions are the function's own (its postgres connection), never a user's: a user could drain another's bucket.

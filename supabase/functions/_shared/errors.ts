@@ -48,6 +48,8 @@ export const ERROR_CODES = [
   'last_owner',
   // DELETE /projects/:id: the confirmation is not the project's name.
   'project_name_mismatch',
+  // The CA signs the project's certificates: rotate to a new one before retiring it.
+  'ca_in_use',
 
   // The device lifecycle: a revoked or released device, and device-signed requests.
   'device_revoked',
@@ -163,6 +165,7 @@ export const SQLSTATE_CODES: Record<string, ErrorCode> = {
   VS053: 'invite_unknown',
   VS054: 'last_owner',
   VS055: 'project_name_mismatch',
+  VS070: 'ca_in_use',
   '23P01': 'subnet_overlap', // exclusion_violation: one owner's project subnets (vidsync.user_subnets)
   '23505': 'conflict', // unique_violation
   '23503': 'not_found', // foreign_key_violation: a referenced row is gone

@@ -7,6 +7,8 @@
 //   POST /register                  allocate + sign + bundle, one transaction
 //   GET  /ca/:projectId             the project's CA certificates (PEM)
 //   POST /ca/:projectId/import      an admin imports an existing ca.crt + ca.key
+//   POST /ca/:projectId/rotate      an admin has a new CA made; earlier ones stay trusted while needed
+//   DELETE /ca/:projectId/:fingerprint  an admin retires an earlier CA: out of the trust set at once
 //   GET  /status/:deviceId          IP, certificate fingerprint and expiry, last seen
 //   GET  /config/:deviceId          the device's current nebula.yml, no re-signing
 //   POST /release/:deviceId         release the IP (it cools before reuse)
@@ -48,6 +50,7 @@ import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 import { getProject, listProjects } from './routes/projects-read.ts';
 import { createInvite, joinProject, projectInvites, projectMembers, removeMember, revokeInvite } from './routes/index.ts';
 import { deleteProject, setMemberRole } from './routes/index.ts';
+import { retireProjectCa, rotateProjectCa } from './routes/index.ts';
 import { routeClassOf } from './store/quotas.ts';
 import { TenantLimiter } from './tenants.ts';
 
@@ -69,6 +72,8 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/register', handler: registerDevice, audit: 'device.register', noAnonymous: true },
   { method: 'GET', pattern: '/ca/:projectId', handler: getProjectCa },
   { method: 'POST', pattern: '/ca/:projectId/import', handler: importProjectCa, audit: 'ca.import' },
+  { method: 'POST', pattern: '/ca/:projectId/rotate', handler: rotateProjectCa, audit: 'ca.rotate' },
+  { method: 'DELETE', pattern: '/ca/:projectId/:fingerprint', handler: retireProjectCa, audit: 'ca.retire' },
   { method: 'GET', pattern: '/status/:deviceId', handler: deviceStatus },
   { method: 'GET', pattern: '/config/:deviceId', handler: deviceConfig },
   { method: 'POST', pattern: '/release/:deviceId', handler: releaseDevice, audit: 'device.release' },

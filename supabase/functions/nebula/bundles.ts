@@ -2,7 +2,7 @@
 // bundle, from where the device sits in its project. Pure: the routes read
 // the project's CAs and lighthouses through the store.
 import { buildBundle, buildNebulaConfig, tunDeviceName } from '../_shared/bundle/index.ts';
-import type { LighthouseInfo } from '../_shared/bundle/index.ts';
+import type { CaTrust, LighthouseInfo } from '../_shared/bundle/index.ts';
 
 interface DevicePlace {
   projectId: string;
@@ -13,6 +13,13 @@ interface DevicePlace {
   lighthouses: LighthouseInfo[];
   /** Revoked, unexpired certificate fingerprints of the project. */
   blocklist: readonly string[];
+  /** The trusted CAs, named in nebula.yml so that a rotation changes what agents poll (caTrustOf). */
+  trust?: CaTrust;
+}
+
+/** nebula.yml's `vidsync.ca` from the project's trusted CAs (store trustedCas: the signing one first). */
+export function caTrustOf(trusted: readonly { fingerprint: string; signing: boolean }[]): CaTrust {
+  return { signing: trusted.find((ca) => ca.signing)?.fingerprint ?? null, trusted: trusted.map((ca) => ca.fingerprint) };
 }
 
 export function configFor(place: DevicePlace): string {
@@ -23,6 +30,7 @@ export function configFor(place: DevicePlace): string {
     lighthouses: place.lighthouses,
     tunDev: tunDeviceName(place.projectId),
     blocklist: place.blocklist,
+    trust: place.trust,
   });
 }
 
@@ -40,5 +48,6 @@ export function bundleFor(
     self: { ip: input.ip, isLighthouse: input.isLighthouse },
     lighthouses: input.lighthouses,
     blocklist: input.blocklist,
+    trust: input.trust,
   });
 }

@@ -2,7 +2,7 @@
 // device's private key is never part of it — the device generated it and
 // keeps it.
 import { buildNebulaConfig, DEFAULT_PATHS, listenPortOf, tunDeviceName } from './nebula-config.ts';
-import type { LighthouseInfo } from './nebula-config.ts';
+import type { CaTrust, LighthouseInfo } from './nebula-config.ts';
 import { buildBundleReadme } from './readme.ts';
 import { BUNDLE_FILES } from './files.ts';
 import { zipBundle } from './zip.ts';
@@ -16,7 +16,7 @@ export {
   toNebulaYaml,
   tunDeviceName,
 } from './nebula-config.ts';
-export type { LighthouseInfo, NebulaConfigInput } from './nebula-config.ts';
+export type { CaTrust, LighthouseInfo, NebulaConfigInput } from './nebula-config.ts';
 export { buildBundleReadme, inlineCode } from './readme.ts';
 export type { BundleReadmeInput } from './readme.ts';
 export { MAX_UNZIPPED_BYTES, unzipBundle, zipBundle } from './zip.ts';
@@ -42,6 +42,8 @@ export interface BundleInput {
   keyPath?: string;
   /** The project's revoked, unexpired certificate fingerprints (`pki.blocklist`). */
   blocklist?: readonly string[];
+  /** The trusted CAs' fingerprints and the signing one (nebula.yml's `vidsync.ca`); see NebulaConfigInput. */
+  trust?: CaTrust;
 }
 
 export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint8Array<ArrayBuffer> } {
@@ -58,6 +60,7 @@ export function buildBundle(input: BundleInput): { files: BundleFiles; zip: Uint
       tunDev,
       paths: { key: keyPath },
       blocklist: input.blocklist,
+      trust: input.trust,
     }),
     [BUNDLE_FILES.readme]: buildBundleReadme({
       deviceName: input.deviceName,

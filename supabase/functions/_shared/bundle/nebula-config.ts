@@ -52,6 +52,21 @@ export interface NebulaConfigInput {
    * the same set always gives the same text (and the same ETag).
    */
   blocklist?: readonly string[];
+  /**
+   * The CAs the project trusts now (fingerprints; ca.crt holds their PEMs)
+   * and the one that signs, as the `vidsync.ca` section, which nebula
+   * ignores: agents poll nebula.yml, so a CA rotation or retirement changes
+   * its text and ETag, and the agent fetches ca.crt and renews
+   * (client/src/agent/ca-rotation.ts).
+   */
+  trust?: CaTrust;
+}
+
+export interface CaTrust {
+  /** The CA that signs new certificates, or null if it has expired. */
+  readonly signing: string | null;
+  /** Every CA the project trusts, the signing one first. */
+  readonly trusted: readonly string[];
 }
 
 export const DEFAULT_PATHS = { ca: BUNDLE_FILES.ca, cert: BUNDLE_FILES.certificate, key: PRIVATE_KEY_FILE } as const;
@@ -103,6 +118,11 @@ export function buildNebulaConfig(input: NebulaConfigInput): string {
     if (!/^[0-9a-f]{64}$/.test(fp)) invalid('blocklist', 'must hold lowercase hex SHA-256 fingerprints');
   }
 
+  const trust = input.trust;
+  for (const fp of trust ? [...trust.trusted, ...(trust.signing === null ? [] : [trust.signing])] : []) {
+    if (!/^[0-9a-f]{64}$/.test(fp)) invalid('trust', 'must hold lowercase hex SHA-256 fingerprints');
+  }
+
   const config = {
     // disconnect_invalid: nebula >= 1.7 tears down tunnels whose certificate
     // became invalid (blocklisted, expired) on reload; 1.6.1 ignores the key,
@@ -138,6 +158,7 @@ export function buildNebulaConfig(input: NebulaConfigInput): string {
       // here means "any device of this project".
       inbound: [{ port: 'any', proto: 'any', host: 'any' }],
     },
+    ...(trust ? { vidsync: { ca: { signing: trust.signing, trusted: [...trust.trusted] } } } : {}),
   };
 
   const header = ` nebula.yml for VidSync project ${input.projectId.toLowerCase()} - generated; edits are lost on renewal.`;

@@ -61,6 +61,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   address_taken: 409,
   address_cooling: 409,
   last_owner: 409,
+  ca_in_use: 409,
   invite_unknown: 404,
   invite_expired: 410,
   invite_revoked: 410,

@@ -5,8 +5,8 @@ import { VidsyncError } from '../../_shared/errors.ts';
 import { DeviceParams, jsonResponse, validate } from '../../_shared/http/index.ts';
 import { reasonOf } from '../../_shared/http/lifecycle-schemas.ts';
 import type { RequestContext } from '../context.ts';
-import { configFor } from '../bundles.ts';
-import { asServiceRole, blocklistOf, currentCertificate, inTransaction, lighthousesOf, releaseDevice as release, reusableAfter, visibleDevice } from '../store/index.ts';
+import { caTrustOf, configFor } from '../bundles.ts';
+import { asServiceRole, blocklistOf, currentCertificate, inTransaction, lighthousesOf, releaseDevice as release, reusableAfter, trustedCas, visibleDevice } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
 import { isOnline } from '../presence.ts';
 import { taggedResponse } from '../../_shared/http/etag.ts';
@@ -45,7 +45,9 @@ export async function deviceConfig(ctx: RequestContext): Promise<Response> {
     if (!device.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released); register it again`);
     // The project's lighthouses and revoked certificates: RLS already lets the caller see them.
     const [lighthouses, blocklist] = await Promise.all([lighthousesOf(tx, device.projectId), blocklistOf(tx, device.projectId)]);
-    return configFor({ projectId: device.projectId, ip: device.ip, subnet: device.subnet, isLighthouse: device.isLighthouse, lighthouses, blocklist });
+    // The trusted CAs (no user reads the CA table): a rotation or retirement changes the text, so the agent learns of it.
+    const trust = caTrustOf(await asServiceRole(tx, (tx) => trustedCas(tx, device.projectId)));
+    return configFor({ projectId: device.projectId, ip: device.ip, subnet: device.subnet, isLighthouse: device.isLighthouse, lighthouses, blocklist, trust });
   });
   // Agents poll this: the ETag is the text's digest, so an unchanged config costs no body.
   return taggedResponse(ctx.request, yaml, 'application/yaml; charset=utf-8');

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import type { RequestContext } from '../context.ts';
 import type { Tx } from '../store/index.ts';
 import { parseDevicePublicKey } from '../ca.ts';
-import { bundleFor } from '../bundles.ts';
+import { bundleFor, caTrustOf } from '../bundles.ts';
 import {
   asServiceRole,
   blocklistOf,
@@ -112,6 +112,7 @@ export async function signForCurrentAddress(ctx: RequestContext, tx: Tx, deviceI
     lighthouses,
     blocklist,
     caPems: trusted.map((c) => c.certificatePem),
+    trust: caTrustOf(trusted),
     certificatePem: certificate.pem,
     notAfter: certificate.notAfter,
   });
