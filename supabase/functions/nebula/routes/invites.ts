@@ -7,7 +7,8 @@
 // digits 2-7); the database keeps only its SHA-256 hash. Redemption is
 // atomic in SQL (vidsync_api.redeem_invite locks the invite's row). Every
 // POST /join draws from the caller's `join` token bucket (store/quotas.ts),
-// so guessing codes is slow.
+// so guessing codes is slow, and every answer it gives takes the same time
+// (JOIN_ANSWER_FLOOR_MS), so its timing tells nothing the code does not.
 import { jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { CreateInviteBody, INVITE_CODE_ALPHABET, INVITE_CODE_CHARS, InviteParams, JoinBody, canonicalInviteCode } from '../../_shared/http/people-schemas.ts';
 import type { RequestContext } from '../context.ts';
@@ -56,15 +57,34 @@ export async function revokeInvite(ctx: RequestContext): Promise<Response> {
   return jsonResponse({ inviteId, revoked: true });
 }
 
+/**
+ * Every answer of POST /join — joined, expired, revoked, used up, unknown —
+ * is sent no sooner than this after the request arrived. The work differs a
+ * little (an unknown code locks no row, a success inserts one); padding all
+ * of them to one floor well above that work (a few milliseconds, tens under
+ * load) leaves nothing to measure. The wait holds no database connection.
+ */
+export const JOIN_ANSWER_FLOOR_MS = 250;
+
 export async function joinProject(ctx: RequestContext): Promise<Response> {
-  requireUser(ctx.caller, 'join a project');
-  const { code } = await readJsonBody(ctx.request, JoinBody);
-  const hash = await inviteCodeHash(code);
-  const joined = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const joined = await redeemInvite(tx, hash);
-    await ctx.audit.record(tx, { projectId: joined.projectId }, joined.joined ? 201 : 200);
-    return joined;
-  });
-  return jsonResponse(joined, joined.joined ? 201 : 200);
+  const started = performance.now();
+  try {
+    requireUser(ctx.caller, 'join a project');
+    const { code } = await readJsonBody(ctx.request, JoinBody);
+    const hash = await inviteCodeHash(code);
+    const joined = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+      const joined = await redeemInvite(tx, hash);
+      await ctx.audit.record(tx, { projectId: joined.projectId }, joined.joined ? 201 : 200);
+      return joined;
+    });
+    return jsonResponse(joined, joined.joined ? 201 : 200);
+  } finally {
+    await waitUntil(started + JOIN_ANSWER_FLOOR_MS);
+  }
+}
+
+function waitUntil(deadline: number): Promise<void> {
+  const left = deadline - performance.now();
+  return left > 0 ? new Promise((resolve) => setTimeout(resolve, left)) : Promise.resolve();
 }
 
