@@ -10,6 +10,8 @@ export interface Session {
   readonly client: SupabaseClient;
   /** Who, as the header shows it. */
   readonly label: string;
+  /** The user's id (the token's `sub`): marks "you" among members and in the audit log. */
+  readonly userId: string | null;
   readonly demo: boolean;
   signOut(): Promise<void>;
 }
@@ -22,6 +24,7 @@ export function demoSession(config: DashboardConfig, user: DemoUser): Session {
   return {
     client,
     label: `${user.email} (demo)`,
+    userId: subjectOf(user.accessToken),
     demo: true,
     signOut: async () => localStorage.removeItem(DEMO_KEY),
   };
@@ -43,13 +46,13 @@ export class HostedAuth {
   /** The session supabase-js kept from an earlier visit, if any. */
   async current(): Promise<Session | undefined> {
     const { data } = await this.client.auth.getSession();
-    return data.session ? this.#session(data.session.user.email ?? data.session.user.id) : undefined;
+    return data.session ? this.#session(data.session.user.email ?? data.session.user.id, data.session.user.id) : undefined;
   }
 
   async withPassword(email: string, password: string): Promise<Session> {
     const { data, error } = await this.client.auth.signInWithPassword({ email, password });
     if (error) throw error;
-    return this.#session(data.user.email ?? email);
+    return this.#session(data.user.email ?? email, data.user.id);
   }
 
   /** Emails a one-time code (only to existing users: the dashboard signs in, it does not sign up). */
@@ -61,17 +64,28 @@ export class HostedAuth {
   async withCode(email: string, token: string): Promise<Session> {
     const { data, error } = await this.client.auth.verifyOtp({ email, token, type: 'email' });
     if (error) throw error;
-    return this.#session(data.user?.email ?? email);
+    return this.#session(data.user?.email ?? email, data.user?.id ?? null);
   }
 
-  #session(label: string): Session {
+  #session(label: string, userId: string | null): Session {
     return {
       client: this.client,
       label,
+      userId,
       demo: false,
       signOut: async () => {
         await this.client.auth.signOut();
       },
     };
+  }
+}
+
+/** The `sub` of a JWT, read without verifying it: only to recognise "you" on the page; the function verifies every token. */
+function subjectOf(token: string): string | null {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: unknown };
+    return typeof payload.sub === 'string' ? payload.sub : null;
+  } catch {
+    return null;
   }
 }

@@ -1,15 +1,16 @@
 // The VidSync dashboard: a static page that signs a user in (Supabase Auth,
 // or a demo user of the local stack) and reads the `nebula` function through
 // the SDK's browser-safe entry. Views by URL hash:
-//   #/                      your projects
-//   #/projects/<projectId>  a project and its devices
+//   #/                            your projects
+//   #/projects/<projectId>        a project and its devices
+//   #/projects/<projectId>/<tab>  its network, people, audit log or settings
 import type { Session } from './auth.ts';
 import { HostedAuth, demoSession, rememberedDemoUser } from './auth.ts';
 import { loadConfig } from './config.ts';
 import type { DashboardConfig } from './config.ts';
 import { h, mount, setText } from './dom.ts';
 import { errorBox } from './errors.ts';
-import { projectView } from './views/project.ts';
+import { isTabKey, projectView } from './views/project.ts';
 import { projectsView } from './views/projects.ts';
 import { signInView } from './views/sign-in.ts';
 
@@ -36,9 +37,10 @@ function show(config: DashboardConfig): void {
   signOutButton.hidden = false;
   // Only `#/…` is a route: `#main` is the skip link's target.
   const route = location.hash.startsWith('#/') ? location.hash.slice(1) : '/';
-  const project = /^\/projects\/([^/]+)$/.exec(route);
-  if (project) {
-    leaveView = projectView(main, session.client, decodeURIComponent(project[1]!));
+  const project = /^\/projects\/([^/]+)(?:\/([a-z]+))?$/.exec(route);
+  const tab = project?.[2] ?? 'devices';
+  if (project && isTabKey(tab)) {
+    leaveView = projectView(main, session.client, session.userId, decodeURIComponent(project[1]!), tab);
   } else {
     document.title = 'Projects · VidSync';
     leaveView = projectsView(main, session.client);

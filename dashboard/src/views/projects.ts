@@ -9,6 +9,7 @@ import { h, mount, setAttr, setText } from '../dom.ts';
 import { errorBox } from '../errors.ts';
 import { expiresSoon, timeLeft } from '../format.ts';
 import { Poller } from '../poll.ts';
+import { createProjectBox } from './create-project.ts';
 import { poolBar } from './pool-bar.ts';
 
 interface Card {
@@ -49,7 +50,8 @@ export function projectsView(root: HTMLElement, supabase: SupabaseClient): () =>
   const list = h('ul', { class: 'cards', 'aria-label': 'Projects' });
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading…');
   const errorSlot = h('div');
-  mount(root, h('h1', { tabindex: '-1' }, 'Your projects'), status, errorSlot, list);
+  const poke = () => poller.poke();
+  mount(root, h('h1', { tabindex: '-1' }, 'Your projects'), status, errorSlot, list, h('div', { class: 'create-join' }, createProjectBox(supabase, poke)));
   const cards = new Map<string, Card>();
   let etag: string | undefined;
   let projects: ProjectOverview[] = [];
@@ -64,7 +66,7 @@ export function projectsView(root: HTMLElement, supabase: SupabaseClient): () =>
     for (const [id, c] of cards) if (!projects.some((p) => p.projectId === id)) (c.li.remove(), cards.delete(id));
     const order = projects.map((p) => cards.get(p.projectId)!.li);
     if (order.some((li, i) => list.children[i] !== li)) list.replaceChildren(...order);
-    setText(status, projects.length === 0 ? 'You are in no project yet. Create one with `vidsync project create`.' : `${projects.length} project${projects.length === 1 ? '' : 's'}`);
+    setText(status, projects.length === 0 ? 'You are in no project yet: create one or join one with a code below.' : `${projects.length} project${projects.length === 1 ? '' : 's'}`);
   };
 
   const poller = new Poller(async () => {

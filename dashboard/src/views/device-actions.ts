@@ -1,0 +1,75 @@
+// What an owner or admin can do to a live device, each behind a confirmation
+// that says what happens: pin it to another address, release it, revoke it.
+// The SDK's browser-safe calls (client/src/devices-admin.ts) do the work;
+// an API error stays in the dialog with its code.
+import { pinDeviceAddress, releaseDevice, revokeDevice } from '../../../client/src/browser.ts';
+import type { DeviceOverview, ProjectOverview } from '../../../client/src/browser.ts';
+import { chooseAction, confirmAction } from '../dialog.ts';
+import { h } from '../dom.ts';
+import type { TabContext } from './tab.ts';
+
+export function manageDevice(ctx: TabContext, project: ProjectOverview, d: DeviceOverview, opener: HTMLElement): void {
+  const reasonField = (id: string) => {
+    const input = h('input', { id, type: 'text', maxlength: 200, autocomplete: 'off' });
+    return { input, el: h('div', { class: 'field' }, h('label', { for: id }, 'Reason (optional, kept in the audit log)'), input) };
+  };
+  const done = () => ctx.refresh();
+
+  const pin = () => {
+    const ip = h('input', { id: 'pin-ip', type: 'text', inputmode: 'decimal', autocomplete: 'off', required: true, placeholder: project.subnet.replace(/\.0\/\d+$/, '.50') });
+    void confirmAction({
+      title: `Pin ${d.name} to another address?`,
+      consequence: [
+        `${d.name} moves from ${d.ip ?? 'no address'} to the address you choose in ${project.subnet}, and a certificate for it is signed now.`,
+        `Its current address ${d.ip ?? ''} cools down before anyone gets it again. Its agent takes the new address at its next renewal; until then peers still reach it at the old one.`,
+      ],
+      fields: [h('div', { class: 'field' }, h('label', { for: 'pin-ip' }, `New address (in ${project.subnet})`), ip)],
+      confirmLabel: `Pin ${d.name}`,
+      returnFocusTo: opener,
+      run: async () => {
+        await pinDeviceAddress(ctx.supabase, d.deviceId, ip.value.trim());
+        done();
+      },
+    });
+  };
+  const release = () => {
+    const reason = reasonField('release-reason');
+    void confirmAction({
+      title: `Release ${d.name}?`,
+      consequence: [
+        `${d.name} gives up its address ${d.ip ?? ''}, which cools down before it is handed out again, and its certificates are put on the blocklist: it leaves the overlay.`,
+        'It may register again later (a new address, a new certificate). Use Revoke for a lost or stolen device.',
+      ],
+      fields: [reason.el],
+      confirmLabel: `Release ${d.name}`,
+      returnFocusTo: opener,
+      run: async () => {
+        await releaseDevice(ctx.supabase, d.deviceId, reason.input.value.trim() || undefined);
+        done();
+      },
+    });
+  };
+  const revoke = () => {
+    const reason = reasonField('revoke-reason');
+    void confirmAction({
+      title: `Revoke ${d.name}?`,
+      consequence: [
+        `Every certificate of ${d.name} goes on the blocklist of every device in ${project.name}: peers drop it within a minute. Its address ${d.ip ?? ''} is released.`,
+        'It can never renew, fetch its config or register again (only an owner can undo this, in the SQL editor). For a lost or stolen device.',
+      ],
+      fields: [reason.el],
+      confirmLabel: `Revoke ${d.name}`,
+      returnFocusTo: opener,
+      run: async () => {
+        await revokeDevice(ctx.supabase, d.deviceId, reason.input.value.trim() || undefined);
+        done();
+      },
+    });
+  };
+
+  chooseAction(`Manage ${d.name}`, [
+    { label: 'Pin an address…', hint: 'Move it to an address you choose.', choose: pin },
+    { label: 'Release…', hint: 'Free its address; it may join again.', choose: release },
+    { label: 'Revoke…', hint: 'Shut it out for good (lost or stolen).', choose: revoke },
+  ], opener);
+}
