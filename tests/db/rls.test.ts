@@ -270,11 +270,21 @@ describe('functions', () => {
         'vidsync_api.list_members',
         'vidsync_api.remove_member',
         'vidsync_api.retire_ca',
+        'vidsync_api.set_member_role',
+        'vidsync_api.delete_project',
+        'vidsync_api.admin_project_usage',
+        'vidsync_api.admin_unseen_devices',
+        'vidsync_api.admin_expiring_certificates',
+        'vidsync_api.admin_busiest_projects',
       ].sort(),
     );
     // The rate-limit functions are the function's own (its postgres connection), never a user's: a user could drain another's bucket.
     // So are the audit log's writer and pruner: a user could forge or drop audit rows.
-    const serviceOnly = new Set(['vidsync_api.take_rate_token', 'vidsync_api.prune_rate_buckets', 'vidsync_api.append_audit', 'vidsync_api.prune_audit_log']);
+    // And the SQL editor's admin views: they read every project.
+    const serviceOnly = new Set([
+      'vidsync_api.take_rate_token', 'vidsync_api.prune_rate_buckets', 'vidsync_api.append_audit', 'vidsync_api.prune_audit_log',
+      'vidsync_api.admin_project_usage', 'vidsync_api.admin_unseen_devices', 'vidsync_api.admin_expiring_certificates', 'vidsync_api.admin_busiest_projects',
+    ]);
     for (const r of rows) expect(r, r.name).toMatchObject({ definer: true, config: ['search_path=""'], anon: false, authenticated: !serviceOnly.has(r.name) });
   });
 
