@@ -24,7 +24,8 @@ import {
   MAX_TRUSTED_CAS,
   MIN_SUBNET_PREFIX,
 } from '../../supabase/functions/_shared/limits.ts';
-import { HeartbeatBody, SYNC_FOLDER_STATES, SyncFolderReport } from '../../supabase/functions/_shared/http/lifecycle-schemas.ts';
+import { HeartbeatBody, SyncFolderReport } from '../../supabase/functions/_shared/http/lifecycle-schemas.ts';
+import { SYNC_FOLDER_STATES } from '../../supabase/functions/_shared/syncthing/index.ts';
 import {
   FORBIDDEN_TEXT_RANGES,
   hasForbiddenTextChars,
@@ -321,6 +322,11 @@ describe('heartbeat folder reports: vidsync.is_sync_folder_report / are_sync_fol
     'videos',
     [ok],
   ];
+
+  it('know the same states', async () => {
+    const [row] = await sql<{ states: string[] }[]>`select vidsync.sync_folder_states() as states`;
+    expect(row!.states).toEqual([...SYNC_FOLDER_STATES]);
+  });
 
   it('on a corpus of reports at and past each bound', async () => {
     const rows = await sql<{ v: boolean }[]>`

@@ -11,6 +11,8 @@
 //    blocklist grows on nebula < 1.7 it restarts nebula instead, because
 //    1.6's SIGHUP keeps established tunnels of a blocklisted peer up;
 //  - sends heartbeats;
+//  - when given a Syncthing, keeps it in step with the project's peers and
+//    reports its folders' sync state (syncthing-sync.ts);
 //  - stops for good when the server says the device is revoked (410);
 //  - writes its state to agent.json for `vidsync status`, one log line per event.
 import { readFile, stat } from 'node:fs/promises';
@@ -32,6 +34,8 @@ import { localizeConfig } from '../install-config.ts';
 import { DeviceApi } from './device-api.ts';
 import { compareVersions, DISCONNECT_INVALID_VERSION, NebulaProcess, nebulaVersion, REHANDSHAKE_ON_RELOAD_VERSION } from './nebula-process.ts';
 import type { Version } from './nebula-process.ts';
+import { AgentSyncthing } from './syncthing-sync.ts';
+import type { AgentSyncthingOptions, SyncthingAgentState } from './syncthing-sync.ts';
 
 export const AGENT_VERSION = '0.1.0';
 /** The device's Ed25519 API key, next to host.key (mode 0600). */
@@ -65,6 +69,8 @@ export interface NebulaAgentOptions {
   readonly log?: (line: string) => void;
   /** nebula's own output, line by line. */
   readonly onNebulaOutput?: (line: string) => void;
+  /** A local Syncthing to keep in step with the project's peers (nothing Syncthing-related without it). */
+  readonly syncthing?: AgentSyncthingOptions;
 }
 
 export type AgentPhase = 'starting' | 'running' | 'revoked' | 'stopped' | 'failed';
@@ -90,6 +96,8 @@ export interface AgentState {
   lastConfigAt?: string;
   lastError?: string;
   updatedAt?: string;
+  /** When the agent drives a Syncthing: its device ID, peers and folders' sync state. */
+  syncthing?: SyncthingAgentState;
 }
 
 export class NebulaAgent {
@@ -104,6 +112,8 @@ export class NebulaAgent {
   readonly #reachable = new Set<string>();
   #blocklist = new Set<string>();
   #busy: Promise<unknown> = Promise.resolve();
+  #syncthing: AgentSyncthing | undefined;
+  #heartbeatSoon: ReturnType<typeof setTimeout> | undefined;
   #state: AgentState;
   #finish!: (phase: AgentPhase) => void;
   /** Resolves when the agent has stopped: 'stopped' (asked to), 'revoked' (by the server) or 'failed'. */
@@ -149,6 +159,7 @@ export class NebulaAgent {
       this.#scheduleRenewal();
       this.#every((this.#o.configPollSeconds ?? DEFAULT_CONFIG_POLL_SECONDS) * 1000, () => this.#pollConfig());
       this.#every((this.#o.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000, () => this.#heartbeat(), true);
+      if (this.#o.syncthing) this.#startSyncthing(this.#o.syncthing);
     } catch (error) {
       await this.#end('failed', error);
       throw error;
@@ -168,6 +179,34 @@ export class NebulaAgent {
   /** Polls the config now. */
   pollNow(): Promise<void> {
     return this.#serial(() => this.#pollConfig());
+  }
+
+  #startSyncthing(options: AgentSyncthingOptions): void {
+    this.#syncthing = new AgentSyncthing({
+      syncthing: options,
+      dir: this.#o.dir,
+      api: this.#api,
+      log: (line) => {
+        this.#event(line);
+        void this.#save().catch(() => undefined);
+      },
+      // A folder's state changed: report it within a second (one heartbeat for a burst of changes).
+      onChange: () => {
+        if (this.#heartbeatSoon) return;
+        this.#heartbeatSoon = setTimeout(() => {
+          this.#heartbeatSoon = undefined;
+          void this.#serial(() => this.#heartbeat());
+        }, 1_000);
+      },
+      onRevoked: (error) => this.#revokedBy(error),
+    });
+    this.#state.syncthing = this.#syncthing.state;
+    this.#syncthing.start();
+  }
+
+  /** Polls the peers now and applies them to Syncthing (the timer does it every few seconds). */
+  pollPeersNow(): Promise<void> {
+    return this.#syncthing?.pollPeersNow() ?? Promise.resolve();
   }
 
   async #ensureRegistered(): Promise<{ deviceId: string; apiKey?: Uint8Array }> {
@@ -273,7 +312,12 @@ export class NebulaAgent {
   async #heartbeat(): Promise<void> {
     if (this.#state.phase !== 'running') return;
     try {
-      await this.#api.heartbeat({ nebulaVersion: this.#version.join('.'), agentVersion: AGENT_VERSION, fingerprint: this.#state.fingerprint });
+      await this.#api.heartbeat({
+        nebulaVersion: this.#version.join('.'),
+        agentVersion: AGENT_VERSION,
+        fingerprint: this.#state.fingerprint,
+        ...(this.#syncthing ? { folders: this.#syncthing.state.folders } : {}),
+      });
       this.#state.lastHeartbeatAt = new Date().toISOString();
     } catch (error) {
       if (await this.#revokedBy(error)) return;
@@ -350,6 +394,8 @@ export class NebulaAgent {
     this.#state.phase = phase;
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#renewTimer);
+    clearTimeout(this.#heartbeatSoon);
+    this.#syncthing?.stop();
     await this.#nebula?.stop();
     if (error !== undefined) this.#state.lastError = describe(error);
     this.#state.nebulaPid = undefined;

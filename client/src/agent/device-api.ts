@@ -5,6 +5,7 @@
 import { isErrorCode, VidsyncError } from '../../../supabase/functions/_shared/errors.ts';
 import { signDeviceRequest } from '../../../supabase/functions/_shared/device-signature.ts';
 import type { HeartbeatInfo, RegisterResponse } from '../client.ts';
+import type { PeerList, PeersAnswer } from '../syncthing/peers.ts';
 
 export interface DeviceApiOptions {
   /** `<SUPABASE_URL>/functions/v1`. */
@@ -42,7 +43,19 @@ export class DeviceApi {
     return { changed: true, yaml: await res.text(), etag: res.headers.get('etag') };
   }
 
-  async #call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  /** The project's other live devices (GET /peers); `{ changed: false }` when the list still matches `etag`. */
+  async peers(etag?: string | null): Promise<PeersAnswer> {
+    const res = await this.#call('GET', `peers/${this.#o.deviceId}`, undefined, etag ? { 'if-none-match': etag } : {});
+    if (res.status === 304) return { changed: false, etag: res.headers.get('etag') ?? etag ?? '' };
+    return { changed: true, etag: res.headers.get('etag') ?? '', list: (await res.json()) as PeerList };
+  }
+
+  /** Tells the cloud this device's Syncthing device ID (PUT /devices/:id/syncthing). */
+  async setSyncthingDeviceId(syncthingDeviceId: string): Promise<void> {
+    await this.#call('PUT', `devices/${this.#o.deviceId}/syncthing`, { deviceId: syncthingDeviceId });
+  }
+
+  async #call(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     const bytes = body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body));
     const h = new Headers(headers);
     if (bytes) h.set('content-type', 'application/json');

@@ -10,6 +10,7 @@ import {
   MAX_SYNC_FOLDERS,
 } from '../limits.ts';
 import { isDisplayText, trimDisplayText } from '../display-text.ts';
+import { SYNC_FOLDER_STATES } from '../syncthing/index.ts';
 import { validate } from './body.ts';
 import { ReasonQuery } from './schemas.ts';
 
@@ -20,26 +21,6 @@ export const RenewBody = z.strictObject({
 export type RenewBody = z.output<typeof RenewBody>;
 
 const Version = z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
-
-/**
- * Syncthing's folder states (lib/model/folderstate.go, 1.19) and `paused`;
- * an agent reports any other as `unknown`. The database holds the same list
- * (vidsync.sync_folder_states).
- */
-export const SYNC_FOLDER_STATES = [
-  'idle',
-  'scanning',
-  'scan-waiting',
-  'sync-waiting',
-  'sync-preparing',
-  'syncing',
-  'cleaning',
-  'clean-waiting',
-  'error',
-  'paused',
-  'unknown',
-] as const;
-export type SyncFolderState = (typeof SYNC_FOLDER_STATES)[number];
 
 const displayText = (max: number) =>
   z
