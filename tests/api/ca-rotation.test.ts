@@ -10,7 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
-import { verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-signature.ts';
+import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
+import { generateEd25519KeyPair, verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
@@ -161,6 +163,43 @@ describe('who may rotate and retire', () => {
       expect(await rotate(tokens.owner, projectId, body), JSON.stringify(body)).toMatchObject({ status: 400, code: 'validation_failed' });
     }
     expect(await trusted(projectId)).toEqual(before);
+  });
+});
+
+describe('GET /config/:deviceId/ca', () => {
+  it('is GET /ca\'s PEM for the device\'s project: members, the service role and the device itself (signed); non-member 404, anon 401; ETag / 304', async () => {
+    const projectId = await newProject();
+    const d = await register(projectId, 'headless');
+    const pem = (await trusted(projectId)).pem;
+    const expected: Record<Actor, number> = { owner: 200, admin: 200, member: 200, service: 200, nonMember: 404, anon: 401 };
+    for (const actor of Object.keys(expected) as Actor[]) {
+      const res = await api.fetch(`config/${d.deviceId}/ca`, { method: 'GET', token: tokens[actor] });
+      expect(res.status, actor).toBe(expected[actor]);
+      if (res.status === 200) expect(await res.text(), actor).toBe(pem);
+      else await res.body?.cancel();
+    }
+    // The device, with its own key and no user session, as a headless agent asks.
+    const apiKey = await generateEd25519KeyPair();
+    expect((await callWith(api, tokens.member, 'POST', `credential/${d.deviceId}`, { apiKey: bytesToBase64(apiKey.publicKey) })).status).toBe(200);
+    const signedGet = async (path: string, etag?: string) =>
+      api.fetch(path, {
+        method: 'GET',
+        headers: {
+          authorization: await signDeviceRequest({ deviceId: d.deviceId, privateKey: apiKey.privateKey }, { method: 'GET', pathAndQuery: `/nebula/${path}` }),
+          ...(etag ? { 'if-none-match': etag } : {}),
+        },
+      });
+    const first = await signedGet(`config/${d.deviceId}/ca`);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toBe(pem);
+    const etag = first.headers.get('etag')!;
+    expect((await signedGet(`config/${d.deviceId}/ca`, etag)).status).toBe(304);
+    // Another project's GET /ca stays closed to a device signature.
+    expect((await signedGet(`ca/${projectId}`)).status).toBe(401);
+    await rotate(tokens.owner, projectId);
+    const after = await signedGet(`config/${d.deviceId}/ca`, etag);
+    expect(after.status).toBe(200);
+    expect(await after.text()).toBe((await trusted(projectId)).pem);
   });
 });
 

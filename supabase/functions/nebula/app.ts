@@ -9,6 +9,7 @@
 //   POST /ca/:projectId/import      an admin imports an existing ca.crt + ca.key
 //   POST /ca/:projectId/rotate      an admin has a new CA made; earlier ones stay trusted while needed
 //   DELETE /ca/:projectId/:fingerprint  an admin retires an earlier CA: out of the trust set at once
+//   GET  /config/:deviceId/ca       the ca.crt of the device's project (what agents fetch after a rotation)
 //   GET  /status/:deviceId          IP, certificate fingerprint and expiry, last seen
 //   GET  /config/:deviceId          the device's current nebula.yml, no re-signing
 //   POST /release/:deviceId         release the IP (it cools before reuse)
@@ -50,7 +51,7 @@ import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 import { getProject, listProjects } from './routes/projects-read.ts';
 import { createInvite, joinProject, projectInvites, projectMembers, removeMember, revokeInvite } from './routes/index.ts';
 import { deleteProject, setMemberRole } from './routes/index.ts';
-import { retireProjectCa, rotateProjectCa } from './routes/index.ts';
+import { deviceCaBundle, retireProjectCa, rotateProjectCa } from './routes/index.ts';
 import { routeClassOf } from './store/quotas.ts';
 import { TenantLimiter } from './tenants.ts';
 
@@ -76,6 +77,7 @@ const ROUTES: readonly Route[] = [
   { method: 'DELETE', pattern: '/ca/:projectId/:fingerprint', handler: retireProjectCa, audit: 'ca.retire' },
   { method: 'GET', pattern: '/status/:deviceId', handler: deviceStatus },
   { method: 'GET', pattern: '/config/:deviceId', handler: deviceConfig },
+  { method: 'GET', pattern: '/config/:deviceId/ca', handler: deviceCaBundle },
   { method: 'POST', pattern: '/release/:deviceId', handler: releaseDevice, audit: 'device.release' },
   { method: 'POST', pattern: '/renew/:deviceId', handler: renewDevice, audit: 'device.renew' },
   { method: 'POST', pattern: '/revoke/:deviceId', handler: revokeDevice, audit: 'device.revoke' },

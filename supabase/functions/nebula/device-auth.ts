@@ -18,7 +18,7 @@ import { readCapped } from '../_shared/http/body.ts';
 import { deviceCredential, inTransaction, rememberNonce } from './store/index.ts';
 
 /** Routes a device may call for itself, below the function's path. */
-const DEVICE_ROUTES = /^\/nebula\/(?:(?:renew|heartbeat|config|status|peers)\/([^/]+)|devices\/([^/]+)\/syncthing)$/;
+const DEVICE_ROUTES = /^\/nebula\/(?:(?:renew|heartbeat|config|status|peers)\/([^/]+)|devices\/([^/]+)\/syncthing|config\/([^/]+)\/ca)$/;
 const MAX_SIGNED_BODY_BYTES = 64 * 1024;
 /** Verified against when the device has no key: a valid point (RFC 8032's first test key); a match still ends in 401. */
 const DUMMY_PUBLIC_KEY = Uint8Array.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'.match(/../g)!, (h) => parseInt(h, 16));
@@ -29,7 +29,7 @@ export async function deviceCaller(sql: Sql, request: Request): Promise<Caller> 
   const url = new URL(request.url);
   const route = DEVICE_ROUTES.exec(url.pathname);
   if (!route) throw new VidsyncError('unauthorized', 'this route needs a user session, not a device signature');
-  if ((route[1] ?? route[2])!.toLowerCase() !== sig.deviceId) {
+  if ((route[1] ?? route[2] ?? route[3])!.toLowerCase() !== sig.deviceId) {
     throw new VidsyncError('device_mismatch', 'the request is signed by another device than the one it names');
   }
   // The body is read from a copy (the route reads the original), with a hard cap as it streams in

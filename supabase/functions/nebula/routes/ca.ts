@@ -3,15 +3,19 @@
 //   POST   /nebula/ca/:projectId/import        an owner/admin brings an existing CA; it signs from now on
 //   POST   /nebula/ca/:projectId/rotate        an owner/admin has a new CA made; it signs from now on
 //   DELETE /nebula/ca/:projectId/:fingerprint  an owner/admin takes an earlier CA out of the trust set
+//   GET    /nebula/config/:deviceId/ca         the same PEM as GET /ca, device-scoped: what an agent (signed
+//                                              with its device key, no user session) writes to ca.crt
 // Who may is decided in SQL (vidsync.authorize_ca_import, vidsync_api.retire_ca);
 // which CAs are trusted too (vidsync.trusted_cas): after a rotation, earlier CAs
 // stay trusted while a device's current certificate needs them, until the
 // owner's date; after an import, until they expire or are retired.
-import { ImportCaBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
+import { DeviceParams, ImportCaBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
+import { taggedResponse } from '../../_shared/http/etag.ts';
+import { VidsyncError } from '../../_shared/errors.ts';
 import { CaParams, RotateCaBody } from '../../_shared/http/ca-schemas.ts';
 import type { SealedCa } from '../ca.ts';
 import type { RequestContext } from '../context.ts';
-import { asServiceRole, authorizeCaImport, caLimits, inTransaction, insertSigningCa, trustedCas, visibleProject } from '../store/index.ts';
+import { asServiceRole, authorizeCaImport, caLimits, inTransaction, insertSigningCa, trustedCas, visibleDevice, visibleProject } from '../store/index.ts';
 import type { Tx } from '../store/index.ts';
 import { retireCa as markRetired, supersedeEarlierCas } from '../store/cas.ts';
 import type { TrustedCa } from '../store/cas.ts';
@@ -24,11 +28,23 @@ export async function getProjectCa(ctx: RequestContext): Promise<Response> {
     await visibleProject(tx, projectId);
     return asServiceRole(tx, (tx) => trustedCas(tx, projectId));
   });
-  const pem = cas.map((ca) => ca.certificatePem.trimEnd() + '\n').join('');
+  const pem = pemOf(cas);
   if (wantsPem(ctx.request)) {
     return new Response(pem, { status: 200, headers: { 'content-type': 'application/x-pem-file' } });
   }
   return jsonResponse({ projectId, signing: cas.find((ca) => ca.signing)?.fingerprint ?? null, certificates: cas.map(caJson), pem });
+}
+
+/** GET /config/:deviceId/ca — the trusted CAs' PEM for the device's project; ETag / 304 like the config. */
+export async function deviceCaBundle(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
+  const cas = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    const device = await visibleDevice(tx, deviceId);
+    if (device.revokedAt) throw new VidsyncError('device_revoked', `device ${deviceId} is revoked`);
+    return asServiceRole(tx, (tx) => trustedCas(tx, device.projectId));
+  });
+  return taggedResponse(ctx.request, pemOf(cas), 'application/x-pem-file');
 }
 
 export async function importProjectCa(ctx: RequestContext): Promise<Response> {
@@ -86,6 +102,11 @@ export async function retireProjectCa(ctx: RequestContext): Promise<Response> {
     return { retiredAt, trusted: await asServiceRole(tx, (tx) => trustedCas(tx, projectId)) };
   });
   return jsonResponse({ projectId, fingerprint, retiredAt: retiredAt.toISOString(), trusted: trusted.map(caJson) });
+}
+
+/** ca.crt: every trusted CA, the signing one first (nebula's pki.ca takes a bundle). */
+function pemOf(cas: readonly TrustedCa[]): string {
+  return cas.map((ca) => ca.certificatePem.trimEnd() + '\n').join('');
 }
 
 function newCaJson(ca: SealedCa) {

@@ -4,7 +4,7 @@
 // as the caller (the SQL decides who may do what), signs with ../ca.ts and
 // builds files with ../bundles.ts. app.ts maps paths to these.
 export { projectAudit } from './audit.ts';
-export { getProjectCa, importProjectCa, retireProjectCa, rotateProjectCa } from './ca.ts';
+export { deviceCaBundle, getProjectCa, importProjectCa, retireProjectCa, rotateProjectCa } from './ca.ts';
 export { deviceConfig, deviceStatus, releaseDevice } from './devices.ts';
 export { createProject, deleteProject } from './projects.ts';
 export { registerDevice } from './register.ts';
