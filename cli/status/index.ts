@@ -1,9 +1,11 @@
 // `vidsync status -project ID [-dir …]`: what the device agent (`vidsync up`)
 // last recorded for a project: phase, overlay IP, certificate expiry, the
-// lighthouses it knows, last renewal, heartbeat and config poll. Local only:
+// lighthouses it knows, last renewal, heartbeat and config poll, and when it
+// drives a Syncthing, each shared folder's sync state. Local only:
 // it reads agent.json in the project directory and checks the agent is alive.
 import { join } from 'node:path';
 import { defaultBaseDir, readAgentState } from '../../client/src/index.ts';
+import type { AgentState, SyncFolderState } from '../../client/src/index.ts';
 import type { CliIo } from '../io.ts';
 import { CliError, pathIn } from '../io.ts';
 import { type ModeDefinition, required, runMode } from '../cert/common.ts';
@@ -41,10 +43,31 @@ const status: ModeDefinition = {
       ['last heartbeat', state.lastHeartbeatAt],
       ['last config poll', state.lastConfigAt],
       ['last error', state.lastError],
+      ...syncthingRows(state.syncthing),
     ];
     io.stdout.write(rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${`${k}:`.padEnd(18)}${v}`).join('\n') + '\n');
   },
 };
+
+/** Syncthing's part, when the agent drives one: its ID, peers, and a line per shared folder. */
+function syncthingRows(st: AgentState['syncthing']): [string, string | number | undefined][] {
+  if (!st) return [];
+  const rows: [string, string | number | undefined][] = [
+    ['syncthing', st.deviceId ? `${st.deviceId.slice(0, 7)}… (${st.peers ?? 0} peers${st.configuredAt ? '' : ', not configured yet'})` : 'waiting for its REST API'],
+    ['syncthing error', st.lastError],
+  ];
+  for (const f of st.folders) rows.push([`folder ${f.folderId}`, folderLine(f)]);
+  return rows;
+}
+
+/** "in sync", "syncing 42.5% (1.2 MB to go)", "error: …" */
+export function folderLine(f: SyncFolderState): string {
+  const errors = f.errors ? `, ${f.errors} error${f.errors === 1 ? '' : 's'}${f.error ? ` (${f.error})` : ''}` : '';
+  const label = f.label && f.label !== f.folderId ? `${f.label}: ` : '';
+  if (f.state === 'idle' && f.completion >= 100) return `${label}in sync${errors}`;
+  const togo = f.needBytes ? ` (${(f.needBytes / 1e6).toFixed(1)} MB to go)` : '';
+  return `${label}${f.state} ${f.completion}%${togo}${errors}`;
+}
 
 function isAlive(pid: number): boolean {
   try {

@@ -3,6 +3,9 @@
 // resumes afterwards (with the user's session, or headless with the device's
 // own API key), runs nebula, renews, polls the config, heartbeats; stops
 // cleanly on SIGTERM/SIGINT, and exits 3 when the server revoked the device.
+// With -syncthing-home or -syncthing-api it also keeps that Syncthing in step
+// with the project's peers and shares -share <path> as -folder-id; without
+// them it does nothing Syncthing-related.
 import { NebulaAgent, NebulaClient } from '../../client/src/index.ts';
 import type { CliIo } from '../io.ts';
 import { CliError, pathIn } from '../io.ts';
@@ -10,6 +13,7 @@ import { type ModeDefinition, required, runMode } from '../cert/common.ts';
 import { localStackTools, supabaseFor } from '../session.ts';
 import type { ParsedFlags } from '../flags.ts';
 import { defaultBaseDir } from '../../client/src/index.ts';
+import type { AgentSyncthingOptions } from '../../client/src/index.ts';
 import { join } from 'node:path';
 
 /** Exit code when the server revoked the device: a supervisor should not restart it. */
@@ -29,6 +33,13 @@ const up: ModeDefinition = {
     'anon-key': { kind: 'string', usage: 'Optional: the project\'s anon/publishable key (env SUPABASE_ANON_KEY)' },
     token: { kind: 'string', usage: 'Optional: the user\'s access token (env VIDSYNC_ACCESS_TOKEN); without it, the device\'s API key' },
     email: { kind: 'string', usage: 'Optional: on the local stack, act as this user', default: 'alice@example.com' },
+    'syncthing-home': { kind: 'string', usage: 'Optional: drive the Syncthing whose home (config.xml: API key, GUI address) is here' },
+    'syncthing-api': { kind: 'string', usage: 'Optional: drive the Syncthing whose REST API is here (http://127.0.0.1:8384 or unix:///path/gui.sock)' },
+    'syncthing-api-key': { kind: 'string', usage: 'Optional: its API key (env SYNCTHING_API_KEY; default: from -syncthing-home)' },
+    share: { kind: 'string', usage: 'Optional: share this folder with every device of the project (needs -syncthing-home or -syncthing-api)' },
+    'folder-id': { kind: 'string', usage: 'Optional: the shared folder\'s id, the same on every device (default vidsync-<project>)' },
+    'folder-label': { kind: 'string', usage: 'Optional: the shared folder\'s label (default: the folder id)' },
+    'peers-poll': { kind: 'duration', usage: 'Optional: how often to ask the cloud for the project\'s peers (default 5s)' },
   },
   async action(flags, io) {
     const projectId = required(flags, 'project');
@@ -46,6 +57,7 @@ const up: ModeDefinition = {
       // A command that execs nebula in place, e.g. `ip netns exec <ns>` (tests run devices in namespaces).
       nebulaWrapper: process.env.VIDSYNC_NEBULA_WRAPPER?.split(' ').filter(Boolean),
       log: (line) => io.stdout.write(`${new Date().toISOString()} ${line}\n`),
+      syncthing: syncthingOf(flags, io, projectId),
     });
     const onSignal = () => void agent.stop();
     process.once('SIGTERM', onSignal);
@@ -63,6 +75,25 @@ const up: ModeDefinition = {
     }
   },
 };
+
+/** The agent's Syncthing options from the flags, or undefined: nothing Syncthing-related is started without them. */
+function syncthingOf(flags: ParsedFlags, io: CliIo, projectId: string): AgentSyncthingOptions | undefined {
+  const home = flags.strings['syncthing-home'] ? pathIn(io, flags.strings['syncthing-home']) : undefined;
+  const url = flags.strings['syncthing-api'] || undefined;
+  const share = flags.strings.share ? pathIn(io, flags.strings.share) : undefined;
+  if (!home && !url) {
+    if (share || flags.strings['folder-id']) throw new CliError('-share needs a Syncthing: give -syncthing-home or -syncthing-api');
+    return undefined;
+  }
+  const folderId = flags.strings['folder-id'] || `vidsync-${projectId}`;
+  return {
+    home,
+    url,
+    apiKey: flags.strings['syncthing-api-key'] || process.env.SYNCTHING_API_KEY || undefined,
+    share: share ? [{ folderId, path: share, label: flags.strings['folder-label'] || undefined }] : [],
+    peersPollSeconds: flags.durations['peers-poll'] || undefined,
+  };
+}
 
 async function sessionOf(flags: ParsedFlags): Promise<{ url: string; anonKey?: string; token?: string }> {
   const url = flags.strings.url || process.env.SUPABASE_URL;

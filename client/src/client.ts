@@ -55,6 +55,8 @@ export interface DeviceStatus {
   /** Seen within two heartbeat intervals. */
   readonly online?: boolean;
   readonly revokedAt?: string | null;
+  /** Its folders' sync state, from its last heartbeat. */
+  readonly folders?: readonly SyncFolderState[];
 }
 
 /** What `POST /register` answers (JSON): the bundle is a base64 zip. */

@@ -7,6 +7,7 @@ export type { AgentPhase, AgentState, NebulaAgentOptions } from './agent/agent.t
 export { nebulaVersion } from './agent/nebula-process.ts';
 export { DEFAULT_FOLDER_POLL_SECONDS, DEFAULT_PEERS_POLL_SECONDS, SYNCTHING_BRIDGE_STATE_FILE } from './agent/syncthing-sync.ts';
 export type { AgentSyncthingOptions, SyncthingAgentState } from './agent/syncthing-sync.ts';
+export type { SyncFolderState } from './projects-read.ts';
 export { createProject } from './projects.ts';
 export { listAudit, pinDeviceAddress, releaseDevice, revokeDevice } from './devices-admin.ts';
 export type { AuditEntry, AuditPage, AuditQuery, PinnedAddress, ReleasedDevice, RevokedDevice } from './devices-admin.ts';
