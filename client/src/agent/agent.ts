@@ -10,6 +10,8 @@
 //  - polls the config with ETag and reloads when it changes; when the
 //    blocklist grows on nebula < 1.7 it restarts nebula instead, because
 //    1.6's SIGHUP keeps established tunnels of a blocklisted peer up;
+//  - follows CA rotations named in the config: rewrites ca.crt, renews onto
+//    the signing CA (ca-rotation.ts);
 //  - sends heartbeats;
 //  - when given a Syncthing, keeps it in step with the project's peers and
 //    reports its folders' sync state (syncthing-sync.ts);
@@ -32,6 +34,7 @@ import { BUNDLE_FILES, readTextIfExists, writeFileAtomic } from '../files.ts';
 import { loadOrCreateIdentity, readDeviceFile } from '../identity.ts';
 import { localizeConfig } from '../install-config.ts';
 import { DeviceApi } from './device-api.ts';
+import { CaRotation } from './ca-rotation.ts';
 import { compareVersions, DISCONNECT_INVALID_VERSION, NebulaProcess, nebulaVersion, REHANDSHAKE_ON_RELOAD_VERSION } from './nebula-process.ts';
 import type { Version } from './nebula-process.ts';
 import { AgentSyncthing } from './syncthing-sync.ts';
@@ -112,6 +115,7 @@ export class NebulaAgent {
   readonly #reachable = new Set<string>();
   #blocklist = new Set<string>();
   #busy: Promise<unknown> = Promise.resolve();
+  #caRotation!: CaRotation;
   #syncthing: AgentSyncthing | undefined;
   #heartbeatSoon: ReturnType<typeof setTimeout> | undefined;
   #state: AgentState;
@@ -137,6 +141,7 @@ export class NebulaAgent {
       this.#state.nebulaVersion = this.#version.join('.');
       const { deviceId, apiKey } = await this.#ensureRegistered();
       this.#api = new DeviceApi({ functionsUrl: this.#o.functionsUrl, deviceId, accessToken: this.#o.accessToken, apiKey });
+      this.#caRotation = new CaRotation({ dir: this.#o.dir, fetchCaPem: () => this.#api.caBundle(), pollSeconds: this.#o.configPollSeconds ?? DEFAULT_CONFIG_POLL_SECONDS });
       this.#state.deviceId = deviceId;
       await this.#readInstalled();
       this.#nebula = new NebulaProcess({
@@ -296,10 +301,17 @@ export class NebulaAgent {
       this.#etag = answer.etag;
       if (current === localized) return;
       await writeFileAtomic(path, localized);
+      // A failed CA step is retried by the next poll: forget the ETag.
+      const ca = await this.#caRotation.afterConfig(answer.yaml).catch((error) => ((this.#etag = null), Promise.reject(error)));
       const before = new Set(this.#blocklist);
       await this.#readInstalled();
       this.#event(`config changed (lighthouses ${this.#state.lighthouses?.join(', ') || 'none'}, blocklist ${this.#blocklist.size})`);
-      await this.#reload(before);
+      if (ca.note) this.#event(ca.note);
+      await this.#reload(before, false, ca.shrank);
+      if (ca.renewInMs !== undefined) {
+        clearTimeout(this.#renewTimer);
+        this.#renewTimer = setTimeout(() => void this.#serial(() => this.#renew()), ca.renewInMs);
+      }
     } catch (error) {
       if (await this.#revokedBy(error)) return;
       this.#state.lastError = describe(error);
@@ -352,10 +364,10 @@ export class NebulaAgent {
    * SIGHUP, or a restart where nebula < 1.7 would keep a newly blocklisted peer's tunnel up, or, after a renewal,
    * where nebula < 1.8 would keep its tunnels on the old certificate until it expires (then drop them).
    */
-  async #reload(blocklistBefore: ReadonlySet<string>, renewed = false): Promise<void> {
+  async #reload(blocklistBefore: ReadonlySet<string>, renewed = false, trustShrank = false): Promise<void> {
     const grew = [...this.#blocklist].some((fp) => !blocklistBefore.has(fp));
-    if (grew && compareVersions(this.#version, DISCONNECT_INVALID_VERSION) < 0) {
-      this.#event(`blocklist grew on nebula ${this.#version.join('.')}: restarting nebula`);
+    if ((grew || trustShrank) && compareVersions(this.#version, DISCONNECT_INVALID_VERSION) < 0) {
+      this.#event(`${grew ? 'blocklist grew' : 'a CA left the trust set'} on nebula ${this.#version.join('.')}: restarting nebula`);
       await this.#nebula.restart();
     } else if (renewed && compareVersions(this.#version, REHANDSHAKE_ON_RELOAD_VERSION) < 0) {
       this.#event(`renewed on nebula ${this.#version.join('.')}: restarting nebula so that tunnels are rebuilt on the new certificate`);

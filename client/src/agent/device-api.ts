@@ -43,6 +43,11 @@ export class DeviceApi {
     return { changed: true, yaml: await res.text(), etag: res.headers.get('etag') };
   }
 
+  /** The CAs the device's project trusts, as ca.crt holds them (GET /config/:deviceId/ca). */
+  async caBundle(): Promise<string> {
+    return (await this.#call('GET', `config/${this.#o.deviceId}/ca`)).text();
+  }
+
   /** The project's other live devices (GET /peers); `{ changed: false }` when the list still matches `etag`. */
   async peers(etag?: string | null): Promise<PeersAnswer> {
     const res = await this.#call('GET', `peers/${this.#o.deviceId}`, undefined, etag ? { 'if-none-match': etag } : {});
