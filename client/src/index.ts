@@ -11,6 +11,8 @@ export type { SyncFolderState } from './projects-read.ts';
 export { createProject } from './projects.ts';
 export { listAudit, pinDeviceAddress, releaseDevice, revokeDevice } from './devices-admin.ts';
 export type { AuditEntry, AuditPage, AuditQuery, PinnedAddress, ReleasedDevice, RevokedDevice } from './devices-admin.ts';
+export { createInvite, deleteProject, joinProject, listInvites, listMembers, removeMember, revokeInvite, setMemberRole, transferOwnership } from './people.ts';
+export type { CreatedInvite, DeletedProject, Invite, InviteOptions, InviteRole, JoinedProject, Member, MemberRole, RemovedMember, RoleChange } from './people.ts';
 export type { Peer, PeerList, PeersAnswer } from './syncthing/peers.ts';
 export { dialsPeer, privateOverlayOptions, SYNCTHING_SYNC_PORT, SyncthingBridge } from './syncthing/bridge.ts';
 export type { FolderStatus, PeerChanges, ShareOptions, SyncthingBridgeOptions } from './syncthing/bridge.ts';

@@ -8,7 +8,7 @@ import { isErrorCode, VidsyncError } from '../../supabase/functions/_shared/erro
 export async function invokeNebula<T>(
   supabase: SupabaseClient,
   path: string,
-  options: { method: 'GET' | 'POST' | 'PUT'; body?: Record<string, unknown> },
+  options: { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; body?: Record<string, unknown> },
 ): Promise<T> {
   const { data, error } = await supabase.functions.invoke(`nebula/${path}`, options);
   if (error) throw await toVidsyncError(error);
