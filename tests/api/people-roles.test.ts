@@ -86,6 +86,46 @@ describe('PATCH /projects/:id/members/:userId', () => {
   });
 });
 
+describe('concurrency and the SQL editor', () => {
+  it('two owners demoting each other at once: exactly one succeeds, an owner remains', async () => {
+    const { projectId } = await newProject();
+    expect((await setRole('owner', projectId, users.admin.id, 'owner')).status).toBe(200);
+    const [a, b] = await Promise.all([setRole('owner', projectId, users.admin.id, 'admin'), setRole('admin', projectId, users.owner.id, 'admin')]);
+    expect([a.status, b.status].sort()).toEqual([200, 403]);
+    const owners = await api.sql`select user_id from vidsync.project_members where project_id = ${projectId} and role = 'owner'`;
+    expect(owners).toHaveLength(1);
+    const [project] = await api.sql`select owner_id from vidsync.projects where id = ${projectId}`;
+    expect(project!.owner_id).toBe(owners[0]!.user_id);
+  });
+
+  it('registrations racing a deletion either finish before it or get 404; nothing of the project is left', async () => {
+    const { projectId, name } = await newProject('Racing');
+    const key = await newDeviceKey();
+    const registrations = Array.from({ length: 6 }, (_, i) =>
+      callWith(api, i % 2 ? tokens.member : tokens.admin, 'POST', 'register', { projectId, deviceId: crypto.randomUUID(), deviceName: `racer ${i}`, publicKey: key.publicKeyPem }));
+    const deletion = callWith(api, tokens.owner, 'DELETE', `projects/${projectId}`, { confirm: name });
+    const results = await Promise.all([...registrations, deletion]);
+    expect(results.at(-1)!.status).toBe(200);
+    for (const r of results.slice(0, -1)) expect([200, 404]).toContain(r.status);
+    expect(await countsOf(projectId)).toEqual({ projects: 0, members: 0, devices: 0, pool: 0, allocations: 0, certificates: 0, invites: 0, cas: 0 });
+  });
+
+  it('in the SQL editor (postgres): set_member_role and delete_project with their SQLSTATEs', async () => {
+    const { projectId, name } = await newProject('Editor');
+    const state = async (q: Promise<unknown>) => q.then(() => 'ok', (e: { code?: string }) => e.code);
+    expect(await state(api.sql`select * from vidsync_api.set_member_role(${projectId}, ${users.owner.id}, 'admin')`)).toBe('VS054');
+    expect(await state(api.sql`select * from vidsync_api.set_member_role(${projectId}, ${users.member.id}, 'boss')`)).toBe('VS005');
+    expect(await state(api.sql`select * from vidsync_api.set_member_role(${projectId}, ${users.nonMember.id}, 'admin')`)).toBe('VS003');
+    expect(await api.sql`select * from vidsync_api.set_member_role(${projectId}, ${users.member.id}, 'owner')`).toEqual([{ new_role: 'owner', previous_role: 'member' }]);
+    expect(await state(api.sql`select * from vidsync_api.delete_project(${projectId}, 'editor')`)).toBe('VS055');
+    expect(await state(api.sql`select * from vidsync_api.delete_project(${crypto.randomUUID()}, 'x')`)).toBe('VS003');
+    const [deleted] = await api.sql`select * from vidsync_api.delete_project(${projectId}, ${name})`;
+    expect(deleted).toMatchObject({ project_id: projectId, name, revoked_devices: 0 });
+    const [tomb] = await api.sql`select deleted_by from vidsync.deleted_projects where id = ${projectId}`;
+    expect(tomb!.deleted_by).toBeNull();
+  });
+});
+
 describe('DELETE /projects/:id', () => {
   it('needs the owner and the project\'s name: 400 project_name_mismatch, 403 admin/member/service, 404 non-member, 401 anon; nothing deleted', async () => {
     const { projectId, name } = await newProject('Holiday videos');
