@@ -56,7 +56,7 @@ export function auditTab(ctx: TabContext): Tab {
   };
   const rowOf = (e: AuditEntry, now: number) =>
     h('tr', { 'data-action': e.action, 'data-result': e.result },
-      h('td', { 'data-label': 'When' }, h('time', { datetime: e.at, title: e.at }, new Date(e.at).toLocaleString()), h('span', { class: 'muted' }, ` · ${ago(e.at, now)}`)),
+      h('td', { 'data-label': 'When' }, h('span', {}, h('time', { datetime: e.at, title: e.at }, new Date(e.at).toLocaleString()), h('span', { class: 'muted' }, ` · ${ago(e.at, now)}`))),
       h('td', { 'data-label': 'Action', class: 'mono' }, e.action),
       h('td', { 'data-label': 'Result' }, e.result === 'ok' ? h('span', { class: 'badge badge-ok' }, `ok · ${e.httpStatus}`) : h('span', { class: 'badge badge-refused' }, `${e.result} · ${e.httpStatus}`)),
       h('td', { 'data-label': 'Who' }, actorText(e)),

@@ -54,7 +54,7 @@ function compare(a: DeviceOverview, b: DeviceOverview, key: SortKey): number {
 
 function folderRank(d: DeviceOverview): number {
   const folders = foldersOf(d);
-  if (!folders || folders.length === 0) return 3;
+  if (folders.length === 0) return 3;
   const health = folders.map(folderHealth);
   return health.includes('error') ? 0 : health.includes('syncing') ? 1 : 2;
 }
@@ -142,7 +142,7 @@ function updateFolders(cell: HTMLElement, d: DeviceOverview): void {
   const key = JSON.stringify(folders);
   if (cell.dataset.folders === key) return;
   cell.dataset.folders = key;
-  if (!folders || folders.length === 0) {
+  if (folders.length === 0) {
     cell.replaceChildren('—');
     return;
   }

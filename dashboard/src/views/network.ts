@@ -74,7 +74,7 @@ function picture(live: readonly DeviceOverview[]): SVGSVGElement {
       ? s('rect', { x: p.x - 16, y: p.y - 16, width: 32, height: 32, rx: 4, transform: `rotate(45 ${p.x} ${p.y})`, class: cls })
       : s('circle', { cx: p.x, cy: p.y, r: 14, class: cls });
     const folders = foldersOf(p.d);
-    const trouble = folders?.some((f) => folderHealth(f) === 'error');
+    const trouble = folders.some((f) => folderHealth(f) === 'error');
     return s('g', { 'data-device': p.d.deviceId },
       s('title', {}, `${p.d.name}: ${stateWord(p.d)}${p.d.isLighthouse ? ', lighthouse and relay' : ''}, ${p.d.ip ?? 'no address'}`),
       shape,

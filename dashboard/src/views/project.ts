@@ -13,6 +13,7 @@ import { Poller } from '../poll.ts';
 import { auditTab } from './audit.ts';
 import { devicesTab } from './devices.ts';
 import { networkTab } from './network.ts';
+import { peopleTab } from './people.ts';
 import { poolBar } from './pool-bar.ts';
 import type { Tab, TabContext } from './tab.ts';
 import { canAdminister } from './tab.ts';
@@ -20,6 +21,7 @@ import { canAdminister } from './tab.ts';
 export const TABS = [
   { key: 'devices', label: 'Devices', make: devicesTab, adminOnly: false },
   { key: 'network', label: 'Network', make: networkTab, adminOnly: false },
+  { key: 'people', label: 'People', make: peopleTab, adminOnly: false },
   { key: 'audit', label: 'Audit log', make: auditTab, adminOnly: true },
 ] as const;
 export type TabKey = (typeof TABS)[number]['key'];

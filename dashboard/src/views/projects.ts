@@ -10,6 +10,7 @@ import { errorBox } from '../errors.ts';
 import { expiresSoon, timeLeft } from '../format.ts';
 import { Poller } from '../poll.ts';
 import { createProjectBox } from './create-project.ts';
+import { joinBox } from './join.ts';
 import { poolBar } from './pool-bar.ts';
 
 interface Card {
@@ -51,7 +52,7 @@ export function projectsView(root: HTMLElement, supabase: SupabaseClient): () =>
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading…');
   const errorSlot = h('div');
   const poke = () => poller.poke();
-  mount(root, h('h1', { tabindex: '-1' }, 'Your projects'), status, errorSlot, list, h('div', { class: 'create-join' }, createProjectBox(supabase, poke)));
+  mount(root, h('h1', { tabindex: '-1' }, 'Your projects'), status, errorSlot, list, h('div', { class: 'create-join' }, createProjectBox(supabase, poke), joinBox(supabase, poke)));
   const cards = new Map<string, Card>();
   let etag: string | undefined;
   let projects: ProjectOverview[] = [];
