@@ -10,6 +10,8 @@ export { listAudit, pinDeviceAddress, releaseDevice, revokeDevice } from './devi
 export type { AuditEntry, AuditPage, AuditQuery, PinnedAddress, ReleasedDevice, RevokedDevice } from './devices-admin.ts';
 export { createInvite, deleteProject, joinProject, listInvites, listMembers, removeMember, revokeInvite, setMemberRole, transferOwnership } from './people.ts';
 export type { CreatedInvite, DeletedProject, Invite, InviteOptions, InviteRole, JoinedProject, Member, MemberRole, RemovedMember, RoleChange } from './people.ts';
+export { retireCa, rotateCa } from './ca-admin.ts';
+export type { RetiredCa, RotateCaOptions, RotatedCa, TrustedCa } from './ca-admin.ts';
 export { invokeNebula, toVidsyncError } from './invoke.ts';
 export { VidsyncError, isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 export type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';

@@ -13,6 +13,8 @@ export { listAudit, pinDeviceAddress, releaseDevice, revokeDevice } from './devi
 export type { AuditEntry, AuditPage, AuditQuery, PinnedAddress, ReleasedDevice, RevokedDevice } from './devices-admin.ts';
 export { createInvite, deleteProject, joinProject, listInvites, listMembers, removeMember, revokeInvite, setMemberRole, transferOwnership } from './people.ts';
 export type { CreatedInvite, DeletedProject, Invite, InviteOptions, InviteRole, JoinedProject, Member, MemberRole, RemovedMember, RoleChange } from './people.ts';
+export { retireCa, rotateCa } from './ca-admin.ts';
+export type { RetiredCa, RotateCaOptions, RotatedCa, TrustedCa } from './ca-admin.ts';
 export type { Peer, PeerList, PeersAnswer } from './syncthing/peers.ts';
 export { dialsPeer, privateOverlayOptions, SYNCTHING_SYNC_PORT, SyncthingBridge } from './syncthing/bridge.ts';
 export type { FolderStatus, PeerChanges, ShareOptions, SyncthingBridgeOptions } from './syncthing/bridge.ts';

@@ -13,6 +13,7 @@ import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-signature.ts';
 import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { generateEd25519KeyPair, verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { isVidsyncError, retireCa, rotateCa } from '../../client/src/browser.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
@@ -284,5 +285,26 @@ describe('a rotation', () => {
     expect(ca.fingerprints).not.toContain(original);
     const [count] = await api.sql<{ n: number }[]>`select count(*)::int as n from vidsync.project_cas where project_id = ${projectId}`;
     expect(count!.n).toBe(11);
+  });
+});
+
+describe('the SDK (client/src/ca-admin.ts, browser-safe)', () => {
+  it('rotateCa and retireCa answer as the routes do; refusals are VidsyncErrors with the route\'s code', async () => {
+    const projectId = await newProject();
+    const owner = api.client(tokens.owner);
+    const old = (await trusted(projectId)).signing;
+    await register(projectId, 'on the first CA');
+    const rotated = await rotateCa(owner, projectId, { retireOldAt: new Date(Date.now() + 86_400_000) });
+    expect(rotated.trusted.map((c) => [c.fingerprint, c.signing])).toEqual([
+      [rotated.fingerprint, true],
+      [old, false],
+    ]);
+    const refused = await retireCa(owner, projectId, rotated.fingerprint).catch((e: unknown) => e);
+    expect(isVidsyncError(refused, 'ca_in_use')).toBe(true);
+    const memberRefused = await rotateCa(api.client(tokens.member), projectId).catch((e: unknown) => e);
+    expect(isVidsyncError(memberRefused, 'forbidden')).toBe(true);
+    const retired = await retireCa(api.client(tokens.admin), projectId, old);
+    expect(retired).toMatchObject({ projectId, fingerprint: old, retiredAt: expect.any(String) });
+    expect(retired.trusted.map((c) => c.fingerprint)).toEqual([rotated.fingerprint]);
   });
 });
