@@ -8,7 +8,8 @@ import { chooseAction, confirmAction } from '../dialog.ts';
 import { h } from '../dom.ts';
 import type { TabContext } from './tab.ts';
 
-export function manageDevice(ctx: TabContext, project: ProjectOverview, d: DeviceOverview, opener: HTMLElement): void {
+/** `admin`: the viewer is an owner or admin (pinning an address is theirs alone); else the device is the viewer's own. */
+export function manageDevice(ctx: TabContext, project: ProjectOverview, d: DeviceOverview, opener: HTMLElement, admin: boolean): void {
   const reasonField = (id: string) => {
     const input = h('input', { id, type: 'text', maxlength: 200, autocomplete: 'off' });
     return { input, el: h('div', { class: 'field' }, h('label', { for: id }, 'Reason (optional, kept in the audit log)'), input) };
@@ -68,7 +69,7 @@ export function manageDevice(ctx: TabContext, project: ProjectOverview, d: Devic
   };
 
   chooseAction(`Manage ${d.name}`, [
-    { label: 'Pin an address…', hint: 'Move it to an address you choose.', choose: pin },
+    ...(admin ? [{ label: 'Pin an address…', hint: 'Move it to an address you choose.', choose: pin }] : []),
     { label: 'Release…', hint: 'Free its address; it may join again.', choose: release },
     { label: 'Revoke…', hint: 'Shut it out for good (lost or stolen).', choose: revoke },
   ], opener);

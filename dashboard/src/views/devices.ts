@@ -3,7 +3,8 @@
 // are written, so a poll flickers nothing and focus stays where it was. The
 // relative times ("12 s ago", "29 d left") are refreshed at each tick even
 // when the answer was a 304. Owners and admins get a "Manage" button per live
-// device: revoke, release, pin an address (views/device-actions.ts).
+// device (revoke, release, pin an address: views/device-actions.ts), a
+// member for their own devices (revoke, release).
 import type { DeviceOverview, ProjectDetail } from '../../../client/src/browser.ts';
 import { h, setAttr, setText } from '../dom.ts';
 import { folderHealth, foldersOf, folderText } from '../folders.ts';
@@ -79,7 +80,8 @@ function shown(d: DeviceOverview, show: Show, text: string): boolean {
 
 interface Row {
   readonly tr: HTMLTableRowElement;
-  update(d: DeviceOverview, now: number, admin: boolean): void;
+  /** `manage`: this viewer may act on this device; `column`: the Actions column is shown at all. */
+  update(d: DeviceOverview, now: number, manage: boolean, column: boolean): void;
 }
 
 function row(deviceId: string, onManage: (button: HTMLButtonElement) => void): Row {
@@ -113,7 +115,7 @@ function row(deviceId: string, onManage: (button: HTMLButtonElement) => void): R
   );
   return {
     tr,
-    update(d, now, admin) {
+    update(d, now, mayManage, column) {
       setText(name, d.name);
       setAttr(lighthouse, 'hidden', !d.isLighthouse);
       setText(stateBadge, d.state);
@@ -130,8 +132,8 @@ function row(deviceId: string, onManage: (button: HTMLButtonElement) => void): R
       setAttr(tr, 'data-state', d.state);
       updateFolders(folders, d);
       setAttr(manage, 'aria-label', `Manage ${d.name}`);
-      setAttr(manage, 'hidden', d.state !== 'live');
-      setAttr(actions, 'hidden', !admin);
+      setAttr(manage, 'hidden', !(mayManage && d.state === 'live'));
+      setAttr(actions, 'hidden', !column);
     },
   };
 }
@@ -194,23 +196,25 @@ export function devicesTab(ctx: TabContext): Tab {
   const rows = new Map<string, Row>();
   const onManage = (deviceId: string) => (button: HTMLButtonElement) => {
     const d = detail?.devices.find((x) => x.deviceId === deviceId);
-    if (d && detail) manageDevice(ctx, detail.project, d, button);
+    if (d && detail) manageDevice(ctx, detail.project, d, button, canAdminister(detail));
   };
   const render = () => {
     if (!detail) return;
     const admin = canAdminister(detail);
+    const mine = (d: DeviceOverview) => ctx.userId !== null && d.ownerId === ctx.userId;
+    const column = admin || detail.devices.some((d) => mine(d) && d.state === 'live');
     for (const [key, { th, button }] of headButtons) {
       const active = key === sortKey;
       setAttr(th, 'aria-sort', active ? (ascending ? 'ascending' : 'descending') : null);
       setText(button.lastElementChild!, active ? (ascending ? ' ▲' : ' ▼') : '');
     }
-    setAttr(actionsHead, 'hidden', !admin);
+    setAttr(actionsHead, 'hidden', !column);
     const visible = detail.devices.filter((d) => shown(d, show, filterText));
     visible.sort((a, b) => (ascending ? 1 : -1) * compare(a, b, sortKey) || a.deviceId.localeCompare(b.deviceId));
     for (const d of detail.devices) {
       let r = rows.get(d.deviceId);
       if (!r) rows.set(d.deviceId, (r = row(d.deviceId, onManage(d.deviceId))));
-      r.update(d, now, admin);
+      r.update(d, now, admin || mine(d), column);
     }
     for (const id of [...rows.keys()]) if (!detail.devices.some((d) => d.deviceId === id)) rows.delete(id);
     const order = visible.map((d) => rows.get(d.deviceId)!.tr);

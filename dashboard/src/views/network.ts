@@ -13,8 +13,16 @@ import { folderHealth, foldersOf } from '../folders.ts';
 import type { Tab } from './tab.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const W = 800;
-const H = 460;
+/** The picture's shape: wide on a desktop, tall on a phone, so names keep a readable size. */
+interface Frame {
+  readonly w: number;
+  readonly h: number;
+  readonly rx: number;
+  readonly ry: number;
+}
+const WIDE: Frame = { w: 800, h: 460, rx: 310, ry: 175 };
+const TALL: Frame = { w: 400, h: 600, rx: 130, ry: 235 };
+const narrowScreen = () => window.matchMedia('(max-width: 700px)').matches;
 
 /** A path an agent reported: to which peer, and whether through a relay. */
 interface ReportedPath {
@@ -40,13 +48,18 @@ interface Placed {
   readonly y: number;
 }
 
-export function layout(devices: readonly DeviceOverview[]): Placed[] {
+/** Lighthouses in a row in the middle (a column on a tall frame), the other devices on an ellipse around them. */
+export function layout(devices: readonly DeviceOverview[], f: Frame): Placed[] {
   const lighthouses = devices.filter((d) => d.isLighthouse);
   const others = devices.filter((d) => !d.isLighthouse);
-  const placed: Placed[] = lighthouses.map((d, i) => ({ d, x: W / 2 + (i - (lighthouses.length - 1) / 2) * 150, y: H / 2 }));
+  const tall = f.h > f.w;
+  const placed: Placed[] = lighthouses.map((d, i) => {
+    const offset = (i - (lighthouses.length - 1) / 2) * (tall ? 90 : 150);
+    return { d, x: f.w / 2 + (tall ? 0 : offset), y: f.h / 2 + (tall ? offset : 0) };
+  });
   others.forEach((d, i) => {
     const angle = -Math.PI / 2 + (2 * Math.PI * i) / others.length;
-    placed.push({ d, x: W / 2 + Math.cos(angle) * 310, y: H / 2 + Math.sin(angle) * 175 });
+    placed.push({ d, x: f.w / 2 + Math.cos(angle) * f.rx, y: f.h / 2 + Math.sin(angle) * f.ry });
   });
   return placed;
 }
@@ -55,8 +68,8 @@ function stateWord(d: DeviceOverview): string {
   return d.online ? 'online' : 'offline';
 }
 
-function picture(live: readonly DeviceOverview[]): SVGSVGElement {
-  const placed = layout(live);
+function picture(live: readonly DeviceOverview[], f: Frame): SVGSVGElement {
+  const placed = layout(live, f);
   const at = new Map(placed.map((p) => [p.d.deviceId, p]));
   const lighthouses = placed.filter((p) => p.d.isLighthouse);
   const edges: SVGElement[] = [];
@@ -82,7 +95,7 @@ function picture(live: readonly DeviceOverview[]): SVGSVGElement {
       s('text', { x: p.x, y: p.y + 50, 'text-anchor': 'middle', class: 'node-ip' }, `${p.d.ip ?? ''} · ${stateWord(p.d)}${trouble ? ' · folder error' : ''}`));
   });
   const online = live.filter((d) => d.online).length;
-  return s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Network: ${lighthouses.length} lighthouse${lighthouses.length === 1 ? '' : 's'}, ${live.length - lighthouses.length} other devices, ${online} of ${live.length} online. The list below says the same.`, class: 'graph' },
+  return s('svg', { viewBox: `0 0 ${f.w} ${f.h}`, role: 'img', 'aria-label': `Network: ${lighthouses.length} lighthouse${lighthouses.length === 1 ? '' : 's'}, ${live.length - lighthouses.length} other devices, ${online} of ${live.length} online. The list below says the same.`, class: 'graph' },
     s('g', { 'aria-hidden': 'true' }, ...edges), s('g', { 'aria-hidden': 'true' }, ...nodes));
 }
 
@@ -98,17 +111,22 @@ export function networkTab(): Tab {
   const el = h('section', { class: 'network-section', 'aria-labelledby': 'network-heading' },
     h('h2', { id: 'network-heading' }, 'The network'), legend, figure, note, h('h3', {}, 'Every device'), list);
   let key = '';
-  return {
-    el,
-    update(detail: ProjectDetail) {
+  let last: ProjectDetail | undefined;
+  // Turning a phone (or resizing a window) across the breakpoint redraws in the other frame.
+  const media = window.matchMedia('(max-width: 700px)');
+  const redraw = () => last && update(last);
+  media.addEventListener('change', redraw);
+  const update = (detail: ProjectDetail) => {
+      last = detail;
+      const frame = narrowScreen() ? TALL : WIDE;
       const live = detail.devices.filter((d) => d.state === 'live');
-      const next = JSON.stringify(live.map((d) => [d.deviceId, d.name, d.ip, d.online, d.isLighthouse, foldersOf(d), pathsOf(d)]));
+      const next = JSON.stringify([frame.w, live.map((d) => [d.deviceId, d.name, d.ip, d.online, d.isLighthouse, foldersOf(d), pathsOf(d)])]);
       if (next === key) return; // nothing a person could see changed: leave the DOM alone
       key = next;
       if (live.length === 0) {
         mount(figure, h('p', { class: 'empty' }, 'No live device yet: the picture fills as devices register.'));
       } else {
-        mount(figure, picture(live));
+        mount(figure, picture(live, frame));
       }
       const gone = detail.devices.length - live.length;
       const reported = live.some((d) => pathsOf(d) !== null);
@@ -118,6 +136,6 @@ export function networkTab(): Tab {
         gone > 0 ? `${gone} released or revoked device${gone === 1 ? ' is' : 's are'} left out.` : '',
       ].join(''));
       mount(list, ...live.map((d) => h('li', {}, h('strong', {}, d.name), ` — ${d.ip ?? 'no address'}, ${stateWord(d)}${d.isLighthouse ? ', lighthouse and relay' : ''}`)));
-    },
   };
+  return { el, update, stop: () => media.removeEventListener('change', redraw) };
 }

@@ -15,6 +15,7 @@ import { devicesTab } from './devices.ts';
 import { networkTab } from './network.ts';
 import { peopleTab } from './people.ts';
 import { poolBar } from './pool-bar.ts';
+import { settingsTab } from './settings.ts';
 import type { Tab, TabContext } from './tab.ts';
 import { canAdminister } from './tab.ts';
 
@@ -23,6 +24,7 @@ export const TABS = [
   { key: 'network', label: 'Network', make: networkTab, adminOnly: false },
   { key: 'people', label: 'People', make: peopleTab, adminOnly: false },
   { key: 'audit', label: 'Audit log', make: auditTab, adminOnly: true },
+  { key: 'settings', label: 'Settings', make: settingsTab, adminOnly: true },
 ] as const;
 export type TabKey = (typeof TABS)[number]['key'];
 
