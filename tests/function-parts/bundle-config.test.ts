@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildNebulaConfig, MAX_TUN_DEVICE_CHARS, toNebulaYaml, tunDeviceName } from '../../supabase/functions/_shared/bundle/nebula-config.ts';
 import type { NebulaConfigInput } from '../../supabase/functions/_shared/bundle/nebula-config.ts';
-import { binary, missing } from '../../scripts/e2e/requirements.ts';
+import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 
 const PROJECT = '3f2c1a9e-1111-4222-8333-abcdefabcdef';
 const device: NebulaConfigInput = {
@@ -32,6 +32,10 @@ describe('buildNebulaConfig', () => {
     expect(c.lighthouse).toEqual({ am_lighthouse: false, interval: 60, hosts: ['10.99.3.1', '10.99.3.2'] });
     expect(c.listen.port).toBe(0);
     expect(c.relay).toEqual({ am_relay: false, use_relays: true, relays: ['10.99.3.1', '10.99.3.2'] });
+    // Throughput settings (README "Throughput"): 4 MiB socket buffers, the internet-safe MTU.
+    expect(c.listen).toEqual({ host: '0.0.0.0', port: 0, read_buffer: 4194304, write_buffer: 4194304 });
+    expect(c.tun.mtu).toBe(1300);
+    expect(c.routines).toBeUndefined();
     expect(c.punchy).toEqual({ punch: true, respond: true });
     expect(c.tun.dev).toBe(tunDeviceName(PROJECT));
     expect(c.firewall.inbound).toEqual([{ port: 'any', proto: 'any', host: 'any' }]);
@@ -43,6 +47,7 @@ describe('buildNebulaConfig', () => {
     expect(c.lighthouse.am_lighthouse).toBe(true);
     expect(c.lighthouse.hosts).toEqual([]);
     expect(c.listen.port).toBe(4242);
+    expect(c.listen.read_buffer).toBe(4194304);
     expect(c.relay).toEqual({ am_relay: true, use_relays: false, relays: [] });
     expect(Object.keys(c.static_host_map)).toEqual(['10.99.3.2']);
     expect(readAsNebula(buildNebulaConfig({ ...lighthouse, self: { ...lighthouse.self, listenPort: 5000 } })).listen.port).toBe(5000);
@@ -140,6 +145,45 @@ describe.runIf(!skipNebula)('nebula 1.6.1 accepts the generated configs (nebula 
       // Throws (with nebula's output) on a non-zero exit.
       run('nebula', ['-test', '-config', 'device.yml']);
       run('nebula', ['-test', '-config', 'lh.yml']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// nebula 1.6.1 ignores keys it does not know without a word, so "accepted"
+// means: it logged that it applied them. Run in a network namespace of its
+// own (unshare), where its tun device touches nothing.
+const skipRunning = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('unshare'), binary('ip'));
+describe.runIf(!skipRunning)('nebula 1.6.1 applies the throughput settings', () => {
+  it('4 MiB socket buffers (the kernel reports double), tun MTU 1300; above net.core.rmem_max too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vs-nebula-run-'));
+    try {
+      const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, stdio: 'pipe', timeout: 30_000, encoding: 'utf8' });
+      run('nebula-cert', ['ca', '-name', 'test project', '-duration', '1h']);
+      run('nebula-cert', ['sign', '-name', 'device', '-ip', '10.99.3.7/24', '-out-crt', 'device.crt', '-out-key', 'device.key']);
+      const dev = 'vsthroughput';
+      const shipped = buildNebulaConfig({ ...device, tunDev: dev, paths: { cert: 'device.crt', key: 'device.key' } });
+      const runNebula = (yml: string) => {
+        writeFileSync(join(dir, 'device.yml'), yml);
+        const script = [
+          'nebula -config device.yml > nebula.log 2>&1 & pid=$!',
+          `for i in $(seq 100); do ip -o link show dev ${dev} 2>/dev/null | grep -q ',UP' && break; sleep 0.05; done`,
+          `ip -o link show dev ${dev}`,
+          'kill $pid; wait $pid; cat nebula.log',
+        ].join('\n');
+        return run('unshare', ['--net', 'sh', '-c', script]);
+      };
+      const out = runNebula(shipped);
+      expect(out).toMatch(/mtu 1300 /);
+      expect(out).toMatch(/listen\.read_buffer was set" size=8388608/);
+      expect(out).toMatch(/listen\.write_buffer was set" size=8388608/);
+      // Twice the kernel's cap still applies in full: nebula uses SO_RCVBUFFORCE,
+      // so users need not raise net.core.rmem_max / wmem_max (README "Throughput").
+      const cap = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+      const above = readAsNebula(shipped);
+      above.listen.read_buffer = 2 * cap;
+      expect(runNebula(toNebulaYaml(above))).toMatch(new RegExp(`listen\\.read_buffer was set" size=${4 * cap}\\b`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
