@@ -53,27 +53,29 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 
 describe('the dial rule and the entries it makes (no Syncthing needed)', () => {
-  it('makes exactly one side of every pair dial', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (a, b) => {
-        const [x, y] = [syncthingDeviceIdFromSha256(a), syncthingDeviceIdFromSha256(b)];
-        return x === y || dialsPeer(x, y) !== dialsPeer(y, x);
-      }),
-    );
+  it('makes exactly one side of every pair dial: the lower overlay IP, by number', () => {
+    fc.assert(fc.property(fc.ipV4(), fc.ipV4(), (x, y) => x === y || dialsPeer(x, y) !== dialsPeer(y, x)));
+    // By number, not by text: "10.0.0.9" sorts after "10.0.0.10" as a string.
+    expect(dialsPeer('10.0.0.9', '10.0.0.10')).toBe(true);
+    expect(dialsPeer('10.0.0.10', '10.0.0.9')).toBe(false);
+    // Other keys (Syncthing IDs, as hand-built configs use) compare as text, with the same one-sided outcome.
+    expect(dialsPeer(LONE_ID, FOREIGN_ID)).toBe(LONE_ID < FOREIGN_ID);
+    expect(dialsPeer(FOREIGN_ID, LONE_ID)).not.toBe(dialsPeer(LONE_ID, FOREIGN_ID));
   });
 
-  it('gives the dialling side the address and the other `dynamic`, leaves out itself and peers without an ID', () => {
+  it('gives the dialling side (lower IP) the address and the other `dynamic`, leaves out itself and peers without an ID', () => {
+    // The IP decides, not the Syncthing ID: here the dialling side has the higher ID.
     const [low, high] = [FOREIGN_ID, LONE_ID].sort() as [string, string];
-    const list = peerList({ id: 'a', ip: '127.77.0.1', st: low }, [
-      { id: 'b', name: 'B', ip: '127.77.0.2', st: high },
+    const list = peerList({ id: 'a', ip: '127.77.0.1', st: high }, [
+      { id: 'b', name: 'B', ip: '127.77.0.2', st: low },
       { id: 'l', name: 'lighthouse', ip: '127.77.0.3', st: null, lighthouse: true },
-      { id: 'a2', name: 'me again', ip: '127.77.0.4', st: low },
+      { id: 'a2', name: 'me again', ip: '127.77.0.4', st: high },
     ]);
-    expect(peerDevices(list, low, 22000)).toEqual([
-      { deviceID: high, name: 'B', addresses: ['tcp://127.77.0.2:22000'], allowedNetworks: [SUBNET], autoAcceptFolders: false, introducer: false },
+    expect(peerDevices(list, high, 22000)).toEqual([
+      { deviceID: low, name: 'B', addresses: ['tcp://127.77.0.2:22000'], allowedNetworks: [SUBNET], autoAcceptFolders: false, introducer: false },
     ]);
-    const mirrored = peerList({ id: 'b', ip: '127.77.0.2', st: high }, [{ id: 'a', name: 'A', ip: '127.77.0.1', st: low }]);
-    expect(peerDevices(mirrored, high, 22000)[0]!.addresses).toEqual(['dynamic']);
+    const mirrored = peerList({ id: 'b', ip: '127.77.0.2', st: low }, [{ id: 'a', name: 'A', ip: '127.77.0.1', st: high }]);
+    expect(peerDevices(mirrored, low, 22000)[0]!.addresses).toEqual(['dynamic']);
   });
 
   it("reads the REST API's address and key from config.xml, and refuses to send the key over plain HTTP off this machine", async () => {
@@ -139,9 +141,9 @@ describe.skipIf(missing(binary('syncthing')))('SyncthingBridge against real Sync
     const [changesA] = await Promise.all([bridgeA.setPeers(listA), bridgeB.setPeers(listB)]);
     expect(changesA).toMatchObject({ added: [b.deviceId], updated: [], removed: [], folders: [] });
     expect(changesA.options.sort()).toEqual(['alwaysLocalNets', 'listenAddresses', 'reconnectionIntervalS']);
-    for (const [st, self, peer, peerIp] of [
-      [a, a.deviceId, b.deviceId, '127.77.0.2'],
-      [b, b.deviceId, a.deviceId, '127.77.0.1'],
+    for (const [st, selfIp, peer, peerIp] of [
+      [a, '127.77.0.1', b.deviceId, '127.77.0.2'],
+      [b, '127.77.0.2', a.deviceId, '127.77.0.1'],
     ] as const) {
       const config = await st.rest<StConfig>('/rest/config');
       expect(config.options).toMatchObject({
@@ -159,7 +161,7 @@ describe.skipIf(missing(binary('syncthing')))('SyncthingBridge against real Sync
       const entry = config.devices.find((d) => d.deviceID === peer)!;
       expect(entry).toMatchObject({
         name: st === a ? 'B' : 'A',
-        addresses: [self < peer ? `tcp://${peerIp}:${port}` : 'dynamic'],
+        addresses: [dialsPeer(selfIp, peerIp) ? `tcp://${peerIp}:${port}` : 'dynamic'],
         allowedNetworks: [SUBNET],
         autoAcceptFolders: false,
         introducer: false,
@@ -168,7 +170,7 @@ describe.skipIf(missing(binary('syncthing')))('SyncthingBridge against real Sync
     expect(privateOverlayOptions('127.77.0.1', SUBNET, port).listenAddresses).toEqual([`tcp://127.77.0.1:${port}`]);
   });
 
-  it('shares a folder both ways; a file written on one side arrives on the other, dialled by the lower ID only', async () => {
+  it('shares a folder both ways; a file written on one side arrives on the other, dialled by the lower IP only', async () => {
     const [pathA, pathB] = [join(work, 'share-a'), join(work, 'share-b')];
     await Promise.all([
       bridgeA.share({ folderId: 'holiday', path: pathA, label: 'Holiday' }),
@@ -178,7 +180,8 @@ describe.skipIf(missing(binary('syncthing')))('SyncthingBridge against real Sync
     expect(folderA).toMatchObject({ label: 'Holiday', path: pathA });
     expect(folderA.devices.map((d) => d.deviceID).sort()).toEqual([a.deviceId, b.deviceId].sort());
 
-    const [low, high] = a.deviceId < b.deviceId ? [a, b] : [b, a];
+    // A has the lower IP (127.77.0.1): A dials, B answers.
+    const [low, high] = [a, b];
     const atHigh = await waitFor(
       'the connection',
       async () => {
@@ -187,7 +190,7 @@ describe.skipIf(missing(binary('syncthing')))('SyncthingBridge against real Sync
       },
       20_000,
     );
-    // The higher ID never dials: its side of the connection is the server side.
+    // The higher IP never dials: its side of the connection is the server side.
     expect(atHigh.type).toBe('tcp-server');
 
     await writeFile(join(pathA, 'clip.bin'), randomBytes(256 * 1024));

@@ -12,12 +12,19 @@
 //  - a device entry per peer (a live device of the project with a Syncthing
 //    device ID), named after it, allowed to connect only from the project's
 //    subnet (allowedNetworks), never an introducer, never auto-accepting
-//    folders. Only one side of each pair dials: the peer whose Syncthing
-//    device ID sorts first (plain string order of the canonical IDs) gets the
-//    other's address tcp://<overlay IP>:22000, the other gets `dynamic`,
-//    which with discovery off means "wait to be dialled". Both sides
-//    dialling at once (a TCP simultaneous open 22000 <-> 22000) stalled
-//    Syncthing 1.19 for 10-30 s in about one run in three.
+//    folders. Only one side of each pair dials: the peer with the lower
+//    overlay IP gets the other's address tcp://<overlay IP>:22000, the other
+//    gets `dynamic`, which with discovery off means "wait to be dialled".
+//    Both sides dialling at once (a TCP simultaneous open 22000 <-> 22000)
+//    stalled Syncthing 1.19 for 10-30 s in about one run in three. Why the
+//    lower IP: addresses are handed out lowest first, so the dialling side
+//    is nearly always the device that was there first. It learns of a new
+//    device at its next peers poll, and Syncthing dials a device the moment
+//    it is added to its config; the new device, had it been the dialler,
+//    would have been refused while the others did not know it yet, and its
+//    Syncthing redials only on its own schedule (1, 2, 4, 8… s after
+//    starting): 6 s or 18 s from `vidsync up` to the first file, depending
+//    on which ID sorted first, instead of about 6 s every time.
 //  - the folders given to share(), each with every peer or a chosen set.
 //
 // Ownership: the bridge records what it created (devices, folders) in its
@@ -29,7 +36,7 @@
 // changes nothing.
 import { dirname } from 'node:path';
 import { VidsyncError } from '../../../supabase/functions/_shared/errors.ts';
-import { isIPv4, parseCidr } from '../../../supabase/functions/_shared/net/index.ts';
+import { ipv4ToInt, isIPv4, parseCidr } from '../../../supabase/functions/_shared/net/index.ts';
 import { isSyncthingDeviceId } from '../../../supabase/functions/_shared/syncthing/index.ts';
 import { ensureDir, readTextIfExists, writeFileAtomic } from '../files.ts';
 import type { PeerList } from './peers.ts';
@@ -361,9 +368,14 @@ export function privateOverlayOptions(ip: string, subnet: string, port = SYNCTHI
   };
 }
 
-/** Whether we dial `peer` (the lower Syncthing device ID dials), or wait for it to dial us. */
-export function dialsPeer(myId: string, peerId: string): boolean {
-  return myId < peerId;
+/**
+ * Whether we dial the peer, or wait for it to dial us. The bridge passes
+ * overlay IPs: the lower one, by number, dials. Anything else (e.g. the
+ * Syncthing device IDs a hand-built config orders by) compares as text.
+ * Either way exactly one side of a pair dials.
+ */
+export function dialsPeer(mine: string, peer: string): boolean {
+  return isIPv4(mine) && isIPv4(peer) ? ipv4ToInt(mine) < ipv4ToInt(peer) : mine < peer;
 }
 
 /** The device entries the peers of `list` need, without ourselves or peers that have no Syncthing ID. */
@@ -377,7 +389,7 @@ export function peerDevices(list: PeerList, myId: string, port = SYNCTHING_SYNC_
     out.push({
       deviceID: id,
       name: peer.name,
-      addresses: [dialsPeer(myId, id) ? `tcp://${peer.ip}:${port}` : 'dynamic'],
+      addresses: [dialsPeer(list.ip, peer.ip) ? `tcp://${peer.ip}:${port}` : 'dynamic'],
       allowedNetworks: [list.subnet],
       autoAcceptFolders: false,
       introducer: false,
