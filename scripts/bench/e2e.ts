@@ -43,6 +43,7 @@ import { NebulaHost, waitForPing } from '../e2e/nebula-host.ts';
 import { sweepStale, Underlay, type UnderlayHost } from '../e2e/netns.ts';
 import { BenchSyncthing, timedTransfer, type Path } from './e2e-syncthing.ts';
 import { CpuMeter, type CpuSplit } from './e2e-cpu.ts';
+import { LossMeter } from './e2e-netstat.ts';
 import { writeRandomFile } from './e2e-files.ts';
 
 const LIGHTHOUSE_PORT = DEFAULT_LIGHTHOUSE_PORT;
@@ -80,6 +81,7 @@ interface Row {
   iperfUnderlay?: number;
   iperfOverlay?: number;
   cpu?: CpuSplit;
+  losses?: { udpDropRate: number; tcpRetransRate: number };
 }
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Options {
@@ -188,7 +190,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
       await dialler.reconnect(waiter);
       await dialler.waitForConnection(waiter, path === 'direct' ? waiter.device.host.ip : waiter.device.overlayIp, 30_000);
     };
-    const transfers = async (label: string, meter?: CpuMeter) => {
+    const transfers = async (label: string, meter?: { start(): void; stop(): void }) => {
       const speeds: number[] = [];
       for (let i = 0; i < options.runs; i++) {
         const seconds = await timedTransfer(
@@ -218,10 +220,12 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
       for (const variant of options.variants) {
         for (const line of await nebula.apply(variant)) log(line);
         await connect('overlay');
-        const meter = new CpuMeter({ nebula: nebula.pids(), syncthing: syncthingPids });
-        const overlay = await transfers(`${link}, Syncthing overlay (${variant.name})`, meter);
+        const cpu = new CpuMeter({ nebula: nebula.pids(), syncthing: syncthingPids });
+        const losses = new LossMeter(stA.instance.pid!, stB.instance.pid!);
+        const both = { start: () => (cpu.start(), losses.start()), stop: () => (cpu.stop(), losses.stop()) };
+        const overlay = await transfers(`${link}, Syncthing overlay (${variant.name})`, both);
         const iperfOverlay = await iperfs(`${link}, iperf3 overlay (${variant.name})`, regB.ip);
-        rows.push({ link, variant: variant.name, direct, overlay, iperfUnderlay, iperfOverlay, cpu: meter.split() });
+        rows.push({ link, variant: variant.name, direct, overlay, iperfUnderlay, iperfOverlay, cpu: cpu.split(), losses: losses.rates() });
       }
     }
     } catch (err) {
@@ -239,14 +243,16 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
       ...rows.map((r) => [r.link, r.variant, fmt(r.direct), fmt(r.overlay), fmt(r.iperfUnderlay), fmt(r.iperfOverlay), ratio(r.overlay, r.direct), ratio(r.overlay, r.iperfOverlay)]),
     ]);
     console.log('goals: overlay/direct >= 0.95 at 100 Mbit/s; Syncthing/iperf3 over the overlay >= 0.9 on faster links');
-    console.log(`\nCPU during the overlay transfers (cores of ${rows[0]?.cpu?.cores ?? '?'}; machine-wide figures include other load)`);
+    console.log(
+      `\nDuring the overlay transfers: CPU in cores of ${rows[0]?.cpu?.cores ?? '?'} (machine-wide figures include other load); ` +
+        `UDP datagrams B's nebula socket dropped (buffer full), TCP segments A's Syncthing resent`,
+    );
     printTable([
-      ['link', 'nebula.yml', 'nebula user', 'nebula kernel', 'syncthing user', 'syncthing kernel', 'softirq', 'machine busy'],
+      ['link', 'nebula.yml', 'nebula user', 'nebula kernel', 'syncthing user', 'syncthing kernel', 'softirq', 'machine busy', 'UDP drops', 'TCP retrans'],
       ...rows.map((r) => {
         const c = r.cpu!;
-        return [r.link, r.variant, c.groups.nebula!.user, c.groups.nebula!.system, c.groups.syncthing!.user, c.groups.syncthing!.system, c.softirq, c.busy].map((x) =>
-          typeof x === 'number' ? x.toFixed(2) : x,
-        );
+        const cores = [c.groups.nebula!.user, c.groups.nebula!.system, c.groups.syncthing!.user, c.groups.syncthing!.system, c.softirq, c.busy].map((x) => x.toFixed(2));
+        return [r.link, r.variant, ...cores, percent(r.losses!.udpDropRate), percent(r.losses!.tcpRetransRate)];
       }),
     ]);
     for (const r of rows.filter((row) => row.link === '1000 Mbit/s')) console.log(`1000 Mbit/s (${r.variant}): ${limitOf(r)}`);
@@ -347,6 +353,10 @@ function median(xs: readonly number[]): number {
 
 function fmt(x: number | undefined): string {
   return x === undefined ? '-' : x.toFixed(1);
+}
+
+function percent(x: number): string {
+  return `${(x * 100).toFixed(1)} %`;
 }
 
 function ratio(x: number | undefined, y: number | undefined): string {
