@@ -1,7 +1,7 @@
 // CA rotation and retirement through HTTP: POST /ca/:id/rotate and
-// DELETE /ca/:id/:fingerprint as owner, admin, member (403), non-member (404,
-// as for a project that does not exist), the anon key (401) and the service
-// role; after a rotation new certificates come from the new CA while both are
+// DELETE /ca/:id/:fingerprint as owner, admin, member (403), non-member and
+// removed member (404, as for a project that does not exist), the anon key and
+// a device's signature (401) and the service role; after a rotation new certificates come from the new CA while both are
 // trusted; the old CA leaves the trust set when no device's current
 // certificate needs it, at the owner's date, or when retired (409 ca_in_use
 // for the signing CA, 404 for an unknown one); GET /ca, every bundle's ca.crt
@@ -135,6 +135,30 @@ describe('who may rotate and retire', () => {
         expect((await trusted(projectId)).fingerprints, actor).toContain(old);
       }
     }
+  });
+
+  it('a removed member gets 404 and a device signature 401 on both routes, and nothing changes', async () => {
+    const projectId = await newProject();
+    const leaver = await api.user('ca-rotation-leaver');
+    await addMember(api.sql, projectId, leaver.id, 'admin');
+    const d = await register(projectId, 'signs for itself');
+    const apiKey = await generateEd25519KeyPair();
+    expect((await callWith(api, tokens.member, 'POST', `credential/${d.deviceId}`, { apiKey: bytesToBase64(apiKey.publicKey) })).status).toBe(200);
+    await rotate(tokens.owner, projectId);
+    const before = await trusted(projectId);
+    const old = before.fingerprints[1]!;
+    expect((await callWith(api, tokens.owner, 'DELETE', `projects/${projectId}/members/${leaver.id}`)).status).toBe(200);
+    expect((await rotate(leaver.accessToken, projectId)).status).toBe(404);
+    expect((await retire(leaver.accessToken, projectId, old)).status).toBe(404);
+    for (const [method, path] of [['POST', `ca/${projectId}/rotate`], ['DELETE', `ca/${projectId}/${old}`]] as const) {
+      const res = await api.fetch(path, {
+        method,
+        headers: { authorization: await signDeviceRequest({ deviceId: d.deviceId, privateKey: apiKey.privateKey }, { method, pathAndQuery: `/nebula/${path}` }) },
+      });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    }
+    expect(await trusted(projectId)).toEqual(before);
   });
 
   it('refuses to retire the signing CA (409 ca_in_use), an unknown or another project\'s CA (404), a malformed fingerprint (400); retiring twice is idempotent', async () => {
