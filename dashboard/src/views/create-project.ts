@@ -7,7 +7,7 @@ import { errorBox } from '../errors.ts';
 
 export function createProjectBox(supabase: SupabaseClient, onChange: () => void): HTMLElement {
   const name = h('input', { id: 'new-project-name', type: 'text', required: true, maxlength: 100, autocomplete: 'off' });
-  const subnet = h('input', { id: 'new-project-subnet', type: 'text', autocomplete: 'off', placeholder: 'automatic, e.g. 10.42.7.0/24', inputmode: 'decimal' });
+  const subnet = h('input', { id: 'new-project-subnet', type: 'text', autocomplete: 'off', placeholder: 'automatic', inputmode: 'decimal' });
   const createResult = h('div', { 'aria-live': 'polite' });
   const create = h('form', { class: 'panel', 'aria-labelledby': 'create-heading' },
     h('h2', { id: 'create-heading' }, 'Create a project'),

@@ -12,7 +12,7 @@ import type { TabContext } from './tab.ts';
 export function manageDevice(ctx: TabContext, project: ProjectOverview, d: DeviceOverview, opener: HTMLElement, admin: boolean): void {
   const reasonField = (id: string) => {
     const input = h('input', { id, type: 'text', maxlength: 200, autocomplete: 'off' });
-    return { input, el: h('div', { class: 'field' }, h('label', { for: id }, 'Reason (optional, kept in the audit log)'), input) };
+    return { input, el: h('div', { class: 'field' }, h('label', { for: id }, 'Reason (optional, recorded with the release of its address)'), input) };
   };
   const done = () => ctx.refresh();
 

@@ -110,7 +110,8 @@ export function settingsTab(ctx: TabContext): Tab {
       detail = d;
       const owner = d.project.role === 'owner';
       dangerPanel.hidden = !owner;
-      setText(deleteNote, `Takes all ${d.devices.filter((x) => x.state === 'live').length} live devices off the overlay for good. Only owners may.`);
+      const live = d.devices.filter((x) => x.state === 'live').length;
+      setText(deleteNote, `${live === 0 ? 'No live device would be affected' : `Takes ${live === 1 ? 'its one live device' : `all ${live} live devices`} off the overlay for good`}. Only owners may delete a project.`);
       if (!started) {
         started = true;
         void loadCas();
