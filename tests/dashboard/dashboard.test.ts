@@ -450,6 +450,22 @@ describe.skipIf(missing(binary('chromium')))('the dashboard in Chromium', () => 
       await expect.poll(actions).toEqual(['member.join ok', 'member.join ok']);
     });
 
+    it('alice makes bob an admin, and removing him would first say what happens to his devices', async () => {
+      await page.goto(`${server.url}#/projects/${filmId}/people`);
+      const bobRow = page.locator('tr[data-member]').filter({ hasNot: page.getByText('you', { exact: true }) });
+      const role = bobRow.getByRole('combobox', { name: /^Role of user / });
+      await role.selectOption('admin');
+      await expect.poll(async () => (await bobRow.getByRole('combobox').inputValue())).toBe('admin');
+      await bobPage.reload();
+      await bobPage.getByRole('link', { name: 'Audit log' }).waitFor(); // an admin's tabs now
+      await bobRow.getByRole('button', { name: /^Remove user / }).click();
+      const dialog = page.getByRole('dialog', { name: /^Remove user / });
+      expect(await dialog.innerText()).toMatch(/no device in this project|devices? (is|are) revoked/);
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      expect(await page.locator('tr[data-member]').count()).toBe(2);
+    });
+
     it('the network’s picture: devices and lighthouses in an SVG, online in colour and in words', async () => {
       await page.goto(`${server.url}#/projects/${project.projectId}/network`);
       const svg = page.locator('svg.graph');
