@@ -8,7 +8,7 @@ export { getProject, listProjects } from './projects-read.ts';
 export type { DeviceOverview, DeviceState, Polled, ProjectDetail, ProjectOverview, ProjectRole, SyncFolderState } from './projects-read.ts';
 export { listAudit, pinDeviceAddress, releaseDevice, revokeDevice } from './devices-admin.ts';
 export type { AuditEntry, AuditPage, AuditQuery, PinnedAddress, ReleasedDevice, RevokedDevice } from './devices-admin.ts';
-export { createInvite, deleteProject, joinProject, listInvites, listMembers, removeMember, revokeInvite, setMemberRole, transferOwnership } from './people.ts';
+export { createDeviceInvite, createInvite, deleteProject, joinProject, listInvites, listMembers, removeMember, revokeInvite, setMemberRole, transferOwnership } from './people.ts';
 export type { CreatedInvite, DeletedProject, Invite, InviteOptions, InviteRole, JoinedProject, Member, MemberRole, RemovedMember, RoleChange } from './people.ts';
 export { retireCa, rotateCa } from './ca-admin.ts';
 export type { RetiredCa, RotateCaOptions, RotatedCa, TrustedCa } from './ca-admin.ts';

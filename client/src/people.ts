@@ -1,5 +1,5 @@
 // The people of a project, from a web page (the dashboard), an Electron
-// renderer or Node: invites (create, list, revoke, redeem), members (list,
+// renderer or Node: invites (create, device invites, list, revoke, redeem), members (list,
 // change a role, remove, transfer ownership) and deleting the project.
 // Browser-safe: supabase-js and fetch only. Errors are VidsyncErrors with
 // the server's code (e.g. `invite_expired`, `last_owner`,
@@ -23,14 +23,19 @@ export interface CreatedInvite {
   readonly inviteId: string;
   /** `ABCDE-FGHIJ-KLMNO-PQRST-UVWXY`: shown only now (the server keeps its hash). */
   readonly code: string;
-  readonly role: InviteRole;
+  readonly kind: 'member' | 'device';
+  /** Null for a device invite. */
+  readonly role: InviteRole | null;
   readonly maxUses: number;
   readonly expiresAt: string;
 }
 
 export interface Invite {
   readonly inviteId: string;
-  readonly role: InviteRole;
+  /** `member`: redeemed at joinProject; `device`: enrolls a headless device (POST /enroll). */
+  readonly kind: 'member' | 'device';
+  /** Null for a device invite, which makes no member. */
+  readonly role: InviteRole | null;
   readonly maxUses: number;
   readonly uses: number;
   readonly expiresAt: string;
@@ -84,6 +89,16 @@ const projectPath = (projectId: string) => `projects/${encodeURIComponent(projec
 /** A new invite (owners/admins); its code is in this answer only. */
 export function createInvite(supabase: SupabaseClient, projectId: string, options: InviteOptions): Promise<CreatedInvite> {
   const body = { role: options.role, maxUses: options.maxUses, expiresInSeconds: options.expiresInSeconds };
+  return invokeNebula(supabase, `${projectPath(projectId)}/invites`, { method: 'POST', body });
+}
+
+/**
+ * A device-enrollment invite (owners/admins, signed in: the devices it
+ * enrolls are theirs, within their device quota). A headless device
+ * redeems the code at POST /enroll with the anon key, no account.
+ */
+export function createDeviceInvite(supabase: SupabaseClient, projectId: string, options: Omit<InviteOptions, 'role'>): Promise<CreatedInvite> {
+  const body = { kind: 'device', maxUses: options.maxUses, expiresInSeconds: options.expiresInSeconds };
   return invokeNebula(supabase, `${projectPath(projectId)}/invites`, { method: 'POST', body });
 }
 

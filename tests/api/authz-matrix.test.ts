@@ -1,5 +1,5 @@
 // The authorization matrix of the people routes (issue 12): every route of
-// invites, joining, members, roles and project deletion, and the project
+// invites, joining, device enrollment, members, roles and project deletion, and the project
 // reads, against every kind of caller — owner, admin, member, a removed
 // member, a non-member, a device signing its own request, the anon key and
 // the service role — asserting the exact status and error code of each.
@@ -31,6 +31,8 @@ interface Scene {
   name: string;
   inviteId: string;
   code: string;
+  /** A device-enrollment invite's code. */
+  deviceCode: string;
   /** One member per actor, for the routes that act on a member other than the caller. */
   targets: Record<MatrixActor, string>;
 }
@@ -74,6 +76,12 @@ const ROUTES: readonly RouteCase[] = [
     expect: { anon: A401, device: A401, nonMember: 201, removedMember: 201, member: 200, admin: 200, service: F403, owner: 200 },
   },
   {
+    // The code is the credential: whoever holds it enrolls a device (for the invite's creator), with or without an account.
+    route: 'POST /enroll',
+    request: (s) => ({ method: 'POST', path: 'enroll', body: { code: s.deviceCode, deviceId: crypto.randomUUID(), deviceName: `enrolled ${crypto.randomUUID().slice(0, 8)}`, publicKey: enrollKeys.publicKey, apiKey: enrollKeys.apiKey } }),
+    expect: { anon: 201, device: A401, nonMember: 201, removedMember: 201, member: 201, admin: 201, service: 201, owner: 201 },
+  },
+  {
     route: 'GET /projects/:projectId/members',
     request: (s) => ({ method: 'GET', path: `projects/${s.projectId}/members` }),
     expect: { anon: A401, device: A401, nonMember: N404, removedMember: N404, member: 200, admin: 200, service: 200, owner: 200 },
@@ -105,6 +113,7 @@ let users: Record<UserActor, LocalUser>;
 let tokens: Record<Exclude<MatrixActor, 'device'>, string>;
 let device: { id: string; privateKey: Uint8Array };
 let sceneCount = 0;
+let enrollKeys: { publicKey: string; apiKey: string };
 
 beforeAll(async () => {
   api = await startApi();
@@ -123,6 +132,7 @@ beforeAll(async () => {
   const apiKey = await generateEd25519KeyPair();
   expect((await callWith(api, tokens.member, 'POST', `credential/${id}`, { apiKey: bytesToBase64(apiKey.publicKey) })).status).toBe(200);
   device = { id, privateKey: apiKey.privateKey };
+  enrollKeys = { publicKey: (await newDeviceKey()).publicKeyPem, apiKey: bytesToBase64((await generateEd25519KeyPair()).publicKey) };
 });
 afterAll(async () => api?.stop());
 
@@ -137,7 +147,10 @@ async function scene(): Promise<Scene> {
   expect((await callWith(api, tokens.owner, 'DELETE', `projects/${projectId}/members/${users.removedMember.id}`)).status).toBe(200);
   const invite = await callWith(api, tokens.owner, 'POST', `projects/${projectId}/invites`, { role: 'member', maxUses: 100, expiresInSeconds: 600 });
   expect(invite.status).toBe(201);
+  const deviceInvite = await callWith(api, tokens.owner, 'POST', `projects/${projectId}/invites`, { kind: 'device', maxUses: 100, expiresInSeconds: 600 });
+  expect(deviceInvite.status).toBe(201);
   return {
+    deviceCode: deviceInvite.json.code as string,
     projectId,
     name,
     inviteId: invite.json.inviteId as string,

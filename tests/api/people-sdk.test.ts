@@ -4,7 +4,7 @@
 // with a body), and the server's codes arriving as VidsyncErrors.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  createInvite, deleteProject, isVidsyncError, joinProject, listInvites, listMembers, listProjects, removeMember, revokeInvite, setMemberRole, transferOwnership,
+  createDeviceInvite, createInvite, deleteProject, isVidsyncError, joinProject, listInvites, listMembers, listProjects, removeMember, revokeInvite, setMemberRole, transferOwnership,
 } from '../../client/src/browser.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
@@ -55,9 +55,12 @@ it('invites, join, members, roles, owner transfer, removal and deletion, each th
   const listed = await listProjects(b);
   expect(listed.changed && listed.data.projects.find((p) => p.projectId === projectId)?.ownerId).toBe(bob.id);
 
+  const deviceInvite = await createDeviceInvite(b, projectId, { maxUses: 3, expiresInSeconds: 600 });
+  expect(deviceInvite).toMatchObject({ kind: 'device', role: null, maxUses: 3 });
+  expect((await listInvites(b, projectId)).find((i) => i.inviteId === deviceInvite.inviteId)).toMatchObject({ kind: 'device', role: null });
   expect(await removeMember(c, projectId, carol.id)).toEqual({ projectId, userId: carol.id, revokedDevices: 0 });
   expect(await codeOf(deleteProject(a, projectId, 'SDK people'))).toBe('forbidden');
   expect(await codeOf(deleteProject(b, projectId, 'sdk people'))).toBe('project_name_mismatch');
-  expect(await deleteProject(b, projectId, 'SDK people')).toMatchObject({ projectId, deleted: true, revokedInvites: 0, subnet: '10.198.0.0/24' });
+  expect(await deleteProject(b, projectId, 'SDK people')).toMatchObject({ projectId, deleted: true, revokedInvites: 1, subnet: '10.198.0.0/24' });
   expect(await codeOf(listMembers(b, projectId))).toBe('not_found');
 });

@@ -276,6 +276,8 @@ describe('functions', () => {
         'vidsync_api.admin_unseen_devices',
         'vidsync_api.admin_expiring_certificates',
         'vidsync_api.admin_busiest_projects',
+        'vidsync_api.create_device_invite',
+        'vidsync_api.enroll_device',
       ].sort(),
     );
     // The rate-limit functions are the function's own (its postgres connection), never a user's: a user could drain another's bucket.
@@ -284,6 +286,8 @@ describe('functions', () => {
     const serviceOnly = new Set([
       'vidsync_api.take_rate_token', 'vidsync_api.prune_rate_buckets', 'vidsync_api.append_audit', 'vidsync_api.prune_audit_log',
       'vidsync_api.admin_project_usage', 'vidsync_api.admin_unseen_devices', 'vidsync_api.admin_expiring_certificates', 'vidsync_api.admin_busiest_projects',
+      // A device invite is redeemed by the function alone, before the device has any identity.
+      'vidsync_api.enroll_device',
     ]);
     for (const r of rows) expect(r, r.name).toMatchObject({ definer: true, config: ['search_path=""'], anon: false, authenticated: !serviceOnly.has(r.name) });
   });

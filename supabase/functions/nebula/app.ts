@@ -23,6 +23,7 @@
 //   GET  /audit/:projectId          the project's audit log, newest first (owners and admins)
 //   POST|GET /projects/:projectId/invites, DELETE …/invites/:inviteId   invites (owners and admins)
 //   POST /join                      redeem an invite's code: the caller becomes a member
+//   POST /enroll                    redeem a device invite's code: a headless device registers without a user account
 //   GET  /projects/:projectId/members, DELETE …/members/:userId        members; removal revokes their devices
 //   PATCH /projects/:projectId/members/:userId   a member's role (owner transfer: make an owner, then step down)
 //   DELETE /projects/:projectId     the owner deletes the project, confirmed by its name
@@ -50,7 +51,7 @@ import { deviceHeartbeat, pinDeviceAddress, renewDevice, revokeDevice, setDevice
 import { devicePeers, setSyncthingDeviceId } from './routes/index.ts';
 import { getProject, listProjects } from './routes/projects-read.ts';
 import { createInvite, joinProject, projectInvites, projectMembers, removeMember, revokeInvite } from './routes/index.ts';
-import { deleteProject, setMemberRole } from './routes/index.ts';
+import { deleteProject, enrollDevice, setMemberRole } from './routes/index.ts';
 import { deviceCaBundle, retireProjectCa, rotateProjectCa } from './routes/index.ts';
 import { routeClassOf } from './store/quotas.ts';
 import { TenantLimiter } from './tenants.ts';
@@ -91,6 +92,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/projects/:projectId/invites', handler: projectInvites },
   { method: 'DELETE', pattern: '/projects/:projectId/invites/:inviteId', handler: revokeInvite, audit: 'invite.revoke' },
   { method: 'POST', pattern: '/join', handler: joinProject, audit: 'member.join', noAnonymous: true },
+  { method: 'POST', pattern: '/enroll', handler: enrollDevice, audit: 'device.enroll' },
   { method: 'GET', pattern: '/projects/:projectId/members', handler: projectMembers },
   { method: 'DELETE', pattern: '/projects/:projectId/members/:userId', handler: removeMember, audit: 'member.remove' },
   { method: 'PATCH', pattern: '/projects/:projectId/members/:userId', handler: setMemberRole, audit: 'member.role' },

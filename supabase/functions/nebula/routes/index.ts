@@ -12,4 +12,5 @@ export { deviceHeartbeat, renewDevice, revokeDevice, setDeviceCredential } from 
 export { pinDeviceAddress } from './address.ts';
 export { devicePeers, setSyncthingDeviceId } from './syncthing.ts';
 export { createInvite, joinProject, projectInvites, revokeInvite } from './invites.ts';
+export { enrollDevice } from './enroll.ts';
 export { projectMembers, removeMember, setMemberRole } from './members.ts';

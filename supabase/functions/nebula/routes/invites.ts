@@ -1,5 +1,6 @@
 // Invites (enrollment codes):
 //   POST   /projects/:projectId/invites {role, maxUses, expiresInSeconds}  owner/admin → 201, the code shown once
+//          ({kind: 'device', maxUses, expiresInSeconds}: a device-enrollment invite, redeemed at POST /enroll)
 //   GET    /projects/:projectId/invites             owner/admin, never a code
 //   DELETE /projects/:projectId/invites/:inviteId   owner/admin, revokes it
 //   POST   /join {code}                             a signed-in user becomes a member with the invite's role
@@ -10,9 +11,11 @@
 // so guessing codes is slow, and every answer it gives takes the same time
 // (JOIN_ANSWER_FLOOR_MS), so its timing tells nothing the code does not.
 import { jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
-import { CreateInviteBody, INVITE_CODE_ALPHABET, INVITE_CODE_CHARS, InviteParams, JoinBody, canonicalInviteCode } from '../../_shared/http/people-schemas.ts';
+import { INVITE_CODE_ALPHABET, INVITE_CODE_CHARS, InviteParams, JoinBody, canonicalInviteCode } from '../../_shared/http/people-schemas.ts';
+import { AnyInviteBody } from '../../_shared/http/enroll-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { createInvite as insertInvite, inTransaction, listInvites, redeemInvite, revokeInvite as markRevoked } from '../store/index.ts';
+import { createDeviceInvite } from '../store/invites.ts';
 import { requireSignedIn, requireUser } from './guards.ts';
 
 /** A fresh code: each character 5 uniform random bits (a byte masked to 5 bits: 256 is a multiple of 32). */
@@ -29,15 +32,16 @@ export async function inviteCodeHash(canonicalCode: string): Promise<Uint8Array>
 export async function createInvite(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const { projectId } = validate(ProjectParams, ctx.params);
-  const body = await readJsonBody(ctx.request, CreateInviteBody);
+  const body = await readJsonBody(ctx.request, AnyInviteBody);
   const code = generateInviteCode();
   const hash = await inviteCodeHash(code);
   const created = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const created = await insertInvite(tx, projectId, hash, body);
+    const created = body.kind === 'device' ? await createDeviceInvite(tx, projectId, hash, body) : await insertInvite(tx, projectId, hash, body);
     await ctx.audit.record(tx, { projectId }, 201);
     return created;
   });
-  return jsonResponse({ inviteId: created.inviteId, code, role: body.role, maxUses: body.maxUses, expiresAt: created.expiresAt.toISOString() }, 201);
+  const what = body.kind === 'device' ? { kind: 'device', role: null } : { kind: 'member', role: body.role };
+  return jsonResponse({ inviteId: created.inviteId, code, ...what, maxUses: body.maxUses, expiresAt: created.expiresAt.toISOString() }, 201);
 }
 
 export async function projectInvites(ctx: RequestContext): Promise<Response> {
@@ -83,7 +87,8 @@ export async function joinProject(ctx: RequestContext): Promise<Response> {
   }
 }
 
-function waitUntil(deadline: number): Promise<void> {
+/** Resolves at `deadline` (a performance.now() time), at once when it has passed. */
+export function waitUntil(deadline: number): Promise<void> {
   const left = deadline - performance.now();
   return left > 0 ? new Promise((resolve) => setTimeout(resolve, left)) : Promise.resolve();
 }

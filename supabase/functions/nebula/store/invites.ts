@@ -1,11 +1,16 @@
 // Invites: created, listed and revoked by owners and admins, redeemed by
 // anyone signed in who holds the code (vidsync_api.*_invite, migration
-// 20251130080000). Only the code's SHA-256 hash is passed in or stored.
+// 20251130080000); device invites enroll a device for their creator
+// (vidsync_api.create_device_invite / enroll_device, 20251130122000). Only
+// the code's SHA-256 hash is passed in or stored.
 import type { Tx } from './transaction.ts';
 
 export interface Invite {
   readonly inviteId: string;
-  readonly role: 'admin' | 'member';
+  /** `member`: POST /join makes a member; `device`: POST /enroll registers a device. */
+  readonly kind: 'member' | 'device';
+  /** Null for a device invite, which makes no member. */
+  readonly role: 'admin' | 'member' | null;
   readonly maxUses: number;
   readonly uses: number;
   readonly expiresAt: string;
@@ -33,10 +38,11 @@ export async function createInvite(
 }
 
 export async function listInvites(tx: Tx, projectId: string): Promise<Invite[]> {
-  const rows = await tx<{ invite_id: string; role: 'admin' | 'member'; max_uses: number; uses: number; expires_at: Date; revoked_at: Date | null; created_by: string | null; created_at: Date }[]>`
+  const rows = await tx<{ invite_id: string; kind: 'member' | 'device'; role: 'admin' | 'member' | null; max_uses: number; uses: number; expires_at: Date; revoked_at: Date | null; created_by: string | null; created_at: Date }[]>`
     select * from vidsync_api.list_invites(${projectId})`;
   return rows.map((r) => ({
     inviteId: r.invite_id,
+    kind: r.kind,
     role: r.role,
     maxUses: r.max_uses,
     uses: r.uses,
@@ -55,4 +61,40 @@ export async function redeemInvite(tx: Tx, codeHash: Uint8Array): Promise<Redemp
   const [row] = await tx<{ project_id: string; role: string; joined: boolean }[]>`
     select project_id, role, joined from vidsync_api.redeem_invite(${codeHash})`;
   return { projectId: row!.project_id, role: row!.role, joined: row!.joined };
+}
+
+/** Owners and admins: an invite that enrolls devices for its creator (the caller, who must be a user). */
+export async function createDeviceInvite(
+  tx: Tx,
+  projectId: string,
+  codeHash: Uint8Array,
+  invite: { maxUses: number; expiresInSeconds: number },
+): Promise<{ inviteId: string; expiresAt: Date }> {
+  const [row] = await tx<{ invite_id: string; expires_at: Date }[]>`
+    select invite_id, expires_at from vidsync_api.create_device_invite(${projectId}, ${codeHash}, ${invite.maxUses}, ${invite.expiresInSeconds})`;
+  return { inviteId: row!.invite_id, expiresAt: row!.expires_at };
+}
+
+export interface Enrollment {
+  readonly projectId: string;
+  /** The invite's creator, who owns the device. */
+  readonly ownerId: string;
+  readonly ip: string;
+  readonly subnet: string;
+}
+
+/**
+ * service_role: redeems a device invite (one use, under its row lock) and
+ * registers the device for the invite's creator with its API key. The
+ * certificate is the caller's next step, in the same transaction.
+ */
+export async function enrollWithInvite(
+  tx: Tx,
+  codeHash: Uint8Array,
+  device: { deviceId: string; name: string; publicKeyPem: string; apiKey: string },
+): Promise<Enrollment> {
+  const [row] = await tx<{ project_id: string; owner_id: string; ip: string; subnet: string }[]>`
+    select project_id, owner_id, host(ip) as ip, subnet::text as subnet
+      from vidsync_api.enroll_device(${codeHash}, ${device.deviceId}, ${device.name}, ${device.publicKeyPem}, ${device.apiKey})`;
+  return { projectId: row!.project_id, ownerId: row!.owner_id, ip: row!.ip, subnet: row!.subnet };
 }
