@@ -35,13 +35,17 @@ as $$
   ), false)
 $$;
 
--- The caller's role in a project, or null.
+-- The caller's role in a project, or null. PL/pgSQL, not SQL: every
+-- request step asks it, and a SQL function with SET search_path is planned
+-- again at each call, where PL/pgSQL keeps its plan for the session.
 create function vidsync.member_role(project_id uuid, user_id uuid) returns text
-  language sql stable
+  language plpgsql stable
   set search_path = ''
 as $$
-  select m.role from vidsync.project_members m
-  where m.project_id = member_role.project_id and m.user_id = member_role.user_id
+begin
+  return (select m.role from vidsync.project_members m
+           where m.project_id = member_role.project_id and m.user_id = member_role.user_id);
+end
 $$;
 
 -- For RLS policies: is the current user a member (of at least this rank)?
@@ -191,13 +195,15 @@ $$;
 -- being written by others does it wait for one of them (which then commits,
 -- and its addresses become visible, or rolls back, and the waiter writes it).
 
--- Addresses per chunk of a pool on `subnet`.
+-- Addresses per chunk of a pool on `subnet`. (PL/pgSQL: see member_role.)
 create function vidsync.pool_chunk_size(subnet cidr) returns bigint
-  language sql immutable
+  language plpgsql immutable
   set search_path = ''
 as $$
-  select least(2::bigint ^ (32 - pg_catalog.masklen(pool_chunk_size.subnet)),
-               greatest(32, (2::bigint ^ (32 - pg_catalog.masklen(pool_chunk_size.subnet)))::bigint / 256))::bigint
+begin
+  return least(2::bigint ^ (32 - pg_catalog.masklen(pool_chunk_size.subnet)),
+               greatest(32, (2::bigint ^ (32 - pg_catalog.masklen(pool_chunk_size.subnet)))::bigint / 256))::bigint;
+end
 $$;
 
 -- Writes chunk `chunk` of the project's pool (its host addresses: never the

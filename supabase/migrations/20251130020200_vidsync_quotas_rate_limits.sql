@@ -179,6 +179,7 @@ declare
   s vidsync.settings;
   member uuid := coalesce(check_device_quota.owner_id, auth.uid());
   n integer;
+  mine integer;
 begin
   if vidsync.member_role(check_device_quota.project, member) is null and not vidsync.caller_is_privileged() then
     raise exception 'project % not found', check_device_quota.project using errcode = 'VS003';
@@ -194,27 +195,23 @@ begin
   if member is not null then
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.device_quota ' || check_device_quota.project || ' ' || member, 0));
   end if;
-  select pg_catalog.count(*)::integer into n
+  -- The project's live devices and the member's among them, in one pass.
+  select pg_catalog.count(*)::integer, (pg_catalog.count(*) filter (where d.owner_id = member))::integer into n, mine
   from vidsync.devices d where d.project_id = check_device_quota.project and d.overlay_ip is not null;
   -- Near the project's quota, registrations of every member count one after
   -- another too (far from it, they need not wait for each other).
   if n >= s.max_devices_per_project - 64 then
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.device_quota ' || check_device_quota.project, 0));
-    select pg_catalog.count(*)::integer into n
+    select pg_catalog.count(*)::integer, (pg_catalog.count(*) filter (where d.owner_id = member))::integer into n, mine
     from vidsync.devices d where d.project_id = check_device_quota.project and d.overlay_ip is not null;
   end if;
   if n >= s.max_devices_per_project then
     raise exception 'project % already has % devices (the quota per project)', check_device_quota.project, s.max_devices_per_project
       using errcode = 'VS011', hint = 'release a device first';
   end if;
-  if member is not null then
-    select pg_catalog.count(*)::integer into n
-    from vidsync.devices d
-    where d.owner_id = member and d.project_id = check_device_quota.project and d.overlay_ip is not null;
-    if n >= s.max_devices_per_member then
-      raise exception 'you already have % devices in project % (the quota per member)', s.max_devices_per_member, check_device_quota.project
-        using errcode = 'VS011', hint = 'release one of your devices first';
-    end if;
+  if member is not null and mine >= s.max_devices_per_member then
+    raise exception 'you already have % devices in project % (the quota per member)', s.max_devices_per_member, check_device_quota.project
+      using errcode = 'VS011', hint = 'release one of your devices first';
   end if;
 end
 $$;

@@ -89,7 +89,9 @@ create trigger audit_log_no_truncate
 -- One row, as the service role (see the grants below). A row that names a
 -- device but no project (a per-device route that left its row to app.ts,
 -- which knows only the path's device id) gets the device's project, so the
--- project's owners see it in their log.
+-- project's owners see it in their log. PL/pgSQL, which keeps the insert's
+-- plan for the session: a SQL function with SET search_path is planned again
+-- at every call, and every mutating request calls this.
 create function vidsync_api.append_audit(
   action text,
   result text,
@@ -101,14 +103,16 @@ create function vidsync_api.append_audit(
   source_ip inet,
   request_id text
 ) returns void
-  language sql
+  language plpgsql
   security definer
   set search_path = ''
 as $$
+begin
   insert into vidsync.audit_log (action, result, http_status, actor_kind, actor_id, project_id, device_id, source_ip, request_id)
   values (append_audit.action, append_audit.result, append_audit.http_status, append_audit.actor_kind, append_audit.actor_id,
           coalesce(append_audit.project_id, (select d.project_id from vidsync.devices d where d.id = append_audit.device_id)),
-          append_audit.device_id, append_audit.source_ip, append_audit.request_id)
+          append_audit.device_id, append_audit.source_ip, append_audit.request_id);
+end
 $$;
 -- Only the service role writes rows: the function switches to it for the
 -- write (store/transaction.ts asServiceRole, the request's last step) and

@@ -67,16 +67,21 @@ begin
   if collation_name is null then
     raise exception 'vidsync needs the ICU collation und-x-icu or Postgres 17''s pg_c_utf8 to compare device names';
   end if;
+  -- PL/pgSQL, not SQL: the unique index and the name trigger call it once
+  -- per statement, and a SQL function with SET search_path is planned again
+  -- at each such call (about 50 µs; PL/pgSQL keeps its plan: about 4).
   execute pg_catalog.format($fn$
     create function vidsync.device_name_key(name text) returns text
-      language sql immutable strict parallel safe
+      language plpgsql immutable strict parallel safe
       set search_path = ''
     as $body$
-      select pg_catalog.btrim(pg_catalog.regexp_replace(
+    begin
+      return pg_catalog.btrim(pg_catalog.regexp_replace(
                pg_catalog.normalize(
                  pg_catalog.lower(pg_catalog.upper(pg_catalog.normalize(device_name_key.name, 'NFKC') collate %1$I) collate %1$I),
                  'NFKC'),
-               ' {2,}', ' ', 'g'))
+               ' {2,}', ' ', 'g'));
+    end
     $body$
   $fn$, collation_name);
 end

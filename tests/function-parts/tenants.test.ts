@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
 import { TenantLimiter } from '../../supabase/functions/nebula/tenants.ts';
+import { takeRateTokens } from '../../supabase/functions/nebula/store/quotas.ts';
 import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
 import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { createUser, freshDatabase } from '../support/db.ts';
@@ -94,6 +95,37 @@ describe('TenantLimiter', () => {
     expect(isVidsyncError(again, 'rate_limited')).toBe(true);
     const [asked] = await sql<{ updated_at: Date }[]>`select updated_at from vidsync.rate_buckets where subject = ${a}`;
     expect(asked!.updated_at.getTime()).toBeGreaterThan(before!.updated_at.getTime());
+  });
+
+  it('a route that takes its own tokens (user and project in one statement): the user\'s refusal is remembered, a project\'s is not', async () => {
+    await sql`update vidsync.rate_limits set capacity = 1, refill_per_second = 0.1 where route_class = 'register'`;
+    const [a, b] = [await createUser(sql), await createUser(sql)];
+    const [project] = await sql<{ id: string }[]>`select id from vidsync_api.create_project('tokens', null, ${a})`;
+    await sql`insert into vidsync.project_members (project_id, user_id, role) values (${project!.id}, ${b}, 'member')`;
+    let now = 1_000_000;
+    const limiter = new TenantLimiter(sql, { maxInFlight: 2, now: () => now });
+    const register = (caller: Caller) => limiter.admit(caller, 'register', async () => {
+      await takeRateTokens(sql, caller, 'register', project!.id);
+      return 'registered';
+    }, { routeTakesTokens: true });
+    expect(await register(user(a))).toBe('registered');
+    // B's own bucket is full, the project's is empty: refused, and B is asked again next time.
+    const byProject = await register(user(b)).catch((e: unknown) => e);
+    expect(isVidsyncError(byProject, 'rate_limited') && byProject.details).toEqual({ retryAfterSeconds: 10, routeClass: 'register', scope: 'project' });
+    const [bBucket] = await sql<{ tokens: number }[]>`select tokens from vidsync.rate_buckets where subject = ${b} and route_class = 'register'`;
+    expect(bBucket!.tokens).toBe(0); // the user's token was taken before the project refused
+    // Not remembered: B's next request asks the database, whose answer now names B's own bucket.
+    const again = await register(user(b)).catch((e: unknown) => e);
+    expect(isVidsyncError(again, 'rate_limited') && again.details?.scope).toBe('user');
+    // A's own bucket is empty now: refused by it, then from memory without a query.
+    const byUser = await register(user(a)).catch((e: unknown) => e);
+    expect(isVidsyncError(byUser, 'rate_limited') && byUser.details?.scope).toBe('user');
+    const [before] = await sql<{ updated_at: Date }[]>`select updated_at from vidsync.rate_buckets where subject = ${a} and route_class = 'register'`;
+    now += 1_000;
+    const remembered = await register(user(a)).catch((e: unknown) => e);
+    expect(isVidsyncError(remembered, 'rate_limited')).toBe(true);
+    const [after] = await sql<{ updated_at: Date }[]>`select updated_at from vidsync.rate_buckets where subject = ${a} and route_class = 'register'`;
+    expect(after!.updated_at).toEqual(before!.updated_at);
   });
 });
 

@@ -64,6 +64,8 @@ interface Route {
   readonly audit?: string;
   /** Refused to Supabase's anonymous users (`is_anonymous: true`) unless NEBULA_ALLOW_ANONYMOUS_USERS is true. */
   readonly noAnonymous?: true;
+  /** The route takes its rate tokens itself: its project is in the body, and the user's and the project's bucket are one statement (tenants.ts). */
+  readonly takesTokens?: true;
 }
 
 const ROUTES: readonly Route[] = [
@@ -71,7 +73,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/projects', handler: listProjects },
   { method: 'GET', pattern: '/projects/:projectId', handler: getProject },
   { method: 'DELETE', pattern: '/projects/:projectId', handler: deleteProject, audit: 'project.delete' },
-  { method: 'POST', pattern: '/register', handler: registerDevice, audit: 'device.register', noAnonymous: true },
+  { method: 'POST', pattern: '/register', handler: registerDevice, audit: 'device.register', noAnonymous: true, takesTokens: true },
   { method: 'GET', pattern: '/ca/:projectId', handler: getProjectCa },
   { method: 'POST', pattern: '/ca/:projectId/import', handler: importProjectCa, audit: 'ca.import' },
   { method: 'POST', pattern: '/ca/:projectId/rotate', handler: rotateProjectCa, audit: 'ca.rotate' },
@@ -196,6 +198,7 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
         }
         const response = await tenants.admit(caller, routeClassOf(route.method, route.pattern), () =>
           route.handler({ request, url: new URL(request.url), caller, params, sql, cas, settings, audit, requestId }),
+          { routeTakesTokens: route.takesTokens },
         );
         // A route that did not record its success in its transaction still leaves its row, just after it.
         if (route.audit && !audit.recorded && response.status < 400) await writeAlone(audit, 'ok', response.status);

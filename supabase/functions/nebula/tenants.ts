@@ -35,8 +35,14 @@ export class TenantLimiter {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Runs `handle` for the caller once it is their turn and their bucket of `routeClass` had a token. */
-  async admit<T>(caller: Caller, routeClass: RouteClass, handle: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `handle` for the caller once it is their turn and their bucket of
+   * `routeClass` had a token. With `routeTakesTokens` the route takes the
+   * token itself, with its project's in one statement (store/quotas.ts
+   * takeRateTokens), once it has read the project from the body; a refusal
+   * of the user's bucket is remembered all the same.
+   */
+  async admit<T>(caller: Caller, routeClass: RouteClass, handle: () => Promise<T>, options: { routeTakesTokens?: boolean } = {}): Promise<T> {
     // A device-signed request (device-auth.ts) is the service role, but limited like a user: per device.
     const deviceId = typeof caller.claims.vidsync_device_id === 'string' && caller.claims.vidsync_device_id !== '' ? caller.claims.vidsync_device_id : undefined;
     if (!deviceId && (caller.role !== 'authenticated' || !caller.userId)) return handle();
@@ -47,11 +53,13 @@ export class TenantLimiter {
     try {
       this.#refuseIfRemembered(key); // the wait may have been long; a refusal may have come meanwhile
       try {
+        if (options.routeTakesTokens) return await handle();
         if (deviceId) await takeDeviceRateToken(this.#sql, deviceId, routeClass);
         else await takeRateToken(this.#sql, caller, routeClass);
       } catch (error) {
-        const wait = error instanceof VidsyncError && error.code === 'rate_limited' ? error.details?.retryAfterSeconds : undefined;
-        if (typeof wait === 'number') this.#remember(key, this.#now() + wait * 1000);
+        // The user's (or device's) own bucket: a project's refusal says nothing about their other projects.
+        const refusal = error instanceof VidsyncError && error.code === 'rate_limited' ? error.details : undefined;
+        if (typeof refusal?.retryAfterSeconds === 'number' && refusal.scope !== 'project') this.#remember(key, this.#now() + refusal.retryAfterSeconds * 1000);
         throw error;
       }
       return await handle();

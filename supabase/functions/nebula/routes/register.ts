@@ -6,17 +6,17 @@ import type { RequestContext } from '../context.ts';
 import { parseDevicePublicKey } from '../ca.ts';
 import { bundleFor } from '../bundles.ts';
 import {
-  asServiceRole,
   blocklistOf,
+  callerThenServiceRole,
   inTransaction,
   lighthousesOf,
   recordIssuedCertificate,
-  registerDevice as register,
+  registration,
   signingCa,
   signingClock,
   trustedCas,
 } from '../store/index.ts';
-import { checkDeviceQuota, takeProjectRateToken } from '../store/quotas.ts';
+import { takeRateTokens } from '../store/quotas.ts';
 import { requireUser } from './guards.ts';
 
 export async function registerDevice(ctx: RequestContext): Promise<Response> {
@@ -26,48 +26,40 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
   const publicKey = parseDevicePublicKey(body.publicKey);
   const projectId = body.projectId;
   ctx.audit.about({ projectId, deviceId: body.deviceId });
-  // The project's registration bucket (the user's was taken for every route in app.ts).
-  await takeProjectRateToken(ctx.sql, ctx.caller, 'register', projectId);
+  // The user's and the project's registration buckets, in one statement
+  // (app.ts leaves this route's tokens to it: the project is in the body).
+  await takeRateTokens(ctx.sql, ctx.caller, 'register', projectId);
 
   const registered = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    // Store: allocate as the user; the SQL functions decide whether they may (quotas first).
-    await checkDeviceQuota(tx, projectId, body.deviceId);
-    const { ip, subnet } = await register(tx, {
-      projectId,
-      deviceId: body.deviceId,
-      name: body.deviceName,
-      publicKeyPem: body.publicKey,
-      lighthouseEndpoints: body.lighthouse?.endpoints,
-      syncthingDeviceId: body.syncthingDeviceId,
-    });
-    const cidr = `${ip}/${subnet.split('/')[1]}`;
-
-    // Only once that has passed: read what signing needs, sign and record the
-    // certificate, as service_role (no user may read a CA row or write an issued certificate).
-    const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
-      const [sealed, trusted, lighthouses, clock, blocklist] = await Promise.all([
-        signingCa(tx, projectId),
-        trustedCas(tx, projectId),
-        lighthousesOf(tx, projectId),
-        signingClock(tx),
-        // Revoked certificates, including this device's previous one when its key changed.
-        blocklistOf(tx, projectId),
-      ]);
-      // Sign, by the database's clock: the one a concurrent release of this device stamps reusable_after with.
-      const ca = await ctx.cas.open(projectId, sealed);
-      const certificate = await ctx.cas.issue(ca, { name: body.deviceName, publicKey, ip: cidr }, clock.coolingSeconds, clock.now.getTime());
-      await recordIssuedCertificate(tx, {
-        fingerprint: certificate.fingerprint,
+    // Store: allocate as the user, the SQL functions deciding whether they may
+    // (quotas first); behind that, in the same round trip, what signing needs,
+    // as service_role (no user may read a CA row). Nothing of it runs unless
+    // the registration passed.
+    const [{ ip, subnet }, [sealed, trusted, lighthouses, clock, blocklist]] = await callerThenServiceRole(
+      tx,
+      registration(tx, {
         projectId,
         deviceId: body.deviceId,
-        caFingerprint: ca.fingerprint,
-        ip,
-        notBefore: certificate.notBefore,
-        notAfter: certificate.notAfter,
-        issuedBy: userId,
-      });
-      return { certificate, trusted, lighthouses, blocklist };
-    });
+        name: body.deviceName,
+        publicKeyPem: body.publicKey,
+        lighthouseEndpoints: body.lighthouse?.endpoints,
+        syncthingDeviceId: body.syncthingDeviceId,
+      }),
+      (tx) =>
+        Promise.all([
+          signingCa(tx, projectId),
+          trustedCas(tx, projectId),
+          lighthousesOf(tx, projectId),
+          signingClock(tx),
+          // Revoked certificates, including this device's previous one when its key changed.
+          blocklistOf(tx, projectId),
+        ]),
+    );
+    const cidr = `${ip}/${subnet.split('/')[1]}`;
+
+    // Sign, by the database's clock: the one a concurrent release of this device stamps reusable_after with.
+    const ca = await ctx.cas.open(projectId, sealed);
+    const certificate = await ctx.cas.issue(ca, { name: body.deviceName, publicKey, ip: cidr }, clock.coolingSeconds, clock.now.getTime());
 
     // Bundle.
     const bundle = bundleFor({
@@ -82,7 +74,20 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
       certificatePem: certificate.pem,
       notAfter: certificate.notAfter,
     });
-    await ctx.audit.record(tx);
+    // Record the certificate and the audit row together (service_role: no user writes an issued certificate).
+    await Promise.all([
+      recordIssuedCertificate(tx, {
+        fingerprint: certificate.fingerprint,
+        projectId,
+        deviceId: body.deviceId,
+        caFingerprint: ca.fingerprint,
+        ip,
+        notBefore: certificate.notBefore,
+        notAfter: certificate.notAfter,
+        issuedBy: userId,
+      }),
+      ctx.audit.record(tx),
+    ]);
     return { ip, cidr, certificate, bundle };
   });
 

@@ -2,7 +2,8 @@
 // which holds every rule about who may do what), and lookup under RLS.
 import { VidsyncError } from '../../_shared/errors.ts';
 import type { SyncFolder } from './lifecycle.ts';
-import type { Tx } from './transaction.ts';
+import type { CallerSteps, Tx } from './transaction.ts';
+import { deviceQuotaCheck } from './quotas.ts';
 
 export interface DeviceRegistration {
   readonly projectId: string;
@@ -21,14 +22,24 @@ export interface Allocation {
   readonly subnet: string;
 }
 
-/** Registers (or re-registers) the caller's device and returns its address, allocating one if needed. */
-export async function registerDevice(tx: Tx, device: DeviceRegistration): Promise<Allocation> {
-  const [row] = await tx<{ ip: string; subnet: string }[]>`
-    select host(ip) as ip, subnet::text as subnet
-      from vidsync_api.register_device(
-        ${device.projectId}, ${device.deviceId}, ${device.name}, ${device.publicKeyPem},
-        ${device.lighthouseEndpoints !== undefined}, ${device.lighthouseEndpoints ?? []}::text[], ${device.syncthingDeviceId ?? null})`;
-  return row!;
+/**
+ * Registers (or re-registers) the caller's device and returns its address,
+ * allocating one if needed: the device quota (VS011), then the registration.
+ * Built, not sent: the route sends it ahead of what signing reads
+ * (callerThenServiceRole).
+ */
+export function registration(tx: Tx, device: DeviceRegistration): CallerSteps<Allocation> {
+  return {
+    queries: [
+      deviceQuotaCheck(tx, device.projectId, device.deviceId),
+      tx`
+        select host(ip) as ip, subnet::text as subnet
+          from vidsync_api.register_device(
+            ${device.projectId}, ${device.deviceId}, ${device.name}, ${device.publicKeyPem},
+            ${device.lighthouseEndpoints !== undefined}, ${device.lighthouseEndpoints ?? []}::text[], ${device.syncthingDeviceId ?? null})`,
+    ],
+    answer: ([, rows]) => rows![0] as unknown as Allocation,
+  };
 }
 
 export interface Device {

@@ -2,11 +2,11 @@
 // `f(tx, …)` and grouped by concern, plus the transaction that applies the
 // caller's identity (transaction.ts). Routes compose these; the rules about
 // who may do what live in SQL (RLS and the SQL functions' checks), not here.
-export { asServiceRole, inTransaction } from './transaction.ts';
-export type { DbRole, Tx } from './transaction.ts';
+export { asServiceRole, callerThenServiceRole, inTransaction } from './transaction.ts';
+export type { CallerSteps, DbRole, Tx } from './transaction.ts';
 export { createProject, visibleProject } from './projects.ts';
 export type { Project } from './projects.ts';
-export { registerDevice, releaseDevice, reusableAfter, visibleDevice } from './devices.ts';
+export { registration, releaseDevice, reusableAfter, visibleDevice } from './devices.ts';
 export type { Allocation, Device, DeviceRegistration } from './devices.ts';
 export { authorizeCaImport, insertSigningCa, signingCa, trustedCas } from './cas.ts';
 export { currentCertificate, recordIssuedCertificate } from './certificates.ts';

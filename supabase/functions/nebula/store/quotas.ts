@@ -8,7 +8,7 @@
 // parallel requests would otherwise queue behind each other's transactions).
 // Quotas (projects per user, devices per project and per member) are checked
 // inside the request's transaction, by the SQL that creates the row.
-import type { Sql } from 'postgres';
+import type { PendingQuery, Row, Sql } from 'postgres';
 import type { Caller } from '../../_shared/auth/index.ts';
 import { VidsyncError } from '../../_shared/errors.ts';
 import type { Tx } from './transaction.ts';
@@ -32,7 +32,7 @@ export function routeClassOf(method: string, pattern: string): RouteClass {
  */
 export async function takeRateToken(sql: Sql, caller: Caller, routeClass: RouteClass): Promise<void> {
   if (caller.role !== 'authenticated' || !caller.userId) return;
-  refuseIfWaiting(routeClass, await take(sql, routeClass, caller.userId, null));
+  refuseIfWaiting(routeClass, 'user', await take(sql, routeClass, caller.userId, null));
 }
 
 /**
@@ -41,17 +41,26 @@ export async function takeRateToken(sql: Sql, caller: Caller, routeClass: RouteC
  * `user` scope's limits, with the device id as the bucket's subject).
  */
 export async function takeDeviceRateToken(sql: Sql, deviceId: string, routeClass: RouteClass): Promise<void> {
-  refuseIfWaiting(routeClass, await take(sql, routeClass, deviceId, null));
+  refuseIfWaiting(routeClass, 'user', await take(sql, routeClass, deviceId, null));
 }
 
 /**
- * The same from the project's bucket of `routeClass` (registrations: all
- * members of a project together). Drawn only when the caller is a member, so
- * nobody drains the bucket of a project they do not belong to.
+ * The user's token and then, once granted, one from the project's bucket of
+ * `routeClass` (registrations: all members of a project together), in one
+ * statement: a route whose project is in its body takes both at once
+ * (tenants.ts, `routeTakesTokens`). The project's token is drawn only when
+ * the caller is a member, so nobody drains the bucket of a project they do
+ * not belong to. A refusal says which bucket refused in `details.scope`.
  */
-export async function takeProjectRateToken(sql: Sql, caller: Caller, routeClass: RouteClass, projectId: string): Promise<void> {
+export async function takeRateTokens(sql: Sql, caller: Caller, routeClass: RouteClass, projectId: string): Promise<void> {
   if (caller.role !== 'authenticated' || !caller.userId) return;
-  refuseIfWaiting(routeClass, await take(sql, routeClass, caller.userId, projectId));
+  // The user's bucket first (the subquery, kept apart by offset 0), the project's only if it granted one.
+  const [row] = await sql<{ user_wait: number; project_wait: number }[]>`
+    select t.user_wait,
+           case when t.user_wait = 0 then vidsync_api.take_rate_token(${routeClass}, ${caller.userId}, ${projectId}) else 0 end as project_wait
+      from (select vidsync_api.take_rate_token(${routeClass}, ${caller.userId}) as user_wait offset 0) t`;
+  refuseIfWaiting(routeClass, 'user', row!.user_wait);
+  refuseIfWaiting(routeClass, 'project', row!.project_wait);
 }
 
 async function take(sql: Sql, routeClass: RouteClass, userId: string, projectId: string | null): Promise<number> {
@@ -59,15 +68,15 @@ async function take(sql: Sql, routeClass: RouteClass, userId: string, projectId:
   return row!.wait;
 }
 
-function refuseIfWaiting(routeClass: RouteClass, wait: number): void {
+function refuseIfWaiting(routeClass: RouteClass, scope: 'user' | 'project', wait: number): void {
   if (wait > 0) {
     throw new VidsyncError('rate_limited', `too many ${routeClass.replace('_', ' ')} requests; retry in ${wait} s`, {
-      details: { retryAfterSeconds: wait, routeClass },
+      details: { retryAfterSeconds: wait, routeClass, scope },
     });
   }
 }
 
-/** Raises VS011 (`quota_exceeded`) when registering the device would exceed the project's or the caller's device quota. Runs as the caller. */
-export async function checkDeviceQuota(tx: Tx, projectId: string, deviceId: string): Promise<void> {
-  await tx`select vidsync_api.check_device_quota(${projectId}, ${deviceId})`;
+/** Raises VS011 (`quota_exceeded`) when registering the device would exceed the project's or the caller's device quota. Runs as the caller; built, not sent (store/devices.ts registration). */
+export function deviceQuotaCheck(tx: Tx, projectId: string, deviceId: string): PendingQuery<Row[]> {
+  return tx`select vidsync_api.check_device_quota(${projectId}, ${deviceId})`;
 }

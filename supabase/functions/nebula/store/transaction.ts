@@ -17,7 +17,7 @@
 // issued meanwhile. Hence asServiceRole's rule: await every user-scoped step
 // before calling it (tests/api/authz.test.ts registers a lighthouse as a
 // plain member to catch the reverse).
-import type { Sql, TransactionSql } from 'postgres';
+import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres';
 import type { Caller } from '../../_shared/auth/index.ts';
 
 export type Tx = TransactionSql<Record<string, unknown>>;
@@ -52,6 +52,31 @@ export async function asServiceRole<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Prom
   const result = await fn(tx);
   await switched;
   return result;
+}
+
+/**
+ * Statements a request sends as the caller, built but not yet sent, and how
+ * to read their answer: what callerThenServiceRole sends ahead of its switch.
+ */
+export interface CallerSteps<A> {
+  readonly queries: readonly PendingQuery<Row[]>[];
+  readonly answer: (results: readonly Row[][]) => A;
+}
+
+/**
+ * The caller's `steps`, then asServiceRole(fn), in one round trip where
+ * awaiting the steps first would take two. As safe as that: the steps go out
+ * first, in order, and the switch behind them, and Postgres runs a
+ * transaction's statements in the order they arrive and, once one fails,
+ * none after it (25P02). So no service_role statement runs unless every step
+ * of the caller's has passed, and the request fails with the step's error.
+ * `fn` must not need the steps' answer (it gets it once both are back).
+ */
+export async function callerThenServiceRole<A, T>(tx: Tx, steps: CallerSteps<A>, fn: (tx: Tx) => Promise<T>): Promise<[A, T]> {
+  // execute() fixes each statement's place in the order now, before the switch is built.
+  const sent = steps.queries.map((query) => query.execute());
+  const [results, result] = await Promise.all([Promise.all(sent), asServiceRole(tx, fn)]);
+  return [steps.answer(results), result];
 }
 
 function checkedRole(role: string): DbRole {
