@@ -28,12 +28,35 @@ alter table vidsync.project_cas
   add column retired_at timestamptz,
   add constraint project_cas_signing_not_retired check (not (active and retired_at is not null));
 
--- The dependency test looks up a CA's unrevoked certificates.
-create index issued_certificates_ca_live_idx on vidsync.issued_certificates (ca_fingerprint, device_id) where revoked_at is null;
+-- Whether a device still runs a certificate `fingerprint` signed: a device's
+-- newest unrevoked certificate, unexpired, is by that CA. Walks the CA's live
+-- certificates newest first (current ones come first, so a CA in use answers
+-- at its first row) and probes each device's newer ones; a CA nobody uses
+-- costs one probe per unexpired certificate it signed, none once they have
+-- expired. plpgsql, so that the planner keeps it a per-CA probe.
+create index issued_certificates_ca_live_idx on vidsync.issued_certificates (ca_fingerprint, not_after) where revoked_at is null;
+create index issued_certificates_device_live_idx on vidsync.issued_certificates (device_id, issued_at) where revoked_at is null;
+
+create function vidsync.ca_has_dependents(fingerprint text) returns boolean
+  language plpgsql stable
+  set search_path = ''
+as $$
+begin
+  return exists (
+    select 1 from vidsync.issued_certificates ic
+     where ic.ca_fingerprint = ca_has_dependents.fingerprint and ic.revoked_at is null and ic.not_after > pg_catalog.now()
+       and not exists (
+         select 1 from vidsync.issued_certificates newer
+          where newer.device_id = ic.device_id and newer.revoked_at is null and newer.issued_at > ic.issued_at));
+end
+$$;
+revoke all on function vidsync.ca_has_dependents(text) from public, anon, authenticated;
+grant execute on function vidsync.ca_has_dependents(text) to service_role;
 
 -- The project's trusted CAs, the signing one first, then newest first. The
 -- function's own reader (service_role: it sees the sealed keys) and the SQL
--- editor's; not a user's.
+-- editor's; not a user's. CASE, not OR: the dependency probe runs only for a
+-- CA a rotation superseded.
 create function vidsync.trusted_cas(project uuid) returns setof vidsync.project_cas
   language sql stable
   set search_path = ''
@@ -42,14 +65,12 @@ as $$
    where c.project_id = trusted_cas.project
      and c.not_after > pg_catalog.now()
      and c.retired_at is null
-     and (c.active or (
-           (c.retire_at is null or c.retire_at > pg_catalog.now())
-           and (not c.leaves_when_unused or exists (
-             select 1 from vidsync.issued_certificates ic
-              where ic.ca_fingerprint = c.fingerprint and ic.revoked_at is null and ic.not_after > pg_catalog.now()
-                and not exists (
-                  select 1 from vidsync.issued_certificates newer
-                   where newer.device_id = ic.device_id and newer.revoked_at is null and newer.issued_at > ic.issued_at)))))
+     and case
+           when c.active then true
+           when c.retire_at is not null and c.retire_at <= pg_catalog.now() then false
+           when not c.leaves_when_unused then true
+           else vidsync.ca_has_dependents(c.fingerprint)
+         end
    order by c.active desc, c.created_at desc, c.fingerprint
 $$;
 revoke all on function vidsync.trusted_cas(uuid) from public, anon, authenticated;
