@@ -71,4 +71,9 @@ async function start(): Promise<void> {
   show(config);
 }
 
+// A bug of ours must not leave a blank page either: whatever escapes a view is shown where the view is.
+const showEscaped = (error: unknown) => main.prepend(errorBox(error, 'The page'));
+window.addEventListener('error', (event) => showEscaped(event.error ?? event.message));
+window.addEventListener('unhandledrejection', (event) => showEscaped(event.reason));
+
 void start();
