@@ -289,25 +289,34 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
     d.cli.stderr!.on('data', (b: Buffer) => (out += b.toString()));
     await startSyncthing(d);
 
-    // The parts, each the first moment it was seen (polled every ~25 ms).
+    // The parts, each the first moment it was seen: one watcher per part, each polling on its own (~25 ms).
     const at: Partial<Record<'tun' | 'ping' | 'api' | 'peer' | 'file', number>> = {};
     const since = () => performance.now() - t0;
     const deadline = t0 + 60_000;
-    let dIp: string | undefined;
-    while (at.file === undefined && performance.now() < deadline) {
-      if (at.tun === undefined) {
-        const addr = await underlay.exec(d.host, 'ip', ['-o', '-4', 'addr', 'show', 'dev', tunDeviceName(project.projectId)], { allowFailure: true });
-        const m = / inet ([0-9.]+)\//.exec(addr.stdout);
-        if (m) [at.tun, dIp] = [since(), m[1]];
-      } else if (at.ping === undefined && (await canPing(d.host, aIp, 1))) at.ping = since();
-      if (at.api === undefined && /syncthing: REST API up/.test(out)) at.api = since();
-      if (at.api !== undefined && at.peer === undefined) {
-        const c = await (await stApi(d)).get<{ connections: Record<string, { connected: boolean }> }>('/rest/system/connections').catch(() => undefined);
-        if (c && Object.values(c.connections).some((x) => x.connected)) at.peer = since();
+    const watch = async (part: keyof typeof at, after: keyof typeof at | null, seen: () => Promise<boolean>) => {
+      while (performance.now() < deadline) {
+        if ((after === null || at[after] !== undefined) && (await seen().catch(() => false))) {
+          at[part] = since();
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 25));
       }
-      if (at.peer !== undefined && (await anyFileIn(d.folder))) at.file = since();
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    };
+    let dIp: string | undefined;
+    await Promise.all([
+      watch('tun', null, async () => {
+        const addr = await underlay.exec(d.host, 'ip', ['-o', '-4', 'addr', 'show', 'dev', tunDeviceName(project.projectId)], { allowFailure: true });
+        dIp = / inet ([0-9.]+)\//.exec(addr.stdout)?.[1];
+        return dIp !== undefined;
+      }),
+      watch('ping', 'tun', () => canPing(d.host, aIp, 1)),
+      watch('api', null, async () => /syncthing: REST API up/.test(out)),
+      watch('peer', 'api', async () => {
+        const c = await (await stApi(d)).get<{ connections: Record<string, { connected: boolean }> }>('/rest/system/connections');
+        return Object.values(c.connections).some((x) => x.connected);
+      }),
+      watch('file', null, () => anyFileIn(d.folder)),
+    ]);
     const fmt = (ms: number | undefined) => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(2)} s`);
     console.log(
       `vidsync up on D → first file synced: ${fmt(at.file)} ` +
@@ -389,8 +398,10 @@ async function listTree(root: string): Promise<Map<string, number>> {
   return out;
 }
 
+/** Whether a synced file is in place (Syncthing writes .syncthing.*.tmp and renames it when complete). */
 async function anyFileIn(root: string): Promise<boolean> {
-  return (await listTree(root)).size > 0;
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.some((e) => e.isFile() && !e.name.startsWith('.syncthing.') && !relative(root, join(e.parentPath, e.name)).startsWith('.st'));
 }
 
 /** Until `root` holds exactly the files of `expected` with those SHA-256s (sizes first, hashes once the sizes match). */
