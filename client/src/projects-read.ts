@@ -5,6 +5,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { FunctionsHttpError } from '@supabase/supabase-js';
 import { toVidsyncError } from './invoke.ts';
+import type { Member } from './people.ts';
 
 export type ProjectRole = 'owner' | 'admin' | 'member';
 
@@ -60,6 +61,8 @@ export interface SyncFolderState {
 
 export interface ProjectDetail {
   readonly project: ProjectOverview;
+  /** Owners first, then admins and members, each with their devices that are not revoked. */
+  readonly members: readonly Member[];
   readonly devices: readonly DeviceOverview[];
 }
 

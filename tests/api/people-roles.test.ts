@@ -80,6 +80,10 @@ describe('PATCH /projects/:id/members/:userId', () => {
     expect(await setRole('owner', projectId, users.owner.id, 'admin')).toMatchObject({ status: 200, json: { role: 'admin', previousRole: 'owner' } });
     const project = await callWith(api, tokens.admin, 'GET', `projects/${projectId}`);
     expect((project.json.project as { ownerId: string }).ownerId).toBe(users.admin.id);
+    // The project view lists its members, owners first.
+    expect((project.json.members as { userId: string; role: string }[]).map((m) => [m.userId, m.role])).toEqual([
+      [users.admin.id, 'owner'], [users.owner.id, 'admin'], [users.member.id, 'member'],
+    ]);
     // The new owner now decides; the old one, an admin, may no longer unmake them.
     expect(await setRole('owner', projectId, users.admin.id, 'member')).toMatchObject({ status: 403, code: 'forbidden' });
     expect(await setRole('admin', projectId, users.admin.id, 'member')).toMatchObject({ status: 409, code: 'last_owner' });

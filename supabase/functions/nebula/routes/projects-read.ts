@@ -1,6 +1,6 @@
 // What a project's members read about it (the dashboard polls these):
 //   GET /projects             the caller's projects: role, subnet, pool usage, live devices, CA expiry
-//   GET /projects/:projectId  one of them with its devices (address, online, certificate, Syncthing ID)
+//   GET /projects/:projectId  one of them with its members (role, devices) and devices (address, online, certificate, Syncthing ID)
 // Both answer an ETag (a digest of the body) and 304 to a matching
 // If-None-Match, so a page polling every few seconds gets no body while
 // nothing changed. Membership is RLS's: a project you are not in is 404.
@@ -9,6 +9,7 @@ import { taggedResponse } from '../../_shared/http/etag.ts';
 import type { RequestContext } from '../context.ts';
 import { inTransaction } from '../store/index.ts';
 import { deviceSummaries, projectSummaries } from '../store/projects-read.ts';
+import { listMembers } from '../store/members.ts';
 import type { DeviceSummary, ProjectSummary } from '../store/projects-read.ts';
 import { requireSignedIn, requireUser } from './guards.ts';
 import { isOnline } from '../presence.ts';
@@ -23,14 +24,15 @@ export async function listProjects(ctx: RequestContext): Promise<Response> {
 export async function getProject(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const projectId = validate(ProjectParams, ctx.params).projectId;
-  const { project, devices } = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    // Devices first: both reads are the caller's, before projectSummaries switches to service_role for the CA.
+  const { project, members, devices } = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    // Devices and members first: the reads are the caller's, before projectSummaries switches to service_role for the CA.
     const devices = await deviceSummaries(tx, projectId);
+    const members = await listMembers(tx, projectId);
     const [project] = await projectSummaries(tx, projectId);
-    return { project: project!, devices };
+    return { project: project!, members, devices };
   });
   const now = Date.now();
-  return withEtag(ctx.request, { project: projectView(project), devices: devices.map((d) => deviceView(d, now)) });
+  return withEtag(ctx.request, { project: projectView(project), members, devices: devices.map((d) => deviceView(d, now)) });
 }
 
 function projectView(p: ProjectSummary) {
