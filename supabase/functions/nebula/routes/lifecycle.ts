@@ -28,7 +28,12 @@ import {
 } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
 
-/** Heartbeats closer together than this are acknowledged but not written. */
+/**
+ * Heartbeats closer together than this are acknowledged but not written,
+ * unless a folder's sync state or error count changed: "syncing" -> "idle"
+ * should reach the dashboard at once, a moving percentage can wait
+ * (vidsync_api.device_heartbeat, migration 20251130110000).
+ */
 export const HEARTBEAT_MIN_INTERVAL_SECONDS = 10;
 /** A renewal retried within this window gets the same certificate back (shorter for short-lived certificates: a sixth of the lifetime). */
 export const RENEWAL_IDEMPOTENCY_SECONDS = 60;
@@ -133,7 +138,7 @@ export async function revokeDevice(ctx: RequestContext): Promise<Response> {
   });
 }
 
-/** POST /heartbeat/:deviceId — the device is alive; what it runs. One statement. */
+/** POST /heartbeat/:deviceId — the device is alive; what it runs; its folders' sync state. One statement. */
 export async function deviceHeartbeat(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const deviceId = validate(DeviceParams, ctx.params).deviceId;
