@@ -32,8 +32,10 @@ describe('buildNebulaConfig', () => {
     expect(c.lighthouse).toEqual({ am_lighthouse: false, interval: 60, hosts: ['10.99.3.1', '10.99.3.2'] });
     expect(c.listen.port).toBe(0);
     expect(c.relay).toEqual({ am_relay: false, use_relays: true, relays: ['10.99.3.1', '10.99.3.2'] });
-    // Throughput settings (README "Throughput"): 4 MiB socket buffers, the internet-safe MTU.
+    // Throughput settings (README "Throughput"): 4 MiB socket buffers, a
+    // 1000-packet tun queue (was 500), the internet-safe MTU.
     expect(c.listen).toEqual({ host: '0.0.0.0', port: 0, read_buffer: 4194304, write_buffer: 4194304 });
+    expect(c.tun.tx_queue).toBe(1000);
     expect(c.tun.mtu).toBe(1300);
     expect(c.routines).toBeUndefined();
     expect(c.punchy).toEqual({ punch: true, respond: true });
@@ -156,7 +158,7 @@ describe.runIf(!skipNebula)('nebula 1.6.1 accepts the generated configs (nebula 
 // own (unshare), where its tun device touches nothing.
 const skipRunning = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('unshare'), binary('ip'));
 describe.runIf(!skipRunning)('nebula 1.6.1 applies the throughput settings', () => {
-  it('4 MiB socket buffers (the kernel reports double), tun MTU 1300; above net.core.rmem_max too', () => {
+  it('4 MiB socket buffers (the kernel reports double), tun MTU 1300 and queue 1000; buffers above net.core.rmem_max too', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vs-nebula-run-'));
     try {
       const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, stdio: 'pipe', timeout: 30_000, encoding: 'utf8' });
@@ -176,6 +178,7 @@ describe.runIf(!skipRunning)('nebula 1.6.1 applies the throughput settings', () 
       };
       const out = runNebula(shipped);
       expect(out).toMatch(/mtu 1300 /);
+      expect(out).toMatch(/qlen 1000\b/);
       expect(out).toMatch(/listen\.read_buffer was set" size=8388608/);
       expect(out).toMatch(/listen\.write_buffer was set" size=8388608/);
       // Twice the kernel's cap still applies in full: nebula uses SO_RCVBUFFORCE,
