@@ -25,9 +25,13 @@ import type { FreshDatabase } from '../support/db.ts';
 import { brokenInvariants } from '../support/invariants.ts';
 import { newDeviceKey } from './helpers.ts';
 
-/** Connections dropped under registrations, within at most TERMINATION_PHASE_MS. */
+/**
+ * Connections dropped under registrations, within at most TERMINATION_PHASE_MS
+ * (a cap, not the measure: a registration holds its write for a few
+ * milliseconds, so on a busy machine catching 25 takes longer).
+ */
 const TERMINATIONS = 25;
-const TERMINATION_PHASE_MS = 12_000;
+const TERMINATION_PHASE_MS = 25_000;
 const PROCESS_KILLS = 4;
 const IN_FLIGHT = 12;
 

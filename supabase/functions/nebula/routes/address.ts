@@ -5,10 +5,11 @@
 // the new address is signed in the same transaction; the answer is renewal's
 // (the bundle, or the raw zip) plus `previousIp`. The device's agent picks the
 // new address up at its next renewal if it does not install this bundle.
-import { bytesResponse, bytesToBase64, DeviceParams, jsonResponse, readJsonBody, validate, wantsRawBundle } from '../../_shared/http/index.ts';
+import { DeviceParams, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { PinAddressBody } from '../../_shared/http/address-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { inTransaction, pinDeviceAddress as pin } from '../store/index.ts';
+import { bundleAnswer } from './bundle-answer.ts';
 import { requireSignedIn } from './guards.ts';
 import { signForCurrentAddress } from './lifecycle.ts';
 
@@ -20,18 +21,12 @@ export async function pinDeviceAddress(ctx: RequestContext): Promise<Response> {
     const pinned = await pin(tx, deviceId, body.ip);
     return { pinned, signed: await signForCurrentAddress(ctx, tx, deviceId, null) };
   });
-  const meta = {
+  return bundleAnswer(ctx.request, {
     deviceId,
     ip: signed.ip,
     previousIp: pinned.previousIp,
     cidr: signed.cidr,
     fingerprint: signed.certificate.fingerprint,
     notAfter: signed.certificate.notAfter.toISOString(),
-  };
-  if (wantsRawBundle(ctx.request)) {
-    const response = bytesResponse(signed.bundle.zip, `nebula-${deviceId}.zip`);
-    response.headers.set('x-vidsync-device', JSON.stringify(meta));
-    return response;
-  }
-  return jsonResponse({ ...meta, bundle: bytesToBase64(signed.bundle.zip) });
+  }, signed.bundle.zip);
 }

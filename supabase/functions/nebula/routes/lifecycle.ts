@@ -4,28 +4,16 @@
 // Each reads validate -> store -> sign -> bundle -> respond, in one transaction.
 import { HEARTBEAT_INTERVAL_SECONDS } from '../presence.ts';
 import { VidsyncError } from '../../_shared/errors.ts';
-import { bytesResponse, bytesToBase64, DeviceParams, jsonResponse, readJsonBody, validate, wantsRawBundle } from '../../_shared/http/index.ts';
+import { DeviceParams, jsonResponse, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { DeviceCredentialBody, HeartbeatBody, reasonOf, RenewBody } from '../../_shared/http/lifecycle-schemas.ts';
 import type { z } from 'zod';
 import type { RequestContext } from '../context.ts';
 import type { Tx } from '../store/index.ts';
 import { parseDevicePublicKey } from '../ca.ts';
-import { bundleFor, caTrustOf } from '../bundles.ts';
-import {
-  asServiceRole,
-  blocklistOf,
-  inTransaction,
-  lighthousesOf,
-  prepareRenewal,
-  recentRenewal,
-  recordHeartbeat,
-  recordIssuedCertificate,
-  revokeDevice as revoke,
-  setDeviceApiKey,
-  signingCa,
-  signingClock,
-  trustedCas,
-} from '../store/index.ts';
+import { bundleAround, issueCertificate, readSigningContext } from '../issuance.ts';
+import type { Issued } from '../issuance.ts';
+import { asServiceRole, inTransaction, prepareRenewal, recentRenewal, recordHeartbeat, revokeDevice as revoke, setDeviceApiKey } from '../store/index.ts';
+import { bundleAnswer } from './bundle-answer.ts';
 import { requireSignedIn } from './guards.ts';
 
 /**
@@ -47,20 +35,13 @@ export async function renewDevice(ctx: RequestContext): Promise<Response> {
   if (body.publicKey !== undefined) parseDevicePublicKey(body.publicKey);
 
   const renewed = await inTransaction(ctx.sql, ctx.caller, (tx) => signForCurrentAddress(ctx, tx, deviceId, body.publicKey ?? null));
-
-  const meta = {
+  return bundleAnswer(ctx.request, {
     deviceId,
     ip: renewed.ip,
     cidr: renewed.cidr,
     fingerprint: renewed.certificate.fingerprint,
     notAfter: renewed.certificate.notAfter.toISOString(),
-  };
-  if (wantsRawBundle(ctx.request)) {
-    const response = bytesResponse(renewed.bundle.zip, `nebula-${deviceId}.zip`);
-    response.headers.set('x-vidsync-device', JSON.stringify(meta));
-    return response;
-  }
-  return jsonResponse({ ...meta, bundle: bytesToBase64(renewed.bundle.zip) });
+  }, renewed.bundle.zip);
 }
 
 /**
@@ -68,60 +49,29 @@ export async function renewDevice(ctx: RequestContext): Promise<Response> {
  * for the device's current address and name, with its bundle (a retry within the idempotency window gets the
  * same certificate). Used by renewal and by POST /devices/:id/address (a pinned device's new address).
  */
-export async function signForCurrentAddress(ctx: RequestContext, tx: Tx, deviceId: string, publicKey: string | null) {
+export async function signForCurrentAddress(ctx: RequestContext, tx: Tx, deviceId: string, publicKey: string | null): Promise<Issued> {
   // As the caller: may they renew this device (VS020 when revoked or released)? Rotates the key if asked.
-  const device = await prepareRenewal(tx, deviceId, publicKey);
-  const cidr = `${device.ip}/${device.subnet.split('/')[1]}`;
-  const userId = ctx.caller.role === 'authenticated' ? ctx.caller.userId : null;
-
-  const { certificate, trusted, lighthouses, blocklist } = await asServiceRole(tx, async (tx) => {
-    const [recent, sealed, trusted, lighthouses, clock, blocklist] = await Promise.all([
-      recentRenewal(tx, deviceId, device.ip, Math.min(RENEWAL_IDEMPOTENCY_SECONDS, Math.floor(ctx.settings.hostCertLifetimeSeconds / 6))),
-      signingCa(tx, device.projectId),
-      trustedCas(tx, device.projectId),
-      lighthousesOf(tx, device.projectId),
-      signingClock(tx),
-      blocklistOf(tx, device.projectId),
+  const target = await prepareRenewal(tx, deviceId, publicKey);
+  const device = {
+    projectId: target.projectId,
+    deviceId,
+    name: target.name,
+    publicKey: parseDevicePublicKey(target.publicKeyPem),
+    ip: target.ip,
+    subnet: target.subnet,
+    isLighthouse: target.isLighthouse,
+    issuedBy: ctx.caller.role === 'authenticated' ? ctx.caller.userId || null : null,
+  };
+  return asServiceRole(tx, async (tx) => {
+    const [recent, context] = await Promise.all([
+      recentRenewal(tx, deviceId, target.ip, Math.min(RENEWAL_IDEMPOTENCY_SECONDS, Math.floor(ctx.settings.hostCertLifetimeSeconds / 6))),
+      readSigningContext(tx, target.projectId),
     ]);
     // A retry (lost answer, agent restarted mid-renewal) gets the same certificate.
-    if (recent) return { certificate: recent, trusted, lighthouses, blocklist };
-    // Sign: the same validity policy as registration (CA expiry, IP cooling), by the database's
-    // clock under the device's lock (prepare_renewal holds it), as a racing release stamps its cooling.
-    const ca = await ctx.cas.open(device.projectId, sealed);
-    const certificate = await ctx.cas.issue(
-      ca,
-      { name: device.name, publicKey: parseDevicePublicKey(device.publicKeyPem), ip: cidr },
-      clock.coolingSeconds,
-      clock.now.getTime(),
-    );
-    await recordIssuedCertificate(tx, {
-      fingerprint: certificate.fingerprint,
-      projectId: device.projectId,
-      deviceId,
-      caFingerprint: ca.fingerprint,
-      ip: device.ip,
-      notBefore: certificate.notBefore,
-      notAfter: certificate.notAfter,
-      issuedBy: userId || null,
-      certificatePem: certificate.pem,
-    });
-    return { certificate, trusted, lighthouses, blocklist };
+    if (recent) return { ip: target.ip, cidr: `${target.ip}/${target.subnet.split('/')[1]}`, certificate: recent, bundle: bundleAround(device, context, recent) };
+    // Signed by the database's clock under the device's lock (prepare_renewal holds it), as a racing release stamps its cooling.
+    return issueCertificate(ctx.cas, tx, device, context, { keepPem: true });
   });
-
-  const bundle = bundleFor({
-    projectId: device.projectId,
-    deviceName: device.name,
-    ip: device.ip,
-    subnet: device.subnet,
-    isLighthouse: device.isLighthouse,
-    lighthouses,
-    blocklist,
-    caPems: trusted.map((c) => c.certificatePem),
-    trust: caTrustOf(trusted),
-    certificatePem: certificate.pem,
-    notAfter: certificate.notAfter,
-  });
-  return { ip: device.ip, cidr, certificate, bundle };
 }
 
 /** POST /revoke/:deviceId?reason=… — the device's certificates go on the blocklist; the IP is released. */

@@ -1,22 +1,13 @@
 // POST /nebula/register — the product's front door. Allocate (idempotent per
 // device), sign, record the certificate and build the bundle in ONE
 // transaction: if anything fails, nothing stays allocated.
-import { bytesResponse, bytesToBase64, jsonResponse, readJsonBody, RegisterBody, wantsRawBundle } from '../../_shared/http/index.ts';
+import { readJsonBody, RegisterBody } from '../../_shared/http/index.ts';
 import type { RequestContext } from '../context.ts';
 import { parseDevicePublicKey } from '../ca.ts';
-import { bundleFor } from '../bundles.ts';
-import {
-  blocklistOf,
-  callerThenServiceRole,
-  inTransaction,
-  lighthousesOf,
-  recordIssuedCertificate,
-  registration,
-  signingCa,
-  signingClock,
-  trustedCas,
-} from '../store/index.ts';
+import { issueCertificate, readSigningContext } from '../issuance.ts';
+import { callerThenServiceRole, inTransaction, registration } from '../store/index.ts';
 import { takeRateTokens } from '../store/quotas.ts';
+import { bundleAnswer } from './bundle-answer.ts';
 import { requireUser } from './guards.ts';
 
 export async function registerDevice(ctx: RequestContext): Promise<Response> {
@@ -35,7 +26,7 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
     // (quotas first); behind that, in the same round trip, what signing needs,
     // as service_role (no user may read a CA row). Nothing of it runs unless
     // the registration passed.
-    const [{ ip, subnet }, [sealed, trusted, lighthouses, clock, blocklist]] = await callerThenServiceRole(
+    const [{ ip, subnet }, context] = await callerThenServiceRole(
       tx,
       registration(tx, {
         projectId,
@@ -45,65 +36,19 @@ export async function registerDevice(ctx: RequestContext): Promise<Response> {
         lighthouseEndpoints: body.lighthouse?.endpoints,
         syncthingDeviceId: body.syncthingDeviceId,
       }),
-      (tx) =>
-        Promise.all([
-          signingCa(tx, projectId),
-          trustedCas(tx, projectId),
-          lighthousesOf(tx, projectId),
-          signingClock(tx),
-          // Revoked certificates, including this device's previous one when its key changed.
-          blocklistOf(tx, projectId),
-        ]),
+      (tx) => readSigningContext(tx, projectId),
     );
-    const cidr = `${ip}/${subnet.split('/')[1]}`;
-
-    // Sign, by the database's clock: the one a concurrent release of this device stamps reusable_after with.
-    const ca = await ctx.cas.open(projectId, sealed);
-    const certificate = await ctx.cas.issue(ca, { name: body.deviceName, publicKey, ip: cidr }, clock.coolingSeconds, clock.now.getTime());
-
-    // Bundle.
-    const bundle = bundleFor({
-      projectId,
-      deviceName: body.deviceName,
-      ip,
-      subnet,
-      isLighthouse: body.lighthouse !== undefined,
-      lighthouses,
-      blocklist,
-      caPems: trusted.map((c) => c.certificatePem),
-      certificatePem: certificate.pem,
-      notAfter: certificate.notAfter,
-    });
-    // Record the certificate and the audit row together (service_role: no user writes an issued certificate).
-    await Promise.all([
-      recordIssuedCertificate(tx, {
-        fingerprint: certificate.fingerprint,
-        projectId,
-        deviceId: body.deviceId,
-        caFingerprint: ca.fingerprint,
-        ip,
-        notBefore: certificate.notBefore,
-        notAfter: certificate.notAfter,
-        issuedBy: userId,
-      }),
-      ctx.audit.record(tx),
-    ]);
-    return { ip, cidr, certificate, bundle };
+    // Sign, record (with the audit row) and bundle.
+    const device = { projectId, deviceId: body.deviceId, name: body.deviceName, publicKey, ip, subnet, isLighthouse: body.lighthouse !== undefined, issuedBy: userId };
+    return issueCertificate(ctx.cas, tx, device, context, { alongside: () => ctx.audit.record(tx) });
   });
 
   // Respond.
-  const meta = {
+  return bundleAnswer(ctx.request, {
     deviceId: body.deviceId,
     ip: registered.ip,
     cidr: registered.cidr,
     fingerprint: registered.certificate.fingerprint,
     notAfter: registered.certificate.notAfter.toISOString(),
-  };
-  if (wantsRawBundle(ctx.request)) {
-    const response = bytesResponse(registered.bundle.zip, `nebula-${body.deviceId}.zip`);
-    // The metadata travels in a header when the body is the zip itself.
-    response.headers.set('x-vidsync-device', JSON.stringify(meta));
-    return response;
-  }
-  return jsonResponse({ ...meta, bundle: bytesToBase64(registered.bundle.zip) });
+  }, registered.bundle.zip);
 }
