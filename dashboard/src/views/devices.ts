@@ -101,10 +101,11 @@ function row(deviceId: string, onManage: (button: HTMLButtonElement) => void): R
   const manage = h('button', { type: 'button', class: 'small' }, 'Manage');
   manage.addEventListener('click', () => onManage(manage));
   const actions = h('td', { 'data-label': 'Actions', class: 'actions' }, manage);
+  const head = h('th', { scope: 'row', 'data-label': 'Name', tabindex: '-1' }, name, ' ', lighthouse, ' ', stateBadge);
   const tr = h(
     'tr',
     { 'data-device': deviceId },
-    h('th', { scope: 'row', 'data-label': 'Name' }, name, ' ', lighthouse, ' ', stateBadge),
+    head,
     ip,
     h('td', { 'data-label': 'Status' }, h('span', {}, dot, statusText)),
     cert,
@@ -132,7 +133,10 @@ function row(deviceId: string, onManage: (button: HTMLButtonElement) => void): R
       setAttr(tr, 'data-state', d.state);
       updateFolders(folders, d);
       setAttr(manage, 'aria-label', `Manage ${d.name}`);
-      setAttr(manage, 'hidden', !(mayManage && d.state === 'live'));
+      const canAct = mayManage && d.state === 'live';
+      // A revoked or released device loses its button; focus that was on it goes to the device's name, not to the page's start.
+      if (!canAct && document.activeElement === manage) head.focus();
+      setAttr(manage, 'hidden', !canAct);
       setAttr(actions, 'hidden', !column);
     },
   };
@@ -218,8 +222,13 @@ export function devicesTab(ctx: TabContext): Tab {
     }
     for (const id of [...rows.keys()]) if (!detail.devices.some((d) => d.deviceId === id)) rows.delete(id);
     const order = visible.map((d) => rows.get(d.deviceId)!.tr);
-    // Moving a row would take focus from a button in it: touch the body only when the order changed.
-    if (order.length !== tbody.children.length || order.some((tr, i) => tbody.children[i] !== tr)) tbody.replaceChildren(...order);
+    // Touch the body only when the order changed.
+    if (order.length !== tbody.children.length || order.some((tr, i) => tbody.children[i] !== tr)) {
+      // Re-inserting a row blurs what had focus in it: give it back once the rows stand in their new order.
+      const focused = tbody.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+      tbody.replaceChildren(...order);
+      if (focused?.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+    }
     const total = detail.devices.length;
     setText(count, visible.length === total ? `${total} device${total === 1 ? '' : 's'}` : `${visible.length} of ${total} devices`);
     setAttr(empty, 'hidden', visible.length > 0);
