@@ -55,7 +55,7 @@ async function signed(
   method: 'GET' | 'POST',
   path: string,
   opts: { body?: string; sentBody?: string; now?: number; header?: string } = {},
-): Promise<{ status: number; code?: string; header: string; body: Record<string, unknown> }> {
+): Promise<{ status: number; code?: string; header: string; requestId: string | null; body: Record<string, unknown> }> {
   const body = opts.body === undefined ? undefined : new TextEncoder().encode(opts.body);
   const header = opts.header ?? (await signDeviceRequest({ deviceId: signer.id, privateKey: signer.privateKey }, { method, pathAndQuery: `/nebula/${path}`, body }, opts.now));
   const sent = opts.sentBody ?? opts.body;
@@ -65,7 +65,7 @@ async function signed(
     body: sent,
   });
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown> & { error?: { code: string } };
-  return { status: res.status, code: json.error?.code, header, body: json };
+  return { status: res.status, code: json.error?.code, header, requestId: res.headers.get('x-request-id'), body: json };
 }
 
 describe('device-signed requests', () => {
@@ -79,6 +79,9 @@ describe('device-signed requests', () => {
     expect(await config.text()).toContain('blocklist');
     expect(await signed(d, 'POST', `heartbeat/${d.id}`, { body: JSON.stringify({ agentVersion: '0.1.0' }) })).toMatchObject({ status: 200, body: { recorded: true } });
     const renewed = await signed(d, 'POST', `renew/${d.id}`);
+    // The audit log names the device as the actor, not the service role it acts as.
+    const [row] = await api.sql`select actor_kind, actor_id from vidsync.audit_log where request_id = ${renewed.requestId}`;
+    expect(row).toEqual({ actor_kind: 'device', actor_id: d.id });
     expect(renewed.status).toBe(200);
     expect(renewed.body.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -88,6 +88,9 @@ describe('invites', () => {
     expect(await join(late.accessToken, expiring.json.code)).toMatchObject({ status: 410, code: 'invite_expired' });
     expect(await join(late.accessToken, 'AAAAA-AAAAA-AAAAA-AAAAA-AAAAA')).toMatchObject({ status: 404, code: 'invite_unknown' });
     expect(await join(late.accessToken, 'not a code')).toMatchObject({ status: 400, code: 'validation_failed' });
+    // Every refused code leaves a row naming who tried it.
+    const refusals = await api.sql<{ result: string }[]>`select result from vidsync.audit_log where actor_id = ${late.id} and action = 'member.join' order by id`;
+    expect(refusals.map((r) => r.result)).toEqual(['invite_used_up', 'invite_expired', 'invite_unknown']);
     expect((await join(tokens.anon, code)).status).toBe(401);
     const members = await callWith(api, joiner.accessToken, 'GET', `projects/${project}/members`);
     expect((members.json.members as { userId: string; role: string }[]).find((m) => m.userId === joiner.id)).toMatchObject({ role: 'admin' });

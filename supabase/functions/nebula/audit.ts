@@ -42,7 +42,12 @@ const REFUSALS: ReadonlySet<string> = new Set([
   'device_mismatch',
   'credential_revoked',
   'device_revoked',
-  'invite_unknown', // a guessed code: the log shows who guesses
+  // Every refused code writes its row, as a join does: the log shows who guesses,
+  // and each outcome of POST /join does the same work, so none answers sooner.
+  'invite_unknown',
+  'invite_expired',
+  'invite_revoked',
+  'invite_used_up',
 ]);
 
 /** Refusals whose row names no project or device: the caller may not see them. */
@@ -150,9 +155,10 @@ export class AuditTrail {
 
 function actorOf(caller: Caller | undefined): { actorKind: AuditActorKind; actorId: string | null } {
   if (!caller) return { actorKind: 'anonymous', actorId: null };
-  if (caller.role === 'service_role') return { actorKind: 'service', actorId: null };
-  const deviceId = caller.claims.vidsync_device_id; // a device-signed request (device-auth.ts)
+  // A device-signed request acts as the service role (device-auth.ts), so its claim is read first.
+  const deviceId = caller.claims.vidsync_device_id;
   if (typeof deviceId === 'string' && deviceId !== '') return { actorKind: 'device', actorId: deviceId };
+  if (caller.role === 'service_role') return { actorKind: 'service', actorId: null };
   if (caller.role === 'authenticated' && caller.userId) return { actorKind: 'user', actorId: caller.userId };
   return { actorKind: 'anonymous', actorId: null };
 }
