@@ -92,8 +92,11 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
     ips.lh = lh.ip;
     // A with its user's session, B headless (its device key: the CA bundle through GET /config/:id/ca),
     // C polling too rarely to learn of the rotation during the test: it stays on the old CA.
+    // A and B poll half an interval apart, so one learns of the rotation a second before the other: renewing at once
+    // would show the other a certificate of a CA it does not trust yet (the agent waits two polls).
     await agent('lh', { pollSeconds: POLL_SECONDS }).start();
     await agent('a', { pollSeconds: POLL_SECONDS }).start();
+    await sleep((POLL_SECONDS * 1000) / 2);
     await agent('b', { pollSeconds: POLL_SECONDS, headless: true }).start();
     await agent('c', { pollSeconds: 600 }).start();
     for (const name of ['a', 'b', 'c']) ips[name] = agents[name]!.state.ip!;
@@ -119,7 +122,7 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
 
   it('rotating while A and B ping each other: afterwards A, B and the lighthouse run certificates of the new CA; pings lost are few', async () => {
     const count = Math.round(PING_SECONDS / PING_INTERVAL_SECONDS);
-    const pingArgs = (to: string) => ['-n', '-q', '-i', String(PING_INTERVAL_SECONDS), '-W', '1', '-c', String(count), '-w', String(PING_SECONDS + 2), to];
+    const pingArgs = (to: string) => ['-n', '-i', String(PING_INTERVAL_SECONDS), '-W', '1', '-c', String(count), '-w', String(PING_SECONDS + 2), to];
     const aToB = underlay.exec(hosts.a!, 'ping', pingArgs(ips.b!), { allowFailure: true, timeoutMs: (PING_SECONDS + 15) * 1000 });
     const bToA = underlay.exec(hosts.b!, 'ping', pingArgs(ips.a!), { allowFailure: true, timeoutMs: (PING_SECONDS + 15) * 1000 });
     await sleep(1000);
@@ -138,21 +141,23 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
     }
     expect(Object.keys(onNewCa).sort()).toEqual(['a', 'b', 'lh']);
 
-    const lost = async (run: typeof aToB) => {
-      const m = /(\d+) packets transmitted, (\d+) received/.exec((await run).stdout);
-      expect(m).not.toBeNull();
-      // Pings nebula's restart kept from being sent (no tun device) count as lost too.
-      return count - Number(m![2]);
+    /** Pings lost (nebula's restart keeps some from being sent at all: they count too) and late: a reply after more than 0.5 s. */
+    const outcome = async (run: typeof aToB) => {
+      const out = (await run).stdout;
+      const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+      return { lost: count - rtts.length, late: rtts.filter((ms) => ms > 500).length, maxMs: Math.round(Math.max(0, ...rtts)) };
     };
-    const [lostAB, lostBA] = [await lost(aToB), await lost(bToA)];
+    const [ab, ba] = [await outcome(aToB), await outcome(bToA)];
     console.log(
       `CA rotation under ping (every ${PING_INTERVAL_SECONDS} s, ${count} each way; agents poll every ${POLL_SECONDS} s): ` +
         `on the new CA after ${Object.entries(onNewCa).map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join(', ')}; ` +
-        `lost A→B ${lostAB}, B→A ${lostBA} (about ${(Math.max(lostAB, lostBA) * PING_INTERVAL_SECONDS).toFixed(1)} s without overlay)`,
+        `A→B ${ab.lost} lost, ${ab.late} late (slowest ${ab.maxMs} ms); B→A ${ba.lost} lost, ${ba.late} late (slowest ${ba.maxMs} ms)`,
     );
-    // Each of A and B restarts nebula once after renewing (1.6.1 keeps tunnels on the old certificate otherwise):
-    // about 0.4-0.8 s each. Any handshake refused for an unknown CA would cost far more.
-    expect(lostAB + lostBA).toBeLessThanOrEqual(Math.round(4 / PING_INTERVAL_SECONDS));
+    // Each of A and B restarts nebula once after renewing (1.6.1 keeps tunnels on the old certificate otherwise),
+    // and packets wait in nebula during the handshake: measured here 0 lost, 0 late. Renewing at once instead of two
+    // polls later (B learns a second before A) made B's new certificate wait for A to trust its CA: 5 of B's pings
+    // late, the slowest 1.5 s. The bound lets a loaded machine lose a restart's ping or two, not that.
+    expect(ab.lost + ab.late + ba.lost + ba.late).toBeLessThanOrEqual(3);
 
     // Both run the new CA's certificates, and the cloud says so too.
     const [row] = await api.sql<{ n: number }[]>`
@@ -204,7 +209,9 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
     expect(logs.a!.some((l) => l.includes('a CA left the trust set on nebula 1.6.1: restarting nebula'))).toBe(true);
     const refusals = logs.a!.concat(logs.b!, logs.lh!).filter((l) => l.includes('Invalid certificate from host'));
     expect(refusals.length).toBeGreaterThan(0);
-    // A and B still reach each other.
-    await waitForPing(hosts.a!, ips.b!, { timeoutMs: 10_000 });
+    // A and B are back on the overlay. (Not necessarily each other at once: the lighthouse restarted too and, on
+    // 1.6, knows a host again only when it reports, every lighthouse.interval = 60 s.)
+    await waitForPing(hosts.a!, ips.lh!, { timeoutMs: 10_000 });
+    await waitForPing(hosts.b!, ips.lh!, { timeoutMs: 10_000 });
   }, 45_000);
 });
