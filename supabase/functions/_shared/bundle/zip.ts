@@ -17,7 +17,12 @@ function fixedMtime(): Date {
 /** Unix `-rw-r--r--` in the external attributes: unzip then makes plain readable files. */
 const UNIX_FILE_MODE_ATTRS = 0o100644 * 0x10000;
 const MADE_BY_UNIX = 3;
-const DEFLATE_LEVEL = 6;
+/**
+ * Stored, not deflated: a bundle is four small text files (3 KB stored, 2 KB
+ * deflated), and deflating them took longer than signing the certificate
+ * (0.18 ms against 0.02 ms stored, on every registration and renewal).
+ */
+const DEFLATE_LEVEL = 0;
 
 /** A bundle is four small text files; anything near this is not ours. */
 export const MAX_UNZIPPED_BYTES = 4 * 1024 * 1024;
