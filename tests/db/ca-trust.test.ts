@@ -40,7 +40,7 @@ async function issue(ca: string): Promise<void> {
 beforeAll(async () => {
   db = await freshDatabase();
   sql = db.sql;
-  [owner, member, outsider] = await Promise.all(['owner', 'member', 'outsider'].map((w) => createUser(sql, `${w}-${crypto.randomUUID()}@example.com`)));
+  [owner, member, outsider] = (await Promise.all(['owner', 'member', 'outsider'].map((w) => createUser(sql, `${w}-${crypto.randomUUID()}@example.com`)))) as [string, string, string];
   const [p] = await as(owner, (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project('trust', null)`);
   project = p!.id;
   await as(owner, (tx) => tx`select vidsync_api.add_project_member(${project}, ${member}, 'member')`);
