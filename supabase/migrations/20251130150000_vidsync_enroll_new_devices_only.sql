@@ -43,8 +43,10 @@ begin
   if i.uses >= i.max_uses then
     raise exception 'this invite was used % times, its limit', i.max_uses using errcode = 'VS052';
   end if;
-  if i.created_by is null or vidsync.member_role(i.project_id, i.created_by) is null then
-    raise exception 'the member who made this invite has left the project' using errcode = 'VS051';
+  -- An invite is worth what its creator still is (migration 20251130150100):
+  -- one who left or is no longer an owner or admin could not make it now.
+  if i.created_by is null or coalesce(vidsync.member_role(i.project_id, i.created_by) in ('owner', 'admin'), false) is false then
+    raise exception 'the member who made this invite has left the project or may no longer make invites' using errcode = 'VS051';
   end if;
   if exists (select 1 from vidsync.devices d where d.id = enroll_device.device) then
     raise exception 'device % exists: an enrollment makes a new device', enroll_device.device using errcode = 'VS006';

@@ -121,6 +121,46 @@ describe('POST /enroll cannot take over a device that exists', () => {
   });
 });
 
+describe('an invite is worth no more than its creator still is', () => {
+  // A removed or demoted admin kept the codes they had made: an admin invite
+  // of 1000 uses for 30 days went on making admins (a sock puppet of the
+  // removed admin joined as one), and their device codes went on enrolling.
+  async function adminWithInvites() {
+    const who = await api.user('rv-ex-admin');
+    await addMember(api.sql, projectId, who.id, 'admin');
+    const memberInvite = await callWith(api, who.accessToken, 'POST', `projects/${projectId}/invites`, { role: 'admin', maxUses: 10, expiresInSeconds: 3600 });
+    const deviceInvite = await callWith(api, who.accessToken, 'POST', `projects/${projectId}/invites`, { kind: 'device', maxUses: 10, expiresInSeconds: 3600 });
+    expect([memberInvite.status, deviceInvite.status]).toEqual([201, 201]);
+    return { who, memberCode: memberInvite.json.code, deviceCode: deviceInvite.json.code };
+  }
+  async function enrollNew(code: unknown) {
+    const key = await newDeviceKey();
+    const apiKey = await generateEd25519KeyPair();
+    return callWith(api, api.functions.anonKey, 'POST', 'enroll', { code, deviceId: crypto.randomUUID(), deviceName: `n ${crypto.randomUUID().slice(0, 6)}`, publicKey: key.publicKeyPem, apiKey: bytesToBase64(apiKey.publicKey) });
+  }
+
+  it('removed: its admin invite makes no admin (410 invite_revoked), its device code enrolls nothing', async () => {
+    const { who, memberCode, deviceCode } = await adminWithInvites();
+    expect((await callWith(api, owner.accessToken, 'DELETE', `projects/${projectId}/members/${who.id}`)).status).toBe(200);
+    const puppet = await api.user('rv-puppet');
+    expect(await callWith(api, puppet.accessToken, 'POST', 'join', { code: memberCode })).toMatchObject({ status: 410, code: 'invite_revoked' });
+    expect(await api.sql`select role from vidsync.project_members where project_id = ${projectId} and user_id = ${puppet.id}`).toEqual([]);
+    expect(await enrollNew(deviceCode)).toMatchObject({ status: 410, code: 'invite_revoked' });
+  });
+
+  it('demoted to member: the same (a member may not make invites, so theirs stop)', async () => {
+    const { who, memberCode, deviceCode } = await adminWithInvites();
+    expect((await callWith(api, owner.accessToken, 'PATCH', `projects/${projectId}/members/${who.id}`, { role: 'member' })).status).toBe(200);
+    const puppet = await api.user('rv-puppet');
+    expect(await callWith(api, puppet.accessToken, 'POST', 'join', { code: memberCode })).toMatchObject({ status: 410, code: 'invite_revoked' });
+    expect(await enrollNew(deviceCode)).toMatchObject({ status: 410, code: 'invite_revoked' });
+    // Made an admin again, the codes work again: nothing was destroyed, the creator's standing is read at redemption.
+    expect((await callWith(api, owner.accessToken, 'PATCH', `projects/${projectId}/members/${who.id}`, { role: 'admin' })).status).toBe(200);
+    expect(await callWith(api, puppet.accessToken, 'POST', 'join', { code: memberCode })).toMatchObject({ status: 201, json: { role: 'admin' } });
+    expect((await enrollNew(deviceCode)).status).toBe(201);
+  });
+});
+
 describe('another project\'s people get 404 on every new route, as if nothing existed', () => {
   const routes = (): { method: string; path: string; body?: unknown }[] => [
     { method: 'DELETE', path: `projects/${projectId}`, body: { confirm: projectName } },
