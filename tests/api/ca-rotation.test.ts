@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-signature.ts';
 import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
-import { generateEd25519KeyPair, verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { createCertificateAuthority, generateEd25519KeyPair, verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { isVidsyncError, retireCa, rotateCa } from '../../client/src/browser.ts';
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
@@ -297,6 +297,26 @@ describe('a rotation', () => {
     expect(ca.fingerprints).toEqual([ca.signing]);
     const renewed = await renew(device.deviceId);
     expect(await issuerOf(renewed.nodeCrt, renewed.caCrt)).toBe(ca.signing);
+  });
+
+  it('a pinned address is signed by the new CA too; an imported CA, superseded, is retired like any other', async () => {
+    const projectId = await newProject();
+    const subnet = `10.${150 + subnetIndex}.0.0/24`;
+    const device = await register(projectId, 'to be pinned');
+    const rotated = await rotate(tokens.owner, projectId);
+    const pinned = await callWith(api, tokens.owner, 'POST', `devices/${device.deviceId}/address`, { ip: subnet.replace('0.0/24', '0.77') });
+    expect(pinned.status, JSON.stringify(pinned.json)).toBe(200);
+    const bundle = fromBundle(device.deviceId, pinned.json);
+    expect(await issuerOf(bundle.nodeCrt, bundle.caCrt)).toBe(rotated.json.fingerprint);
+
+    const ca = await createCertificateAuthority({ name: 'brought along', ips: [subnet] });
+    const imported = await callWith(api, tokens.admin, 'POST', `ca/${projectId}/import`, { caCertificate: ca.certificatePem, caKey: ca.privateKeyPem });
+    expect(imported.status).toBe(201);
+    await register(projectId, 'on the imported CA');
+    await rotate(tokens.owner, projectId);
+    expect((await trusted(projectId)).fingerprints).toContain(imported.json.fingerprint);
+    expect((await retire(tokens.admin, projectId, imported.json.fingerprint as string)).status).toBe(200);
+    expect((await trusted(projectId)).fingerprints).not.toContain(imported.json.fingerprint);
   });
 
   it('rotations with no device in between leave only the newest CA trusted: rotating never runs into too_many_cas', async () => {
