@@ -361,8 +361,9 @@ export class NebulaAgent {
   }
 
   /**
-   * SIGHUP, or a restart where nebula < 1.7 would keep a newly blocklisted peer's tunnel up, or, after a renewal,
-   * where nebula < 1.8 would keep its tunnels on the old certificate until it expires (then drop them).
+   * SIGHUP, or a restart where nebula < 1.7 would keep a newly blocklisted peer's tunnel up (or the tunnel of a
+   * peer whose CA left the trust set), or, after a renewal, where nebula < 1.8 would keep its tunnels on the old
+   * certificate until it expires (then drop them).
    */
   async #reload(blocklistBefore: ReadonlySet<string>, renewed = false, trustShrank = false): Promise<void> {
     const grew = [...this.#blocklist].some((fp) => !blocklistBefore.has(fp));
