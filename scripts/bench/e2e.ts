@@ -81,6 +81,8 @@ interface Row {
   iperfUnderlay?: number;
   iperfOverlay?: number;
   cpu?: CpuSplit;
+  /** nebula's CPU while iperf3 ran over the overlay: what nebula alone costs per byte. */
+  iperfCpu?: CpuSplit;
   losses?: { udpDropRate: number; tcpRetransRate: number };
 }
 
@@ -202,9 +204,13 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
       }
       return median(speeds);
     };
-    const iperfs = async (label: string, ip: string) => {
+    const iperfs = async (label: string, ip: string, meter?: CpuMeter) => {
       const speeds: number[] = [];
-      for (let i = 0; i < options.runs; i++) speeds.push((await iperf(underlay, a, ip, options.seconds)) / 8 / MB);
+      for (let i = 0; i < options.runs; i++) {
+        meter?.start();
+        speeds.push((await iperf(underlay, a, ip, options.seconds)) / 8 / MB);
+        meter?.stop();
+      }
       log(`${label}: ${speeds.map((s) => s.toFixed(1)).join(', ')} MB/s`);
       return median(speeds);
     };
@@ -224,8 +230,9 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
         const losses = new LossMeter(stA.instance.pid!, stB.instance.pid!);
         const both = { start: () => (cpu.start(), losses.start()), stop: () => (cpu.stop(), losses.stop()) };
         const overlay = await transfers(`${link}, Syncthing overlay (${variant.name})`, both);
-        const iperfOverlay = await iperfs(`${link}, iperf3 overlay (${variant.name})`, regB.ip);
-        rows.push({ link, variant: variant.name, direct, overlay, iperfUnderlay, iperfOverlay, cpu: cpu.split(), losses: losses.rates() });
+        const iperfCpu = new CpuMeter({ nebula: nebula.pids() });
+        const iperfOverlay = await iperfs(`${link}, iperf3 overlay (${variant.name})`, regB.ip, iperfCpu);
+        rows.push({ link, variant: variant.name, direct, overlay, iperfUnderlay, iperfOverlay, cpu: cpu.split(), iperfCpu: iperfCpu.split(), losses: losses.rates() });
       }
     }
     } catch (err) {
@@ -253,6 +260,14 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
         const c = r.cpu!;
         const cores = [c.groups.nebula!.user, c.groups.nebula!.system, c.groups.syncthing!.user, c.groups.syncthing!.system, c.softirq, c.busy].map((x) => x.toFixed(2));
         return [r.link, r.variant, ...cores, percent(r.losses!.udpDropRate), percent(r.losses!.tcpRetransRate)];
+      }),
+    ]);
+    console.log('\nCPU seconds per GB carried over the overlay (both ends): nebula under Syncthing, nebula under iperf3, Syncthing itself');
+    printTable([
+      ['link', 'nebula.yml', 'nebula (Syncthing)', 'nebula (iperf3)', 'Syncthing'],
+      ...rows.map((r) => {
+        const perGb = (c: CpuSplit, group: string, mbps: number) => (((c.groups[group]!.user + c.groups[group]!.system) / mbps) * 1000).toFixed(1);
+        return [r.link, r.variant, perGb(r.cpu!, 'nebula', r.overlay!), perGb(r.iperfCpu!, 'nebula', r.iperfOverlay!), perGb(r.cpu!, 'syncthing', r.overlay!)];
       }),
     ]);
     for (const r of rows.filter((row) => row.link === '1000 Mbit/s')) console.log(`1000 Mbit/s (${r.variant}): ${limitOf(r)}`);
