@@ -42,7 +42,8 @@ import { startLocalFunctions } from '../local-functions/start.ts';
 import { NebulaHost, waitForPing } from '../e2e/nebula-host.ts';
 import { sweepStale, Underlay, type UnderlayHost } from '../e2e/netns.ts';
 import { BenchSyncthing, timedTransfer, type Path } from './e2e-syncthing.ts';
-import { CpuMeter, type CpuSplit } from './e2e-cpu.ts';
+import { CpuMeter } from './e2e-cpu.ts';
+import { printReport, type Row } from './e2e-report.ts';
 import { LossMeter } from './e2e-netstat.ts';
 import { writeRandomFile } from './e2e-files.ts';
 
@@ -73,18 +74,6 @@ interface Variant {
   readonly settings: Readonly<Record<string, unknown>>;
 }
 
-interface Row {
-  link: string;
-  variant: string;
-  direct?: number;
-  overlay?: number;
-  iperfUnderlay?: number;
-  iperfOverlay?: number;
-  cpu?: CpuSplit;
-  /** nebula's CPU while iperf3 ran over the overlay: what nebula alone costs per byte. */
-  iperfCpu?: CpuSplit;
-  losses?: { udpDropRate: number; tcpRetransRate: number };
-}
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Options {
   const { values } = parseArgs({
@@ -217,60 +206,31 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
 
     const rows: Row[] = [];
     try {
-    for (const rate of options.rates) {
-      const link = rate ? `${rate} Mbit/s` : 'unshaped';
-      await shapeLink(underlay, a, rate);
-      await connect('direct');
-      const direct = await transfers(`${link}, Syncthing direct`);
-      const iperfUnderlay = await iperfs(`${link}, iperf3 underlay`, b.ip);
-      for (const variant of options.variants) {
-        for (const line of await nebula.apply(variant)) log(line);
-        await connect('overlay');
-        const cpu = new CpuMeter({ nebula: nebula.pids(), syncthing: syncthingPids });
-        const losses = new LossMeter(stA.instance.pid!, stB.instance.pid!);
-        const both = { start: () => (cpu.start(), losses.start()), stop: () => (cpu.stop(), losses.stop()) };
-        const overlay = await transfers(`${link}, Syncthing overlay (${variant.name})`, both);
-        const iperfCpu = new CpuMeter({ nebula: nebula.pids() });
-        const iperfOverlay = await iperfs(`${link}, iperf3 overlay (${variant.name})`, regB.ip, iperfCpu);
-        rows.push({ link, variant: variant.name, direct, overlay, iperfUnderlay, iperfOverlay, cpu: cpu.split(), iperfCpu: iperfCpu.split(), losses: losses.rates() });
+      for (const rate of options.rates) {
+        const link = rate ? `${rate} Mbit/s` : 'unshaped';
+        await shapeLink(underlay, a, rate);
+        await connect('direct');
+        const direct = await transfers(`${link}, Syncthing direct`);
+        const iperfUnderlay = await iperfs(`${link}, iperf3 underlay`, b.ip);
+        for (const variant of options.variants) {
+          for (const line of await nebula.apply(variant)) log(line);
+          await connect('overlay');
+          const cpu = new CpuMeter({ nebula: nebula.pids(), syncthing: syncthingPids });
+          const losses = new LossMeter(stA.instance.pid!, stB.instance.pid!);
+          const both = { start: () => (cpu.start(), losses.start()), stop: () => (cpu.stop(), losses.stop()) };
+          const overlay = await transfers(`${link}, Syncthing overlay (${variant.name})`, both);
+          const iperfCpu = new CpuMeter({ nebula: nebula.pids() });
+          const iperfOverlay = await iperfs(`${link}, iperf3 overlay (${variant.name})`, regB.ip, iperfCpu);
+          rows.push({ link, variant: variant.name, direct, overlay, iperfUnderlay, iperfOverlay, cpu: cpu.split(), iperfCpu: iperfCpu.split(), losses: losses.rates() });
+        }
       }
-    }
     } catch (err) {
       for (const st of [stA, stB]) console.error(`--- syncthing ${st.device.host.name} (last 60 lines) ---\n${st.instance.logText().split('\n').slice(-60).join('\n')}`);
       throw err;
     }
     await shapeLink(underlay, a, undefined);
 
-    console.log(
-      `\n${options.sizeMb} MB file A → B, Syncthing 1.19 configured over REST, SHA-256 checked; iperf3 TCP ${options.seconds} s; ` +
-        `medians of ${options.runs}; MB/s = 10^6 bytes/s; nebula 1.6.1, SDK-installed bundles; links shaped with tbf on A's egress`,
-    );
-    printTable([
-      ['link', 'nebula.yml', 'ST direct', 'ST overlay', 'iperf3 underlay', 'iperf3 overlay', 'overlay/direct', 'ST/iperf3 overlay'],
-      ...rows.map((r) => [r.link, r.variant, fmt(r.direct), fmt(r.overlay), fmt(r.iperfUnderlay), fmt(r.iperfOverlay), ratio(r.overlay, r.direct), ratio(r.overlay, r.iperfOverlay)]),
-    ]);
-    console.log('goals: overlay/direct >= 0.95 at 100 Mbit/s; Syncthing/iperf3 over the overlay >= 0.9 on faster links');
-    console.log(
-      `\nDuring the overlay transfers: CPU in cores of ${rows[0]?.cpu?.cores ?? '?'} (machine-wide figures include other load); ` +
-        `UDP datagrams B's nebula socket dropped (buffer full), TCP segments A's Syncthing resent`,
-    );
-    printTable([
-      ['link', 'nebula.yml', 'nebula user', 'nebula kernel', 'syncthing user', 'syncthing kernel', 'softirq', 'machine busy', 'UDP drops', 'TCP retrans'],
-      ...rows.map((r) => {
-        const c = r.cpu!;
-        const cores = [c.groups.nebula!.user, c.groups.nebula!.system, c.groups.syncthing!.user, c.groups.syncthing!.system, c.softirq, c.busy].map((x) => x.toFixed(2));
-        return [r.link, r.variant, ...cores, percent(r.losses!.udpDropRate), percent(r.losses!.tcpRetransRate)];
-      }),
-    ]);
-    console.log('\nCPU seconds per GB carried over the overlay (both ends): nebula under Syncthing, nebula under iperf3, Syncthing itself');
-    printTable([
-      ['link', 'nebula.yml', 'nebula (Syncthing)', 'nebula (iperf3)', 'Syncthing'],
-      ...rows.map((r) => {
-        const perGb = (c: CpuSplit, group: string, mbps: number) => (((c.groups[group]!.user + c.groups[group]!.system) / mbps) * 1000).toFixed(1);
-        return [r.link, r.variant, perGb(r.cpu!, 'nebula', r.overlay!), perGb(r.iperfCpu!, 'nebula', r.iperfOverlay!), perGb(r.cpu!, 'syncthing', r.overlay!)];
-      }),
-    ]);
-    for (const r of rows.filter((row) => row.link === '1000 Mbit/s')) console.log(`1000 Mbit/s (${r.variant}): ${limitOf(r)}`);
+    printReport(rows, options);
   } finally {
     await underlay.destroy();
     await functions.stop();
@@ -346,41 +306,10 @@ async function shapeLink(underlay: Underlay, host: UnderlayHost, rateMbit: numbe
   await underlay.exec(host, 'tc', ['qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', `${rateMbit}mbit`, 'burst', '256kb', 'latency', '50ms']);
 }
 
-/** What bounds the overlay at this link: the link itself, or the CPU (and whose). */
-function limitOf(r: Row): string {
-  const c = r.cpu!;
-  const nebula = c.groups.nebula!.user + c.groups.nebula!.system;
-  const syncthing = c.groups.syncthing!.user + c.groups.syncthing!.system;
-  const linkMBps = r.link.endsWith('Mbit/s') ? Number.parseInt(r.link, 10) / 8 : Infinity;
-  const share = (x: number) => `${((x / c.busy) * 100).toFixed(0)} %`;
-  const where =
-    `nebula ${nebula.toFixed(2)} cores (${share(nebula)} of the busy time, ${((c.groups.nebula!.system / nebula) * 100).toFixed(0)} % of it in the kernel), ` +
-    `syncthing ${syncthing.toFixed(2)} (${share(syncthing)}), softirq ${c.softirq.toFixed(2)}, machine ${c.busy.toFixed(2)} of ${c.cores}`;
-  if ((r.overlay ?? 0) >= 0.9 * linkMBps) return `the link sets the limit; ${where}`;
-  return `the CPU sets the limit (${fmt(r.overlay)} MB/s on a ${linkMBps.toFixed(0)} MB/s link; the machine is ${c.busy >= 0.9 * c.cores ? 'saturated' : 'not saturated: look at the busiest single thread'}); ${where}`;
-}
-
 function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((x, y) => x - y);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function fmt(x: number | undefined): string {
-  return x === undefined ? '-' : x.toFixed(1);
-}
-
-function percent(x: number): string {
-  return `${(x * 100).toFixed(1)} %`;
-}
-
-function ratio(x: number | undefined, y: number | undefined): string {
-  return x === undefined || y === undefined ? '-' : (x / y).toFixed(2);
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of rows) console.log(row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
