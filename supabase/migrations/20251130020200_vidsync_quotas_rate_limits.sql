@@ -179,7 +179,8 @@ declare
   s vidsync.settings;
   member uuid := coalesce(check_device_quota.owner_id, auth.uid());
   n integer;
-  mine integer;
+  highest inet;
+  bound bigint;
 begin
   if vidsync.member_role(check_device_quota.project, member) is null and not vidsync.caller_is_privileged() then
     raise exception 'project % not found', check_device_quota.project using errcode = 'VS003';
@@ -195,23 +196,38 @@ begin
   if member is not null then
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.device_quota ' || check_device_quota.project || ' ' || member, 0));
   end if;
-  -- The project's live devices and the member's among them, in one pass.
-  select pg_catalog.count(*)::integer, (pg_catalog.count(*) filter (where d.owner_id = member))::integer into n, mine
-  from vidsync.devices d where d.project_id = check_device_quota.project and d.overlay_ip is not null;
-  -- Near the project's quota, registrations of every member count one after
-  -- another too (far from it, they need not wait for each other).
-  if n >= s.max_devices_per_project - 64 then
-    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.device_quota ' || check_device_quota.project, 0));
-    select pg_catalog.count(*)::integer, (pg_catalog.count(*) filter (where d.owner_id = member))::integer into n, mine
+  -- Counting costs a row per live device, and most registrations need not
+  -- count: every live device holds its own address of the pool, none above
+  -- the highest one taken, so that address's offset in the subnet bounds
+  -- their number (one probe at the end of ip_pool_taken_addresses). Only
+  -- when the bound comes near a quota are the devices counted.
+  select pg_catalog.max(p.ip) into highest
+    from vidsync.ip_pool p where p.project_id = check_device_quota.project and p.device_id is not null;
+  select coalesce(highest - pg_catalog.set_masklen(j.subnet::inet, 32), 0) into bound
+    from vidsync.projects j where j.id = check_device_quota.project;
+  if bound >= s.max_devices_per_project - 64 then
+    select pg_catalog.count(*)::integer into n
     from vidsync.devices d where d.project_id = check_device_quota.project and d.overlay_ip is not null;
+    -- Near the project's quota, registrations of every member count one after
+    -- another too (far from it, they need not wait for each other).
+    if n >= s.max_devices_per_project - 64 then
+      perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.device_quota ' || check_device_quota.project, 0));
+      select pg_catalog.count(*)::integer into n
+      from vidsync.devices d where d.project_id = check_device_quota.project and d.overlay_ip is not null;
+    end if;
+    if n >= s.max_devices_per_project then
+      raise exception 'project % already has % devices (the quota per project)', check_device_quota.project, s.max_devices_per_project
+        using errcode = 'VS011', hint = 'release a device first';
+    end if;
   end if;
-  if n >= s.max_devices_per_project then
-    raise exception 'project % already has % devices (the quota per project)', check_device_quota.project, s.max_devices_per_project
-      using errcode = 'VS011', hint = 'release a device first';
-  end if;
-  if member is not null and mine >= s.max_devices_per_member then
-    raise exception 'you already have % devices in project % (the quota per member)', s.max_devices_per_member, check_device_quota.project
-      using errcode = 'VS011', hint = 'release one of your devices first';
+  if member is not null and bound >= s.max_devices_per_member then
+    select pg_catalog.count(*)::integer into n
+    from vidsync.devices d
+    where d.project_id = check_device_quota.project and d.owner_id = member and d.overlay_ip is not null;
+    if n >= s.max_devices_per_member then
+      raise exception 'you already have % devices in project % (the quota per member)', s.max_devices_per_member, check_device_quota.project
+        using errcode = 'VS011', hint = 'release one of your devices first';
+    end if;
   end if;
 end
 $$;
