@@ -264,3 +264,37 @@ describe('bad input on the new routes is a 4xx with a stable code, never a 500',
     expect(seen.length).toBeGreaterThan(60);
   });
 });
+
+describe('anonymous enrollments take one connection of the pool at most', () => {
+  // POST /enroll's callers have no identity, so tenants.ts cannot give each
+  // its share: every enrollment went straight to the pool (3 connections),
+  // and a flood of them — anyone may send one, with any code — held every
+  // connection while it lasted, so no one else's request ran. Enrollments
+  // stuck behind a locked invite stand here for that flood, reproducibly.
+  it('with enrollments stuck on a locked invite, another tenant\'s request still answers at once', async () => {
+    const invite = await callWith(api, owner.accessToken, 'POST', `projects/${projectId}/invites`, { kind: 'device', maxUses: 10, expiresInSeconds: 600 });
+    const reserved = await api.sql.reserve();
+    let stuck: Promise<CallResult>[] = [];
+    let outcome: string;
+    try {
+      await reserved`begin`;
+      await reserved`select 1 from vidsync.project_invites where id = ${invite.json.inviteId as string} for update`;
+      stuck = Array.from({ length: 4 }, async () => {
+        const key = await newDeviceKey();
+        const apiKey = await generateEd25519KeyPair();
+        return callWith(api, api.functions.anonKey, 'POST', 'enroll', {
+          code: invite.json.code, deviceId: crypto.randomUUID(), deviceName: `flood ${crypto.randomUUID().slice(0, 6)}`, publicKey: key.publicKeyPem, apiKey: bytesToBase64(apiKey.publicKey),
+        });
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500)); // they reach the database and wait on the lock
+      const other = callWith(api, stranger.accessToken, 'GET', `projects/${strangerProjectId}`).then((r) => `answered ${r.status}`);
+      outcome = await Promise.race([other, new Promise<string>((resolve) => setTimeout(() => resolve('no connection left'), 3000))]);
+    } finally {
+      await reserved`rollback`;
+      reserved.release();
+    }
+    expect(outcome).toBe('answered 200');
+    // Once the invite is free, every one of them enrolls: queued, not refused.
+    expect((await Promise.all(stuck)).map((r) => r.status)).toEqual([201, 201, 201, 201]);
+  });
+});

@@ -21,13 +21,27 @@ import { inviteCodeHash, JOIN_ANSWER_FLOOR_MS, waitUntil } from './invites.ts';
 /** Who the transaction runs as: no user is calling, and the SQL checks the code itself. */
 const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role' } };
 
+/**
+ * Enrollments come from callers without an identity, whom tenants.ts cannot
+ * tell apart or give each a share of the pool; so they all share one lane
+ * per instance: one enrollment's transaction at a time, the rest waiting in
+ * memory. A flood of them (anyone may send one, with any code) then holds
+ * one connection, never every one. Enrolling is rare and takes milliseconds.
+ */
+let enrollmentLane: Promise<unknown> = Promise.resolve();
+function inEnrollmentLane<T>(work: () => Promise<T>): Promise<T> {
+  const turn = enrollmentLane.then(work, work);
+  enrollmentLane = turn.catch(() => undefined);
+  return turn;
+}
+
 export async function enrollDevice(ctx: RequestContext): Promise<Response> {
   const started = performance.now();
   try {
     const body = await readJsonBody(ctx.request, EnrollBody);
     const publicKey = parseDevicePublicKey(body.publicKey);
     const hash = await inviteCodeHash(body.code);
-    const enrolled = await inTransaction(ctx.sql, SERVICE, async (tx) => {
+    const enrolled = await inEnrollmentLane(() => inTransaction(ctx.sql, SERVICE, async (tx) => {
       const { projectId, ownerId, ip, subnet } = await enrollWithInvite(tx, hash, {
         deviceId: body.deviceId,
         name: body.deviceName,
@@ -70,7 +84,7 @@ export async function enrollDevice(ctx: RequestContext): Promise<Response> {
       ctx.audit.caller = { userId: '', role: 'anon', claims: { role: 'anon', vidsync_device_id: body.deviceId } };
       await ctx.audit.record(tx, { projectId, deviceId: body.deviceId }, 201);
       return { projectId, ip, cidr, certificate, bundle };
-    });
+    }));
     return jsonResponse(
       {
         projectId: enrolled.projectId,
