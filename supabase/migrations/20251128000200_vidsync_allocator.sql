@@ -243,7 +243,8 @@ $$;
 
 -- Allocation ----------------------------------------------------------------
 
--- Returns the device's live address, allocating one if it has none.
+-- A free address of the project's pool for a new holder, its row locked
+-- until the transaction ends (the caller then assigns it: assign_ip).
 --
 -- Constant cost: an allocation costs the same in an empty pool, a 99 % full
 -- one and one that has just filled up. Free rows are exactly the rows of the
@@ -274,12 +275,11 @@ $$;
 -- addresses are held by transactions that later roll back, a request may
 -- see VS001 although a retry would succeed. Waiting on those locks instead
 -- would make exhaustion slow under load, which is worse for callers.
-create function vidsync.allocate_ip(project_id uuid, device_id uuid, allocated_by uuid) returns inet
+create function vidsync.free_ip(project_id uuid) returns inet
   language plpgsql
   set search_path = ''
 as $$
 declare
-  device_project uuid;
   subnet cidr;
   base inet;
   size bigint;
@@ -290,29 +290,12 @@ declare
   top_chunk bigint;
   candidate inet;
   next_reusable timestamptz;
-  existing inet;
   busy_chunk bigint;
   waited boolean := false;
   wrote boolean;
   k bigint;
 begin
-  -- Lock the device first: allocations for one device are serialised.
-  select d.project_id into device_project
-  from vidsync.devices d where d.id = allocate_ip.device_id
-  for update;
-  if not found then
-    raise exception 'device % not found', allocate_ip.device_id using errcode = 'VS003';
-  end if;
-  if device_project <> allocate_ip.project_id then
-    raise exception 'device % belongs to another project', allocate_ip.device_id using errcode = 'VS006';
-  end if;
-
-  select p.ip into existing from vidsync.ip_pool p where p.device_id = allocate_ip.device_id;
-  if existing is not null then
-    return existing;
-  end if;
-
-  select p.subnet into subnet from vidsync.projects p where p.id = allocate_ip.project_id;
+  select p.subnet into subnet from vidsync.projects p where p.id = free_ip.project_id;
   base := pg_catalog.set_masklen(subnet::inet, 32);
   size := (2::bigint ^ (32 - pg_catalog.masklen(subnet)))::bigint;
   per_chunk := vidsync.pool_chunk_size(subnet);
@@ -328,12 +311,12 @@ begin
 
     select max(p.ip) into highest_taken
     from vidsync.ip_pool p
-    where p.project_id = allocate_ip.project_id and p.device_id is not null;
+    where p.project_id = free_ip.project_id and p.device_id is not null;
 
     -- 1. Never used, above the highest taken address.
     select p.ip into candidate
     from vidsync.ip_pool p
-    where p.project_id = allocate_ip.project_id and p.device_id is null
+    where p.project_id = free_ip.project_id and p.device_id is null
       and p.reusable_after = '-infinity' and p.ip > coalesce(highest_taken, '0.0.0.0'::inet)
     order by p.reusable_after, p.ip
     limit 1
@@ -341,12 +324,12 @@ begin
     exit when candidate is not null;
 
     -- 1b. The next chunks above the highest written address.
-    select max(p.ip) into highest_written from vidsync.ip_pool p where p.project_id = allocate_ip.project_id;
+    select max(p.ip) into highest_written from vidsync.ip_pool p where p.project_id = free_ip.project_id;
     top_chunk := case when highest_written is null then -1 else (highest_written - base) / per_chunk end;
     k := top_chunk + 1;
     while k < chunks and k <= top_chunk + 8 loop
-      if vidsync.try_lock_pool_chunk(allocate_ip.project_id, k) then
-        perform vidsync.populate_pool_chunk(allocate_ip.project_id, subnet, k);
+      if vidsync.try_lock_pool_chunk(free_ip.project_id, k) then
+        perform vidsync.populate_pool_chunk(free_ip.project_id, subnet, k);
         wrote := true;
         exit;
       end if;
@@ -358,7 +341,7 @@ begin
     -- 2. Released and cooled down.
     select p.ip, p.reusable_after into candidate, next_reusable
     from vidsync.ip_pool p
-    where p.project_id = allocate_ip.project_id and p.device_id is null
+    where p.project_id = free_ip.project_id and p.device_id is null
       and p.reusable_after > '-infinity'
     order by p.reusable_after, p.ip
     limit 1
@@ -371,7 +354,7 @@ begin
     -- 3. Never used, below the highest taken address.
     select p.ip into candidate
     from vidsync.ip_pool p
-    where p.project_id = allocate_ip.project_id and p.device_id is null
+    where p.project_id = free_ip.project_id and p.device_id is null
       and p.reusable_after = '-infinity'
     order by p.reusable_after, p.ip
     limit 1
@@ -383,11 +366,11 @@ begin
       select g.c from pg_catalog.generate_series(0::bigint, least(top_chunk, chunks - 1)) as g(c)
       where not exists (
         select 1 from vidsync.ip_pool p
-        where p.project_id = allocate_ip.project_id
+        where p.project_id = free_ip.project_id
           and p.ip >= base + g.c * per_chunk and p.ip < base + least((g.c + 1) * per_chunk, size))
     loop
-      if vidsync.try_lock_pool_chunk(allocate_ip.project_id, k) then
-        perform vidsync.populate_pool_chunk(allocate_ip.project_id, subnet, k);
+      if vidsync.try_lock_pool_chunk(free_ip.project_id, k) then
+        perform vidsync.populate_pool_chunk(free_ip.project_id, subnet, k);
         wrote := true;
         exit;
       end if;
@@ -398,21 +381,65 @@ begin
     -- Every missing chunk is being written by another transaction: wait for
     -- one, once; then its addresses are visible, or it is ours to write.
     exit when busy_chunk is null or waited;
-    perform vidsync.try_lock_pool_chunk(allocate_ip.project_id, busy_chunk, true);
+    perform vidsync.try_lock_pool_chunk(free_ip.project_id, busy_chunk, true);
     waited := true;
   end loop;
 
   if candidate is null then
-    raise exception 'address pool of project % is exhausted', allocate_ip.project_id
+    raise exception 'address pool of project % is exhausted', free_ip.project_id
       using errcode = 'VS001',
             hint = case when next_reusable is null then 'every address is allocated'
                         else 'the next address is reusable after ' || next_reusable::text end;
   end if;
 
-  update vidsync.ip_pool p set device_id = allocate_ip.device_id
-  where p.project_id = allocate_ip.project_id and p.ip = candidate;
+  return candidate;
+end
+$$;
+
+-- Hands the free address `ip` (from free_ip) to the device: the pool row and
+-- the history. The device row's copy (devices.overlay_ip) is the caller's
+-- to write.
+create function vidsync.assign_ip(project_id uuid, device_id uuid, ip inet, allocated_by uuid) returns void
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  update vidsync.ip_pool p set device_id = assign_ip.device_id
+  where p.project_id = assign_ip.project_id and p.ip = assign_ip.ip;
   insert into vidsync.ip_allocations (project_id, ip, device_id, allocated_by)
-  values (allocate_ip.project_id, candidate, allocate_ip.device_id, allocate_ip.allocated_by);
+  values (assign_ip.project_id, assign_ip.ip, assign_ip.device_id, assign_ip.allocated_by);
+end
+$$;
+
+-- Returns the device's live address, allocating one if it has none. The
+-- device row is locked first: allocations for one device are serialised,
+-- and the second finds the first's address.
+create function vidsync.allocate_ip(project_id uuid, device_id uuid, allocated_by uuid) returns inet
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  device_project uuid;
+  existing inet;
+  candidate inet;
+begin
+  select d.project_id into device_project
+  from vidsync.devices d where d.id = allocate_ip.device_id
+  for update;
+  if not found then
+    raise exception 'device % not found', allocate_ip.device_id using errcode = 'VS003';
+  end if;
+  if device_project <> allocate_ip.project_id then
+    raise exception 'device % belongs to another project', allocate_ip.device_id using errcode = 'VS006';
+  end if;
+
+  select p.ip into existing from vidsync.ip_pool p where p.device_id = allocate_ip.device_id;
+  if existing is not null then
+    return existing;
+  end if;
+
+  candidate := vidsync.free_ip(allocate_ip.project_id);
+  perform vidsync.assign_ip(allocate_ip.project_id, allocate_ip.device_id, candidate, allocate_ip.allocated_by);
   update vidsync.devices d set overlay_ip = candidate, updated_at = pg_catalog.now()
   where d.id = allocate_ip.device_id;
   return candidate;

@@ -179,6 +179,7 @@ declare
   owner_role text;
   endpoint text;
   existing_project uuid;
+  candidate inet;
 begin
   if register_device.owner_id is not null and register_device.owner_id is distinct from actor and not vidsync.caller_is_privileged() then
     raise exception 'only the service role may register a device for another user' using errcode = 'VS004';
@@ -227,8 +228,29 @@ begin
     raise exception 'only lighthouses have public endpoints' using errcode = 'VS005';
   end if;
 
-  -- Insert, or update the existing row of the same user and project; a
-  -- concurrent registration of the same new id waits for ours here.
+  -- A new device: its address is chosen first and written with its row, one
+  -- write of the row instead of two. A concurrent registration of the same
+  -- new id waits for ours at the insert, then goes on as for a known device.
+  if not exists (select 1 from vidsync.devices x where x.id = register_device.device) then
+    candidate := vidsync.free_ip(register_device.project);
+    insert into vidsync.devices
+      (id, project_id, owner_id, name, public_key, is_lighthouse, lighthouse_endpoints, syncthing_device_id, last_seen_at, overlay_ip)
+    values
+      (register_device.device, register_device.project, device_owner, vidsync.trim_display_text(register_device.name), register_device.public_key,
+       coalesce(register_device.is_lighthouse, false), coalesce(register_device.lighthouse_endpoints, '{}'),
+       register_device.syncthing_device_id, pg_catalog.now(), candidate)
+    on conflict on constraint devices_pkey do nothing;
+    if found then
+      perform vidsync.assign_ip(register_device.project, register_device.device, candidate, actor);
+      device_id := register_device.device;
+      ip := candidate;
+      return next;
+      return;
+    end if;
+  end if;
+
+  -- Update the existing row of the same user and project (or insert it,
+  -- when it went away meanwhile).
   insert into vidsync.devices as d
     (id, project_id, owner_id, name, public_key, is_lighthouse, lighthouse_endpoints, syncthing_device_id, last_seen_at)
   values

@@ -90,10 +90,7 @@ begin
   end if;
 
   perform vidsync.release_ip(pin_device_address.device, auth.uid(), 'moved to ' || pg_catalog.host(pin_device_address.ip));
-  update vidsync.ip_pool p set device_id = pin_device_address.device
-   where p.project_id = d.project_id and p.ip = pin_device_address.ip;
-  insert into vidsync.ip_allocations (project_id, ip, device_id, allocated_by)
-  values (d.project_id, pin_device_address.ip, pin_device_address.device, auth.uid());
+  perform vidsync.assign_ip(d.project_id, pin_device_address.device, pin_device_address.ip, auth.uid());
   update vidsync.devices x set overlay_ip = pin_device_address.ip, updated_at = pg_catalog.now()
    where x.id = pin_device_address.device;
   return next;
