@@ -8,6 +8,8 @@
 // /enroll: unknown); dead codes keep their codes; a creator who left takes
 // the invite with them.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-signature.ts';
 import { base64ToBytes, bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { generateEd25519KeyPair } from '../../supabase/functions/_shared/nebula-cert/index.ts';
@@ -58,7 +60,11 @@ it('a device enrolls with the anon key only: registered for the invite\'s creato
   const res = await enroll(made.json.code, 'Basement NAS');
   expect(performance.now() - started).toBeGreaterThanOrEqual(250);
   expect(res).toMatchObject({ status: 201, json: { projectId, deviceId: res.deviceId, cidr: expect.stringMatching(/^10\.197\.0\.\d+\/24$/) } });
-  expect(base64ToBytes(res.json.bundle as string)?.length).toBeGreaterThan(100);
+  // The same bundle as a registration's: its nebula.yml names the trusted CAs, as GET /config does.
+  const files = unzipBundle(base64ToBytes(res.json.bundle as string)!);
+  const config = YAML.parse(new TextDecoder().decode(files['nebula.yml']!)) as { vidsync?: { ca?: { signing: string } } };
+  const ca = await callWith(api, owner.accessToken, 'GET', `ca/${projectId}`);
+  expect(config.vidsync?.ca?.signing).toBe(ca.json.signing);
   const [row] = await api.sql`select owner_id, name, api_public_key is not null as has_key from vidsync.devices where id = ${res.deviceId}`;
   expect(row).toMatchObject({ owner_id: admin.id, name: 'Basement NAS', has_key: true });
   const [cert] = await api.sql`select issued_by from vidsync.issued_certificates where device_id = ${res.deviceId}`;

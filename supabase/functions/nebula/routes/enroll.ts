@@ -8,14 +8,15 @@
 // register's plus the project id; from then on the device signs its own
 // requests. Every answer waits for the same floor as POST /join, so codes
 // cannot be told apart by time.
-import { bytesToBase64, jsonResponse, readJsonBody } from '../../_shared/http/index.ts';
+import { readJsonBody } from '../../_shared/http/index.ts';
 import { EnrollBody } from '../../_shared/http/enroll-schemas.ts';
 import type { Caller } from '../../_shared/auth/index.ts';
 import type { RequestContext } from '../context.ts';
 import { parseDevicePublicKey } from '../ca.ts';
-import { bundleFor } from '../bundles.ts';
-import { blocklistOf, inTransaction, lighthousesOf, recordIssuedCertificate, signingCa, signingClock, trustedCas } from '../store/index.ts';
+import { issueCertificate, readSigningContext } from '../issuance.ts';
+import { inTransaction } from '../store/index.ts';
 import { enrollWithInvite } from '../store/invites.ts';
+import { bundleAnswer } from './bundle-answer.ts';
 import { inviteCodeHash, JOIN_ANSWER_FLOOR_MS, waitUntil } from './invites.ts';
 
 /** Who the transaction runs as: no user is calling, and the SQL checks the code itself. */
@@ -48,55 +49,21 @@ export async function enrollDevice(ctx: RequestContext): Promise<Response> {
         publicKeyPem: body.publicKey,
         apiKey: body.apiKey,
       });
-      const cidr = `${ip}/${subnet.split('/')[1]}`;
-      const [sealed, trusted, lighthouses, clock, blocklist] = await Promise.all([
-        signingCa(tx, projectId),
-        trustedCas(tx, projectId),
-        lighthousesOf(tx, projectId),
-        signingClock(tx),
-        blocklistOf(tx, projectId),
-      ]);
-      const ca = await ctx.cas.open(projectId, sealed);
-      const certificate = await ctx.cas.issue(ca, { name: body.deviceName, publicKey, ip: cidr }, clock.coolingSeconds, clock.now.getTime());
-      await recordIssuedCertificate(tx, {
-        fingerprint: certificate.fingerprint,
-        projectId,
-        deviceId: body.deviceId,
-        caFingerprint: ca.fingerprint,
-        ip,
-        notBefore: certificate.notBefore,
-        notAfter: certificate.notAfter,
-        issuedBy: ownerId,
-      });
-      const bundle = bundleFor({
-        projectId,
-        deviceName: body.deviceName,
-        ip,
-        subnet,
-        isLighthouse: false,
-        lighthouses,
-        blocklist,
-        caPems: trusted.map((c) => c.certificatePem),
-        certificatePem: certificate.pem,
-        notAfter: certificate.notAfter,
-      });
+      const context = await readSigningContext(tx, projectId);
       // The row names the device as the actor: the caller has no account (anon), it proved the code for this device.
       ctx.audit.caller = { userId: '', role: 'anon', claims: { role: 'anon', vidsync_device_id: body.deviceId } };
-      await ctx.audit.record(tx, { projectId, deviceId: body.deviceId }, 201);
-      return { projectId, ip, cidr, certificate, bundle };
+      const device = { projectId, deviceId: body.deviceId, name: body.deviceName, publicKey, ip, subnet, isLighthouse: false, issuedBy: ownerId };
+      const issued = await issueCertificate(ctx.cas, tx, device, context, { alongside: () => ctx.audit.record(tx, { projectId, deviceId: body.deviceId }, 201) });
+      return { projectId, ...issued };
     }));
-    return jsonResponse(
-      {
-        projectId: enrolled.projectId,
-        deviceId: body.deviceId,
-        ip: enrolled.ip,
-        cidr: enrolled.cidr,
-        fingerprint: enrolled.certificate.fingerprint,
-        notAfter: enrolled.certificate.notAfter.toISOString(),
-        bundle: bytesToBase64(enrolled.bundle.zip),
-      },
-      201,
-    );
+    return bundleAnswer(ctx.request, {
+      projectId: enrolled.projectId,
+      deviceId: body.deviceId,
+      ip: enrolled.ip,
+      cidr: enrolled.cidr,
+      fingerprint: enrolled.certificate.fingerprint,
+      notAfter: enrolled.certificate.notAfter.toISOString(),
+    }, enrolled.bundle.zip, 201);
   } finally {
     await waitUntil(started + JOIN_ANSWER_FLOOR_MS);
   }
