@@ -15,6 +15,7 @@ import { invalid, parseDeviceAuthorization, SIGNATURE_WINDOW_SECONDS, verifyDevi
 import { base64ToBytes } from '../_shared/base64.ts';
 import { VidsyncError } from '../_shared/errors.ts';
 import { readCapped } from '../_shared/http/body.ts';
+import { Lane } from './lane.ts';
 import { deviceCredential, inTransaction, rememberNonce } from './store/index.ts';
 
 /** Routes a device may call for itself, below the function's path. */
@@ -23,6 +24,12 @@ const MAX_SIGNED_BODY_BYTES = 64 * 1024;
 /** Verified against when the device has no key: a valid point (RFC 8032's first test key); a match still ends in 401. */
 const DUMMY_PUBLIC_KEY = Uint8Array.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'.match(/../g)!, (h) => parseInt(h, 16));
 const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role' } };
+/**
+ * Until its signature is checked against the key in the database, a request
+ * is nobody's: its lookups share one lane (lane.ts), so made-up device ids
+ * with bogus signatures hold one connection, not the pool other tenants need.
+ */
+const unverified = new Lane();
 
 export async function deviceCaller(sql: Sql, request: Request): Promise<Caller> {
   const sig = parseDeviceAuthorization(request.headers.get('authorization') ?? '');
@@ -39,7 +46,7 @@ export async function deviceCaller(sql: Sql, request: Request): Promise<Caller> 
     throw error;
   });
 
-  return inTransaction(sql, SERVICE, async (tx) => {
+  return unverified.run(() => inTransaction(sql, SERVICE, async (tx) => {
     // The signature is checked first, against a dummy key when the device is unknown or has none,
     // so that only the device's own key learns whether it exists, has a key or is revoked.
     const credential = await deviceCredential(tx, sig.deviceId);
@@ -49,5 +56,5 @@ export async function deviceCaller(sql: Sql, request: Request): Promise<Caller> 
     if (!credential.usable) throw new VidsyncError('credential_revoked', 'the device is revoked or released: its credential is refused');
     await rememberNonce(tx, sig.deviceId, sig.nonce, SIGNATURE_WINDOW_SECONDS);
     return { userId: '', role: 'service_role', claims: { role: 'service_role', vidsync_device_id: sig.deviceId } } satisfies Caller;
-  });
+  }));
 }

@@ -16,6 +16,7 @@ import { parseDevicePublicKey } from '../ca.ts';
 import { issueCertificate, readSigningContext } from '../issuance.ts';
 import { inTransaction } from '../store/index.ts';
 import { enrollWithInvite } from '../store/invites.ts';
+import { Lane } from '../lane.ts';
 import { bundleAnswer } from './bundle-answer.ts';
 import { inviteCodeHash, JOIN_ANSWER_FLOOR_MS, waitUntil } from './invites.ts';
 
@@ -25,16 +26,9 @@ const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'ser
 /**
  * Enrollments come from callers without an identity, whom tenants.ts cannot
  * tell apart or give each a share of the pool; so they all share one lane
- * per instance: one enrollment's transaction at a time, the rest waiting in
- * memory. A flood of them (anyone may send one, with any code) then holds
- * one connection, never every one. Enrolling is rare and takes milliseconds.
+ * per instance (lane.ts). Enrolling is rare and takes milliseconds.
  */
-let enrollmentLane: Promise<unknown> = Promise.resolve();
-function inEnrollmentLane<T>(work: () => Promise<T>): Promise<T> {
-  const turn = enrollmentLane.then(work, work);
-  enrollmentLane = turn.catch(() => undefined);
-  return turn;
-}
+const enrollments = new Lane();
 
 export async function enrollDevice(ctx: RequestContext): Promise<Response> {
   const started = performance.now();
@@ -42,7 +36,7 @@ export async function enrollDevice(ctx: RequestContext): Promise<Response> {
     const body = await readJsonBody(ctx.request, EnrollBody);
     const publicKey = parseDevicePublicKey(body.publicKey);
     const hash = await inviteCodeHash(body.code);
-    const enrolled = await inEnrollmentLane(() => inTransaction(ctx.sql, SERVICE, async (tx) => {
+    const enrolled = await enrollments.run(() => inTransaction(ctx.sql, SERVICE, async (tx) => {
       const { projectId, ownerId, ip, subnet } = await enrollWithInvite(tx, hash, {
         deviceId: body.deviceId,
         name: body.deviceName,
