@@ -2,30 +2,23 @@
 // caller's steps and the service_role statements behind them go out in one
 // round trip, and when a step of the caller's fails, nothing behind the
 // switch runs: the request fails with that step's error.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
 import { asServiceRole, callerThenServiceRole, inTransaction } from '../../supabase/functions/nebula/store/transaction.ts';
 import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
-import { createUser, freshDatabase } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { createUser, freshDatabaseWithOwner } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
-
-beforeAll(async () => {
-  db = await freshDatabase();
+let a: string;
+freshDatabaseWithOwner((db) => {
   sql = db.sql;
+  a = db.owner;
 });
-afterAll(async () => db?.drop());
-
-function user(id: string): Caller {
-  return { userId: id, role: 'authenticated', claims: { sub: id, role: 'authenticated' } };
-}
+const asUserA = (): Caller => ({ userId: a, role: 'authenticated', claims: { sub: a, role: 'authenticated' } });
 
 describe('callerThenServiceRole', () => {
   it('runs the caller\'s steps as the caller, then the rest as service_role', async () => {
-    const a = await createUser(sql);
-    const [steps, privileged] = await inTransaction(sql, user(a), (tx) =>
+    const [steps, privileged] = await inTransaction(sql, asUserA(), (tx) =>
       callerThenServiceRole(
         tx,
         { queries: [tx`select current_setting('role') as role, auth.uid() as uid`], answer: ([rows]) => rows![0] },
@@ -37,11 +30,10 @@ describe('callerThenServiceRole', () => {
   });
 
   it('a failing step of the caller\'s: its error, and no statement behind the switch ran', async () => {
-    const a = await createUser(sql);
     const stranger = await createUser(sql);
     const [project] = await sql<{ id: string }[]>`select id from vidsync_api.create_project('theirs', null, ${stranger})`;
     const marker = crypto.randomUUID();
-    const failure = await inTransaction(sql, user(a), (tx) =>
+    const failure = await inTransaction(sql, asUserA(), (tx) =>
       callerThenServiceRole(
         tx,
         // Not a member of the stranger's project: VS003.
@@ -54,7 +46,7 @@ describe('callerThenServiceRole', () => {
     const rows = await sql`select 1 from vidsync.rate_buckets where subject = ${marker}`;
     expect(rows.length).toBe(0);
     // The same insert after a passing step does run (the test can fail).
-    await inTransaction(sql, user(a), (tx) =>
+    await inTransaction(sql, asUserA(), (tx) =>
       callerThenServiceRole(tx, { queries: [tx`select 1`], answer: () => null }, (tx) =>
         asServiceRole(tx, (tx) => tx`insert into vidsync.rate_buckets (subject, route_class, scope, tokens, updated_at) values (${marker}, 'test', 'user', 1, now())`),
       ),
