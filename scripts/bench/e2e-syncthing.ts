@@ -78,9 +78,19 @@ export class BenchSyncthing {
    * Listens only on the path's address, so a dial to the other one (a stale
    * address Syncthing still tries) cannot connect.
    */
-  async listenOn(path: Path): Promise<void> {
+  async listenOn(path: Path, timeoutMs = 10_000): Promise<void> {
     const ip = path === 'direct' ? this.device.host.ip : this.device.overlayIp;
-    await this.rest('PATCH', '/rest/config/options', { listenAddresses: [`tcp://${ip}:${SYNCTHING_SYNC_PORT}`] });
+    const address = `tcp://${ip}:${SYNCTHING_SYNC_PORT}`;
+    await this.rest('PATCH', '/rest/config/options', { listenAddresses: [address] });
+    // Dials leave from the listening port: dialling before the new listener is
+    // up fails and waits for the next round, seconds later.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { connectionServiceStatus: listeners } = await this.rest<{ connectionServiceStatus: Record<string, { error: string | null }> }>('GET', '/rest/system/status');
+      if (Object.keys(listeners).join() === address && listeners[address]!.error === null) return;
+      if (Date.now() > deadline) throw new Error(`syncthing ${this.device.host.name} not listening on ${address} within ${timeoutMs} ms (${JSON.stringify(listeners)})`);
+      await sleep(50);
+    }
   }
 
   /**
@@ -101,10 +111,16 @@ export class BenchSyncthing {
     });
   }
 
-  /** Drops the connection to `peer` and lets the dialling side reconnect (at its current address). */
-  async reconnect(peer: BenchSyncthing): Promise<void> {
+  /** Closes the connection to `peer` and keeps it closed until `setPeer` (which unpauses); nothing before the first `setPeer`. */
+  async pause(peer: BenchSyncthing): Promise<void> {
+    const devices = await this.rest<{ deviceID: string }[]>('GET', '/rest/config/devices');
+    if (!devices.some((d) => d.deviceID === peer.deviceId)) return;
     await this.rest('POST', `/rest/system/pause?device=${peer.deviceId}`);
-    await this.rest('POST', `/rest/system/resume?device=${peer.deviceId}`);
+    for (;;) {
+      const { connections } = await this.rest<{ connections: Record<string, { connected: boolean }> }>('GET', '/rest/system/connections');
+      if (!connections[peer.deviceId]?.connected) return;
+      await sleep(50);
+    }
   }
 
   /** Resolves once connected to `peer` from or to `ip`. */

@@ -172,13 +172,15 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
     underlay.spawn(b, 'iperf3', ['-s'], { stdio: 'ignore' });
 
     let folders = 0;
+    // Moves the pair to a path: both listen only there, the dialling side
+    // closes the old connection (pause) and gets the new address, unpaused.
+    // Syncthing 1.19 redials at its next round, ~10 s later.
     const connect = async (path: Path) => {
-      for (const [self, peer] of [[stA, stB], [stB, stA]] as const) {
-        await self.listenOn(path);
-        await self.setPeer(peer, path);
-      }
       const [dialler, waiter] = dialsPeer(stA.deviceId, stB.deviceId) ? [stA, stB] : [stB, stA];
-      await dialler.reconnect(waiter);
+      await Promise.all([waiter.listenOn(path), dialler.listenOn(path)]);
+      await dialler.pause(waiter);
+      await waiter.setPeer(dialler, path);
+      await dialler.setPeer(waiter, path);
       await dialler.waitForConnection(waiter, path === 'direct' ? waiter.device.host.ip : waiter.device.overlayIp, 30_000);
     };
     const transfers = async (label: string, meter?: { start(): void; stop(): void }) => {
