@@ -31,10 +31,10 @@ export function printReport(rows: readonly Row[], options: { readonly sizeMb: nu
       `UDP datagrams B's nebula socket dropped (buffer full), TCP segments A's Syncthing resent`,
   );
   printTable([
-    ['link', 'nebula.yml', 'nebula user', 'nebula kernel', 'syncthing user', 'syncthing kernel', 'softirq', 'machine busy', 'UDP drops', 'TCP retrans'],
+    ['link', 'nebula.yml', 'nebula user', 'nebula kernel', 'nebula A', 'nebula B', 'syncthing user', 'syncthing kernel', 'softirq', 'machine busy', 'UDP drops', 'TCP retrans'],
     ...rows.map((r) => {
       const c = r.cpu!;
-      const cores = [c.groups.nebula!.user, c.groups.nebula!.system, c.groups.syncthing!.user, c.groups.syncthing!.system, c.softirq, c.busy].map((x) => x.toFixed(2));
+      const cores = [c.groups.nebula!.user, c.groups.nebula!.system, total(c, 'nebulaA'), total(c, 'nebulaB'), c.groups.syncthing!.user, c.groups.syncthing!.system, c.softirq, c.busy].map((x) => x.toFixed(2));
       return [r.link, r.variant, ...cores, percent(r.losses!.udpDropRate), percent(r.losses!.tcpRetransRate)];
     }),
   ]);
@@ -57,15 +57,20 @@ function limitOf(r: Row): string {
   const linkMBps = r.link.endsWith('Mbit/s') ? Number.parseInt(r.link, 10) / 8 : Infinity;
   const share = (x: number) => `${((x / c.busy) * 100).toFixed(0)} %`;
   const where =
-    `nebula ${nebula.toFixed(2)} cores (${share(nebula)} of the busy time, ${((c.groups.nebula!.system / nebula) * 100).toFixed(0)} % of it in the kernel), ` +
+    `nebula A (sends) ${total(c, 'nebulaA').toFixed(2)} and B (receives) ${total(c, 'nebulaB').toFixed(2)} cores, together ${nebula.toFixed(2)} (${share(nebula)} of the busy time, ${((c.groups.nebula!.system / nebula) * 100).toFixed(0)} % of it in the kernel), ` +
     `syncthing ${syncthing.toFixed(2)} (${share(syncthing)}), softirq ${c.softirq.toFixed(2)}, machine ${c.busy.toFixed(2)} of ${c.cores}`;
   if ((r.overlay ?? 0) >= 0.9 * linkMBps) return `the link sets the limit; ${where}`;
-  return `the CPU sets the limit (${fmt(r.overlay)} MB/s on a ${linkMBps.toFixed(0)} MB/s link; the machine is ${c.busy >= 0.9 * c.cores ? 'saturated' : 'not saturated: look at the busiest single thread'}); ${where}`;
+  return `the CPU sets the limit (${fmt(r.overlay)} MB/s on a ${linkMBps.toFixed(0)} MB/s link; the machine is ${c.busy >= 0.9 * c.cores ? 'saturated' : 'not saturated: the steps of the packet path wait for each other on shared cores'}); ${where}`;
 }
 
 
 function fmt(x: number | undefined): string {
   return x === undefined ? '-' : x.toFixed(1);
+}
+
+/** User + kernel cores of one group. */
+function total(c: CpuSplit, group: string): number {
+  return c.groups[group]!.user + c.groups[group]!.system;
 }
 
 function percent(x: number): string {

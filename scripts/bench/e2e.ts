@@ -217,7 +217,8 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
         for (const variant of options.variants) {
           for (const line of await nebula.apply(variant)) log(line);
           await connect('overlay');
-          const cpu = new CpuMeter({ nebula: nebula.pids(), syncthing: syncthingPids });
+          const [nebulaA, nebulaB] = nebula.pids() as [number, number];
+          const cpu = new CpuMeter({ nebula: [nebulaA, nebulaB], nebulaA: [nebulaA], nebulaB: [nebulaB], syncthing: syncthingPids });
           const losses = new LossMeter(stA.instance.pid!, stB.instance.pid!);
           const both = { start: () => (cpu.start(), losses.start()), stop: () => (cpu.stop(), losses.stop()) };
           const overlay = await transfers(`${link}, Syncthing overlay (${variant.name})`, both);
