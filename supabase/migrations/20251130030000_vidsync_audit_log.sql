@@ -156,10 +156,19 @@ $$;
 -- Reading ---------------------------------------------------------------------
 
 -- A project's log, newest first, `max_rows` (1–500) rows with id < `before`
--- (null: from the newest). Owners and admins of the project, and privileged
--- callers. A caller who is no member learns nothing about the project:
--- VS003 whether it exists or not; a plain member gets VS004.
-create function public.project_audit_log(project uuid, before bigint default null, max_rows integer default 50)
+-- (null: from the newest), optionally only one action's or one device's
+-- rows. The filters apply before the limit (a filter after paging would show
+-- near-empty pages and a "load more" that never ends); the project's index
+-- (project_id, id desc) drives the scan. Owners and admins of the project,
+-- and privileged callers. A caller who is no member learns nothing about the
+-- project: VS003 whether it exists or not; a plain member gets VS004.
+create function public.project_audit_log(
+  project uuid,
+  before bigint default null,
+  max_rows integer default 50,
+  only_action text default null,
+  only_device uuid default null
+)
   returns table (
     id bigint,
     at timestamptz,
@@ -198,9 +207,11 @@ begin
       from vidsync.audit_log l
      where l.project_id = project_audit_log.project
        and (project_audit_log.before is null or l.id < project_audit_log.before)
+       and (project_audit_log.only_action is null or l.action = project_audit_log.only_action)
+       and (project_audit_log.only_device is null or l.device_id = project_audit_log.only_device)
      order by l.id desc
      limit project_audit_log.max_rows;
 end
 $$;
-revoke all on function public.project_audit_log(uuid, bigint, integer) from public, anon;
-grant execute on function public.project_audit_log(uuid, bigint, integer) to authenticated, service_role;
+revoke all on function public.project_audit_log(uuid, bigint, integer, text, uuid) from public, anon;
+grant execute on function public.project_audit_log(uuid, bigint, integer, text, uuid) to authenticated, service_role;

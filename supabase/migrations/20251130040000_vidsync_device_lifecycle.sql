@@ -156,42 +156,8 @@ begin
 end
 $$;
 
--- A heartbeat: one statement. Members of the device's project (the agent
--- runs as its owner, or signs as the device). Heartbeats closer than
--- `min_interval` apart are not written (a flood costs one index lookup
--- each). Returns the device's last_seen_at and whether this one was recorded;
--- VS003 for an unknown or invisible device, VS020 for a revoked or released one.
-create function vidsync_api.device_heartbeat(device uuid, info jsonb, min_interval interval default '10 seconds')
-  returns table (last_seen_at timestamptz, recorded boolean)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
-#variable_conflict use_column
-declare
-  d record;
-begin
-  select x.project_id, x.owner_id, x.revoked_at, x.overlay_ip, x.last_seen_at, x.heartbeat into d
-    from vidsync.devices x where x.id = device_heartbeat.device;
-  if not found or not (vidsync.caller_is_privileged() or vidsync.is_project_member(d.project_id)) then
-    raise exception 'device % not found', device_heartbeat.device using errcode = 'VS003';
-  end if;
-  if d.revoked_at is not null or d.overlay_ip is null then
-    raise exception 'device % is revoked or released', device_heartbeat.device using errcode = 'VS020';
-  end if;
-  if d.heartbeat is not null and d.last_seen_at is not null and d.last_seen_at > pg_catalog.now() - device_heartbeat.min_interval then
-    last_seen_at := d.last_seen_at;
-    recorded := false;
-    return next;
-    return;
-  end if;
-  update vidsync.devices x set last_seen_at = pg_catalog.now(), heartbeat = device_heartbeat.info
-   where x.id = device_heartbeat.device;
-  last_seen_at := pg_catalog.now();
-  recorded := true;
-  return next;
-end
-$$;
+-- The heartbeat (vidsync_api.device_heartbeat) is defined with the folder
+-- sync state it carries, in 20251130110000_vidsync_sync_folders.sql.
 
 -- Sets the device's API key (its owner, a project owner/admin, or
 -- privileged): the Ed25519 public key its requests are signed with. Refused
@@ -274,14 +240,12 @@ revoke all on function
   vidsync.devices_lifecycle(),
   vidsync_api.revoke_device(uuid, text),
   vidsync_api.prepare_renewal(uuid, text),
-  vidsync_api.device_heartbeat(uuid, jsonb, interval),
   vidsync_api.set_device_api_key(uuid, text),
   vidsync_api.reclaim_unseen_devices()
 from public, anon, authenticated, service_role;
 grant execute on function
   vidsync_api.revoke_device(uuid, text),
   vidsync_api.prepare_renewal(uuid, text),
-  vidsync_api.device_heartbeat(uuid, jsonb, interval),
   vidsync_api.set_device_api_key(uuid, text)
 to authenticated, service_role;
 -- Callable by users too, but it refuses anyone not privileged (VS004).

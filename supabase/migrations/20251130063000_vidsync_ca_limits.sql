@@ -20,36 +20,9 @@ alter table vidsync.settings
   add column max_ca_lifetime interval not null default '10 years'
     constraint settings_max_ca_lifetime_range check (max_ca_lifetime between interval '1 day' and interval '100 years');
 
-create function vidsync.project_cas_limits() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
-declare
-  trusted integer;
-begin
-  -- Imports into one project, one at a time, so that two cannot both take
-  -- the last place. No key update: registrations (which only hold key-share
-  -- locks on the project through their foreign keys) do not wait.
-  perform 1 from vidsync.projects p where p.id = new.project_id for no key update;
-  -- The devices' clock skew allowance (ca.ts CLOCK_SKEW_SECONDS).
-  if new.not_before > pg_catalog.clock_timestamp() + interval '5 minutes' then
-    raise exception 'the CA is not valid before %', new.not_before using errcode = 'VS032';
-  end if;
-  if new.not_after - new.not_before > (select s.max_ca_lifetime from vidsync.settings s) then
-    raise exception 'the CA is valid for longer than this deployment allows (vidsync.settings.max_ca_lifetime)' using errcode = 'VS033';
-  end if;
-  select pg_catalog.count(*) into trusted
-    from vidsync.project_cas c where c.project_id = new.project_id and c.not_after > pg_catalog.now();
-  if trusted >= vidsync.max_trusted_cas() then
-    raise exception 'project % already trusts % CAs, the most a bundle may carry; wait for one to expire', new.project_id, trusted
-      using errcode = 'VS031';
-  end if;
-  return new;
-end
-$$;
-create trigger project_cas_limits
-  before insert on vidsync.project_cas
-  for each row execute function vidsync.project_cas_limits();
+-- The trigger that enforces these limits on every CA row (vidsync.project_cas_limits)
+-- counts the CAs a project trusts by the rotation rule, so it is defined
+-- with that rule, in 20251130100000_vidsync_ca_rotation.sql.
 
-revoke all on function vidsync.max_trusted_cas(), vidsync.project_cas_limits() from public, anon, authenticated, service_role;
+revoke all on function vidsync.max_trusted_cas() from public, anon, authenticated, service_role;
 grant execute on function vidsync.max_trusted_cas() to authenticated, service_role;

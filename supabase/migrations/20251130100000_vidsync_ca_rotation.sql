@@ -76,9 +76,11 @@ $$;
 revoke all on function vidsync.trusted_cas(uuid) from public, anon, authenticated;
 grant execute on function vidsync.trusted_cas(uuid) to service_role;
 
--- The limit of trusted CAs counts the CAs the project trusts by the rule
--- above: a retired or no longer needed CA leaves room for a rotation.
-create or replace function vidsync.project_cas_limits() returns trigger
+-- Every new CA row of a project (an import, a rotation, a new project's CA):
+-- valid now (VS032), not longer than the deployment allows (VS033), and
+-- within the limit of trusted CAs (VS031), counted by the rule above: a
+-- retired or no longer needed CA leaves room for a rotation.
+create function vidsync.project_cas_limits() returns trigger
   language plpgsql
   set search_path = ''
 as $$
@@ -104,6 +106,9 @@ begin
   return new;
 end
 $$;
+create trigger project_cas_limits
+  before insert on vidsync.project_cas
+  for each row execute function vidsync.project_cas_limits();
 revoke all on function vidsync.project_cas_limits() from public, anon, authenticated, service_role;
 
 -- Owners and admins (and the service role): `fingerprint` leaves the

@@ -129,14 +129,17 @@ alter table vidsync.devices
 comment on column vidsync.devices.sync_folders is
   'The last heartbeat''s folder sync state: [{folderId, label?, state, completion, errors, error?, needBytes?}]';
 
--- The heartbeat, still one statement, now with the folders. `info.folders`
--- goes to sync_folders (absent: the device reports none), the rest to
--- heartbeat as before. The no-write window (`min_interval`) keeps a flood
--- cheap; a report whose folder states or error counts changed is written
--- inside it anyway, so that "syncing" -> "idle" reaches the dashboard at
--- once rather than up to a window later. Completion alone does not count.
--- VS005 for a malformed report (as the edge's 400).
-create or replace function vidsync_api.device_heartbeat(device uuid, info jsonb, min_interval interval default '10 seconds')
+-- A heartbeat: one statement. Members of the device's project (the agent
+-- runs as its owner, or signs as the device). `info.folders` goes to
+-- sync_folders (absent: the device reports none), the rest to heartbeat.
+-- Heartbeats closer than `min_interval` apart are not written (a flood costs
+-- one index lookup each), except a report whose folder states or error
+-- counts changed, so that "syncing" -> "idle" reaches the dashboard at once
+-- rather than up to a window later; completion alone does not count.
+-- Returns the device's last_seen_at and whether this one was recorded;
+-- VS003 for an unknown or invisible device, VS020 for a revoked or released
+-- one, VS005 for a malformed report (as the edge's 400).
+create function vidsync_api.device_heartbeat(device uuid, info jsonb, min_interval interval default '10 seconds')
   returns table (last_seen_at timestamptz, recorded boolean)
   language plpgsql
   security definer

@@ -1,4 +1,4 @@
-// Device-enrollment invites (migration 20251130122000, routes/enroll.ts): an
+// Device-enrollment invites (migration 20251130080000, routes/enroll.ts): an
 // owner or admin makes an invite of kind `device`; a headless device with no
 // user account (the anon key only) redeems it at POST /enroll and is
 // registered for the invite's creator with its API key, its bundle in the

@@ -1,7 +1,7 @@
 // Invites: created, listed and revoked by owners and admins, redeemed by
 // anyone signed in who holds the code (vidsync_api.*_invite, migration
 // 20251130080000); device invites enroll a device for their creator
-// (vidsync_api.create_device_invite / enroll_device, 20251130122000). Only
+// (vidsync_api.create_device_invite / enroll_device, 20251130080000). Only
 // the code's SHA-256 hash is passed in or stored.
 import type { Tx } from './transaction.ts';
 
