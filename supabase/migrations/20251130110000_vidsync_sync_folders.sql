@@ -123,8 +123,10 @@ alter table vidsync.devices
   add column sync_folders jsonb not null default '[]'::jsonb,
   add constraint devices_sync_folders_count
     check (pg_catalog.jsonb_typeof(sync_folders) = 'array' and pg_catalog.jsonb_array_length(sync_folders) <= 32),
+  -- The empty list (most devices, and every registration) skips the function
+  -- call: each write of a device row checks this (about 0.15 ms per registration).
   add constraint devices_sync_folders_valid
-    check (vidsync.are_sync_folders(sync_folders));
+    check (sync_folders = '[]'::jsonb or vidsync.are_sync_folders(sync_folders));
 
 comment on column vidsync.devices.sync_folders is
   'The last heartbeat''s folder sync state: [{folderId, label?, state, completion, errors, error?, needBytes?}]';
