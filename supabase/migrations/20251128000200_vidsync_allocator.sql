@@ -72,7 +72,8 @@ $$;
 
 -- VS003 when the project does not exist or the caller is not a member (the
 -- same answer: a non-member learns nothing), VS004 when a member lacks the role.
-create function vidsync.require_project_role(project_id uuid, user_id uuid, roles text[]) returns void
+-- Returns the caller's role; a privileged caller's counts as 'owner'.
+create function vidsync.require_project_role(project_id uuid, user_id uuid, roles text[]) returns text
   language plpgsql stable
   set search_path = ''
 as $$
@@ -83,7 +84,7 @@ begin
     if not exists (select 1 from vidsync.projects p where p.id = require_project_role.project_id) then
       raise exception 'project % not found', require_project_role.project_id using errcode = 'VS003';
     end if;
-    return;
+    return 'owner';
   end if;
   caller_role := vidsync.member_role(require_project_role.project_id, require_project_role.user_id);
   if caller_role is null then
@@ -93,6 +94,7 @@ begin
     raise exception 'requires role % in project %', pg_catalog.array_to_string(require_project_role.roles, ' or '), require_project_role.project_id
       using errcode = 'VS004';
   end if;
+  return caller_role;
 end
 $$;
 

@@ -54,14 +54,8 @@ begin
     raise exception 'a member''s role is owner, admin or member' using errcode = 'VS005';
   end if;
   perform 1 from vidsync.project_members m where m.project_id = set_member_role.project for update;
-  -- Read again under the lock: the caller may have been demoted meanwhile.
-  caller_role := case when vidsync.caller_is_privileged() then 'owner' else vidsync.member_role(set_member_role.project, caller) end;
-  if caller_role is null then
-    raise exception 'project % not found', set_member_role.project using errcode = 'VS003';
-  end if;
-  if caller_role not in ('owner', 'admin') then
-    raise exception 'requires role owner or admin in project %', set_member_role.project using errcode = 'VS004';
-  end if;
+  -- Checked again under the lock: the caller may have been demoted meanwhile.
+  caller_role := vidsync.require_project_role(set_member_role.project, caller, array['owner', 'admin']);
   select m.role into target_role from vidsync.project_members m
    where m.project_id = set_member_role.project and m.user_id = set_member_role.user_id;
   if not found then
