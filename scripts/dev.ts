@@ -2,7 +2,9 @@
 // (migrated), then each further starter in order; writes what tools need to
 // find it to .local/stack.json; on Ctrl-C or SIGTERM stops everything in
 // reverse order, Postgres last.
-import { readStackInfo, removeStackInfo, startLocalStack, writeStackInfo } from './local-stack/index.ts';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { defaultDataDir, readStackInfo, removeStackInfo, startLocalStack, writeStackInfo } from './local-stack/index.ts';
 import { localDir } from './local-stack/paths.ts';
 import { DEFAULT_FUNCTIONS_PORT, startLocalFunctions } from './local-functions/start.ts';
 import { buildDashboard } from './dashboard/build.ts';
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
   // Another stack may be running from this checkout (its ports are then
   // taken and we fail below): its stack.json stays as it was unless we start.
   const previous = await readStackInfo();
+  if (process.argv.includes('--reset')) await resetLocalDatabase(log);
   const db = await startLocalStack({ log });
   const running: Running[] = [db];
   const startFailed = async (error: unknown) => {
@@ -109,6 +112,26 @@ async function main(): Promise<void> {
       'Ctrl-C stops the stack.',
     ].join('\n'),
   );
+}
+
+/**
+ * `npm run dev -- --reset`: the embedded database starts empty again (its
+ * data is local only). Refused while a server still runs on it.
+ */
+async function resetLocalDatabase(log: (line: string) => void): Promise<void> {
+  const pid = Number((await readFile(path.join(defaultDataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+  if (pid > 0 && isAlive(pid)) throw new Error(`a Postgres (pid ${pid}) still runs on ${defaultDataDir}: stop that stack first`);
+  await rm(defaultDataDir, { recursive: true, force: true });
+  log(`reset: ${defaultDataDir} removed; starting on an empty database`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 main().catch((e: unknown) => {

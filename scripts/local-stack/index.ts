@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import { bootstrapDatabase, isSupabaseDatabase } from './bootstrap.ts';
 import { startEmbeddedPostgres } from './embedded.ts';
 import { freePort } from './free-port.ts';
-import { applyMigrations } from './migrate.ts';
+import { applyMigrations, staleMigrationVersions } from './migrate.ts';
 import { localDir } from './paths.ts';
 
 export { writeStackInfo, readStackInfo, removeStackInfo, stackInfoPath } from './stack-info.ts';
@@ -86,6 +86,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     } finally {
       await sql.end();
+    }
+    if (!externalUrl) {
+      const check = postgres(dbUrl, { max: 1, onnotice: () => {} });
+      const stale = await staleMigrationVersions(check).finally(() => check.end());
+      if (stale.length > 0) {
+        throw new Error(
+          `the local database (${options.dataDir ?? defaultDataDir}) was migrated from migration files that have since been reshaped ` +
+            `(applied, no longer in supabase/migrations/: ${stale.join(', ')}). It holds only local data: ` +
+            'start again on a fresh one with `npm run dev -- --reset`.',
+        );
+      }
     }
     await applyMigrations(dbUrl, log);
     log(`ready in ${Math.round(performance.now() - t0)} ms: ${redact(dbUrl)}`);

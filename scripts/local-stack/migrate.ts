@@ -2,7 +2,10 @@
 // package.json), which records them in supabase_migrations.schema_migrations
 // exactly as on a hosted project.
 import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Sql } from 'postgres';
 import { repoRoot, supabaseCli } from './paths.ts';
 
 const run = promisify(execFile);
@@ -20,4 +23,18 @@ export async function applyMigrations(dbUrl: string, log: (line: string) => void
     const err = e as { stdout?: string; stderr?: string };
     throw new Error(`supabase migration up failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e });
   }
+}
+
+/**
+ * Versions the database has applied that supabase/migrations/ no longer
+ * holds. Until the first deployment the migrations are reshaped in place
+ * (README), so a local database migrated before a pull can hold some; the
+ * CLI then refuses to go on with a message about remote databases.
+ */
+export async function staleMigrationVersions(sql: Sql): Promise<string[]> {
+  const [table] = await sql<{ exists: boolean }[]>`select to_regclass('supabase_migrations.schema_migrations') is not null as exists`;
+  if (!table?.exists) return [];
+  const applied = await sql<{ version: string }[]>`select version from supabase_migrations.schema_migrations order by version`;
+  const local = new Set((await readdir(path.join(repoRoot, 'supabase', 'migrations'))).map((f) => f.split('_')[0]));
+  return applied.map((r) => r.version).filter((v) => !local.has(v));
 }
