@@ -33,6 +33,31 @@ alter default privileges in schema vidsync_api revoke execute on functions from 
 
 -- Projects ----------------------------------------------------------------------
 
+-- The user a request acts for: `owner_id` when given, else the calling user.
+-- Only a privileged caller may name another user (VS004: "only the service
+-- role may <what> for another user"); with no user at all it is VS005 for a
+-- privileged caller (name one) and VS004 for anyone else. Shared by
+-- create_project and register_device.
+create function vidsync.acting_user(owner_id uuid, what text) returns uuid
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  actor uuid := auth.uid();
+begin
+  if acting_user.owner_id is not null and acting_user.owner_id is distinct from actor and not vidsync.caller_is_privileged() then
+    raise exception 'only the service role may % for another user', acting_user.what using errcode = 'VS004';
+  end if;
+  if coalesce(acting_user.owner_id, actor) is null then
+    if vidsync.caller_is_privileged() then
+      raise exception 'owner_id is required when no user is calling' using errcode = 'VS005';
+    end if;
+    raise exception 'no user is calling' using errcode = 'VS004';
+  end if;
+  return coalesce(acting_user.owner_id, actor);
+end
+$$;
+
 -- Creates a project owned by the caller (or, for a privileged caller, by
 -- `owner_id`), with `subnet` (a private range the settings allow, not
 -- overlapping the owner's other projects: VS002) or else a random free block
@@ -48,24 +73,13 @@ create function vidsync_api.create_project(name text, subnet cidr default null, 
   set search_path = ''
 as $$
 declare
-  actor uuid := auth.uid();
   owner uuid;
   created vidsync.projects;
   chosen cidr;
   quota integer;
   owned integer;
 begin
-  if create_project.owner_id is not null and create_project.owner_id is distinct from actor
-     and not vidsync.caller_is_privileged() then
-    raise exception 'only the service role may create a project for another user' using errcode = 'VS004';
-  end if;
-  owner := coalesce(create_project.owner_id, actor);
-  if owner is null then
-    if vidsync.caller_is_privileged() then
-      raise exception 'owner_id is required when no user is calling' using errcode = 'VS005';
-    end if;
-    raise exception 'no user is calling' using errcode = 'VS004';
-  end if;
+  owner := vidsync.acting_user(create_project.owner_id, 'create a project');
   if not exists (select 1 from auth.users u where u.id = owner) then
     raise exception 'user % not found', owner using errcode = 'VS003';
   end if;
@@ -181,16 +195,7 @@ declare
   existing_project uuid;
   candidate inet;
 begin
-  if register_device.owner_id is not null and register_device.owner_id is distinct from actor and not vidsync.caller_is_privileged() then
-    raise exception 'only the service role may register a device for another user' using errcode = 'VS004';
-  end if;
-  device_owner := coalesce(register_device.owner_id, actor);
-  if device_owner is null then
-    if vidsync.caller_is_privileged() then
-      raise exception 'owner_id is required when no user is calling' using errcode = 'VS005';
-    end if;
-    raise exception 'no user is calling' using errcode = 'VS004';
-  end if;
+  device_owner := vidsync.acting_user(register_device.owner_id, 'register a device');
   select p.subnet into subnet from vidsync.projects p where p.id = register_device.project;
   owner_role := vidsync.member_role(register_device.project, device_owner);
   if subnet is null or owner_role is null then
