@@ -304,6 +304,21 @@ begin
 end
 $$;
 
+-- The last owner stays: VS054 ("the last owner of project % cannot <doing>")
+-- unless the project has another owner. Called with the project's membership
+-- rows locked, by remove_member and set_member_role.
+create function vidsync.require_other_owner(project uuid, doing text) returns void
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if (select pg_catalog.count(*) from vidsync.project_members m
+       where m.project_id = require_other_owner.project and m.role = 'owner') <= 1 then
+    raise exception 'the last owner of project % cannot %', require_other_owner.project, require_other_owner.doing using errcode = 'VS054';
+  end if;
+end
+$$;
+
 -- Owners and admins remove a member, and any member removes themself (an
 -- admin may not remove an owner). Every device the member has in the project
 -- is revoked in this transaction: its certificates go on the blocklist, its
@@ -319,7 +334,6 @@ as $$
 declare
   caller uuid := auth.uid();
   target_role text;
-  owners integer;
   dev record;
 begin
   if caller is not null and caller = remove_member.user_id then
@@ -339,11 +353,7 @@ begin
     raise exception 'only an owner removes an owner' using errcode = 'VS004';
   end if;
   if target_role = 'owner' then
-    select pg_catalog.count(*)::integer into owners from vidsync.project_members m
-     where m.project_id = remove_member.project and m.role = 'owner';
-    if owners <= 1 then
-      raise exception 'the last owner of project % cannot leave or be removed', remove_member.project using errcode = 'VS054';
-    end if;
+    perform vidsync.require_other_owner(remove_member.project, 'leave or be removed');
   end if;
 
   revoked_devices := 0;
@@ -367,6 +377,7 @@ revoke all on function
   vidsync.new_invite(uuid, bytea, text, text, integer, integer),
   vidsync.invite_by_code(bytea, text),
   vidsync.check_invite_usable(vidsync.project_invites),
+  vidsync.require_other_owner(uuid, text),
   vidsync_api.create_invite(uuid, bytea, text, integer, integer),
   vidsync_api.create_device_invite(uuid, bytea, integer, integer),
   vidsync_api.enroll_device(bytea, uuid, text, text, text),

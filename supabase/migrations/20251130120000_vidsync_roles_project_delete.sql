@@ -47,7 +47,6 @@ declare
   caller uuid := auth.uid();
   caller_role text;
   target_role text;
-  owners integer;
 begin
   perform vidsync.require_project_role(set_member_role.project, caller, array['owner', 'admin']);
   if set_member_role.role is null or set_member_role.role not in ('owner', 'admin', 'member') then
@@ -65,11 +64,7 @@ begin
     raise exception 'only an owner makes or unmakes an owner' using errcode = 'VS004';
   end if;
   if target_role = 'owner' and set_member_role.role <> 'owner' then
-    select pg_catalog.count(*)::integer into owners from vidsync.project_members m
-     where m.project_id = set_member_role.project and m.role = 'owner';
-    if owners <= 1 then
-      raise exception 'the last owner of project % cannot be demoted', set_member_role.project using errcode = 'VS054';
-    end if;
+    perform vidsync.require_other_owner(set_member_role.project, 'be demoted');
   end if;
   if target_role is distinct from set_member_role.role then
     update vidsync.project_members m set role = set_member_role.role
