@@ -3,11 +3,11 @@
 // lighthouses it knows, last renewal, heartbeat and config poll, and when it
 // drives a Syncthing, each shared folder's sync state. Local only:
 // it reads agent.json in the project directory and checks the agent is alive.
-import { join } from 'node:path';
-import { defaultBaseDir, readAgentState } from '../../client/src/index.ts';
+import { readAgentState } from '../../client/src/index.ts';
 import type { AgentState, SyncFolderState } from '../../client/src/index.ts';
 import type { CliIo } from '../io.ts';
-import { CliError, pathIn } from '../io.ts';
+import { CliError } from '../io.ts';
+import { agentDir } from '../agent-dir.ts';
 import { type ModeDefinition, required, runMode } from '../cert/common.ts';
 
 const status: ModeDefinition = {
@@ -21,7 +21,7 @@ const status: ModeDefinition = {
   },
   async action(flags, io) {
     const projectId = required(flags, 'project');
-    const dir = flags.strings.dir ? pathIn(io, flags.strings.dir) : join(defaultBaseDir(), projectId);
+    const dir = agentDir(flags, io, projectId);
     const state = await readAgentState(dir);
     if (!state) throw new CliError(`no agent has run for project ${projectId} in ${dir} (start one with: vidsync up -project ${projectId})`);
     const alive = state.phase === 'running' && isAlive(state.pid);

@@ -12,7 +12,7 @@ import { CliError, pathIn } from '../io.ts';
 import { type ModeDefinition, required, runMode } from '../cert/common.ts';
 import { localStackTools, supabaseFor } from '../session.ts';
 import type { ParsedFlags } from '../flags.ts';
-import { defaultBaseDir } from '../../client/src/index.ts';
+import { agentDir } from '../agent-dir.ts';
 import type { AgentSyncthingOptions } from '../../client/src/index.ts';
 import { join } from 'node:path';
 
@@ -43,7 +43,7 @@ const up: ModeDefinition = {
   },
   async action(flags, io) {
     const projectId = required(flags, 'project');
-    const dir = flags.strings.dir ? pathIn(io, flags.strings.dir) : join(defaultBaseDir(), projectId);
+    const dir = agentDir(flags, io, projectId);
     const session = await sessionOf(flags);
     const client = session.token ? new NebulaClient({ supabase: supabaseFor(session.url, session.anonKey ?? '', session.token), baseDir: join(dir, '..') }) : undefined;
     const agent = new NebulaAgent({
