@@ -196,7 +196,12 @@ declare
   candidate inet;
 begin
   device_owner := vidsync.acting_user(register_device.owner_id, 'register a device');
-  select p.subnet into subnet from vidsync.projects p where p.id = register_device.project;
+  -- Key share on the project before any pool row is locked: a deletion of
+  -- the project (vidsync_api.delete_project, FOR UPDATE, then the cascade
+  -- into the pool) then waits for this registration, or this one waits for
+  -- it and finds no project. Without it, a registration holding a pool row
+  -- and a deletion holding the project each waited for the other (deadlock).
+  select p.subnet into subnet from vidsync.projects p where p.id = register_device.project for key share;
   owner_role := vidsync.member_role(register_device.project, device_owner);
   if subnet is null or owner_role is null then
     raise exception 'project % not found', register_device.project using errcode = 'VS003';

@@ -110,7 +110,7 @@ describe('concurrency and the SQL editor', () => {
     const deletion = callWith(api, tokens.owner, 'DELETE', `projects/${projectId}`, { confirm: name });
     const results = await Promise.all([...registrations, deletion]);
     expect(results.at(-1)!.status).toBe(200);
-    for (const r of results.slice(0, -1)) expect([200, 404]).toContain(r.status);
+    for (const r of results.slice(0, -1)) expect([200, 404], JSON.stringify(r)).toContain(r.status);
     expect(await countsOf(projectId)).toEqual({ projects: 0, members: 0, devices: 0, pool: 0, allocations: 0, certificates: 0, invites: 0, cas: 0 });
   });
 
