@@ -84,6 +84,12 @@ as $$
 declare
   d vidsync.devices;
 begin
+  -- The project first (key share), then the device: the order in which a
+  -- registration locks, so that a deletion of the project (project FOR
+  -- UPDATE, then the cascade into its devices) never waits for a renewal or
+  -- a pin that waits for it. Once the project is gone, so is the device.
+  perform 1 from vidsync.projects p
+   where p.id = (select x.project_id from vidsync.devices x where x.id = require_live_device.device_id) for key share;
   select * into d from vidsync.devices x where x.id = require_live_device.device_id for update;
   if not found then
     raise exception 'device % not found', require_live_device.device_id using errcode = 'VS003';

@@ -114,6 +114,27 @@ describe('concurrency and the SQL editor', () => {
     expect(await countsOf(projectId)).toEqual({ projects: 0, members: 0, devices: 0, pool: 0, allocations: 0, certificates: 0, invites: 0, cas: 0 });
   });
 
+  it('renewals and address pins racing a deletion either finish before it or get 404 / 410; nothing of the project is left', async () => {
+    const { projectId, name } = await newProject('Renewing');
+    const devices = [];
+    for (let i = 0; i < 4; i++) {
+      const deviceId = crypto.randomUUID();
+      const key = await newDeviceKey();
+      const reg = await callWith(api, tokens.admin, 'POST', 'register', { projectId, deviceId, deviceName: `renewer ${i}`, publicKey: key.publicKeyPem });
+      expect(reg.status, JSON.stringify(reg)).toBe(200);
+      devices.push({ deviceId, ip: reg.json.ip as string });
+    }
+    const racers = devices.flatMap(({ deviceId, ip }, i) => [
+      callWith(api, tokens.admin, 'POST', `renew/${deviceId}`),
+      callWith(api, tokens.owner, 'POST', `devices/${deviceId}/address`, { ip: ip.replace(/\d+$/, String(200 + i)) }),
+    ]);
+    const deletion = callWith(api, tokens.owner, 'DELETE', `projects/${projectId}`, { confirm: name });
+    const results = await Promise.all([...racers, deletion]);
+    expect(results.at(-1)!.status).toBe(200);
+    for (const r of results.slice(0, -1)) expect([200, 404, 410], JSON.stringify(r)).toContain(r.status);
+    expect(await countsOf(projectId)).toEqual({ projects: 0, members: 0, devices: 0, pool: 0, allocations: 0, certificates: 0, invites: 0, cas: 0 });
+  });
+
   it('in the SQL editor (postgres): set_member_role and delete_project with their SQLSTATEs', async () => {
     const { projectId, name } = await newProject('Editor');
     const state = async (q: Promise<unknown>) => q.then(() => 'ok', (e: { code?: string }) => e.code);
