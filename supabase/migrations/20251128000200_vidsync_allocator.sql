@@ -462,6 +462,25 @@ $$;
 -- lock stamped a time before the registration signed: the certificate then
 -- stayed valid past the IP's reusable_after by as long as the release had
 -- waited (5 s was reproduced).
+-- Locks a device for a change, its project first (key share), then the
+-- device row (for update): the order a registration takes them in (project,
+-- then pool and device rows). A deletion of the project (project FOR UPDATE,
+-- then the cascade into its devices and pool) then never waits for a
+-- request that waits for it (a deadlock: one of the two would fail). False
+-- when there is no such device (gone with its project, say).
+create function vidsync.lock_device(device_id uuid) returns boolean
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  perform 1 from vidsync.projects p
+   where p.id = (select x.project_id from vidsync.devices x where x.id = lock_device.device_id) for key share;
+  perform 1 from vidsync.devices d where d.id = lock_device.device_id for update;
+  return found;
+end
+$$;
+revoke all on function vidsync.lock_device(uuid) from public, anon, authenticated, service_role;
+
 create function vidsync.release_ip(device_id uuid, released_by uuid, reason text) returns boolean
   language plpgsql
   set search_path = ''
@@ -475,8 +494,7 @@ begin
     raise exception 'a release reason has 1 to 200 characters, none of them a control, bidirectional or invisible character'
       using errcode = 'VS005';
   end if;
-  perform 1 from vidsync.devices d where d.id = release_ip.device_id for update;
-  if not found then
+  if not vidsync.lock_device(release_ip.device_id) then
     raise exception 'device % not found', release_ip.device_id using errcode = 'VS003';
   end if;
   select s.cooling_interval into cooling from vidsync.settings s;

@@ -239,8 +239,12 @@ begin
   end if;
 
   -- A new device: its address is chosen first and written with its row, one
-  -- write of the row instead of two. A concurrent registration of the same
-  -- new id waits for ours at the insert, then goes on as for a known device.
+  -- write of the row instead of two. Registrations of one device id take
+  -- turns (an advisory lock on the id): a second one then finds the device
+  -- and goes on as for a known device. Waiting at the insert is not enough:
+  -- ON CONFLICT arbitrates the primary key only, and the row's other unique
+  -- index (its live name) would fail first (23505) once ours committed.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('vidsync.devices ' || register_device.device::text, 0));
   if not exists (select 1 from vidsync.devices x where x.id = register_device.device) then
     candidate := vidsync.free_ip(register_device.project);
     insert into vidsync.devices
@@ -332,6 +336,8 @@ create function vidsync_api.release_nebula_ip(device uuid, reason text default n
 as $$
 begin
   perform vidsync.require_device_access(release_nebula_ip.device, auth.uid(), true);
+  -- Before its certificates' rows: a project deletion locks in that order too (lock_device).
+  perform vidsync.lock_device(release_nebula_ip.device);
   perform vidsync.revoke_certificates(release_nebula_ip.device);
   perform vidsync.release_ip(release_nebula_ip.device, auth.uid(), release_nebula_ip.reason);
 end

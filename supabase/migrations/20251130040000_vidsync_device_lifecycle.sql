@@ -84,13 +84,8 @@ as $$
 declare
   d vidsync.devices;
 begin
-  -- The project first (key share), then the device: the order in which a
-  -- registration locks, so that a deletion of the project (project FOR
-  -- UPDATE, then the cascade into its devices) never waits for a renewal or
-  -- a pin that waits for it. Once the project is gone, so is the device.
-  perform 1 from vidsync.projects p
-   where p.id = (select x.project_id from vidsync.devices x where x.id = require_live_device.device_id) for key share;
-  select * into d from vidsync.devices x where x.id = require_live_device.device_id for update;
+  perform vidsync.lock_device(require_live_device.device_id);
+  select * into d from vidsync.devices x where x.id = require_live_device.device_id;
   if not found then
     raise exception 'device % not found', require_live_device.device_id using errcode = 'VS003';
   end if;
@@ -118,7 +113,8 @@ declare
   was_revoked timestamptz;
 begin
   project_id := vidsync.require_device_access(revoke_device.device, auth.uid(), true);
-  select d.revoked_at, d.overlay_ip into was_revoked, released_ip from vidsync.devices d where d.id = revoke_device.device for update;
+  perform vidsync.lock_device(revoke_device.device);
+  select d.revoked_at, d.overlay_ip into was_revoked, released_ip from vidsync.devices d where d.id = revoke_device.device;
   revoked_certificates := vidsync.revoke_certificates(revoke_device.device);
   perform vidsync.release_ip(revoke_device.device, auth.uid(), coalesce(revoke_device.reason, 'revoked'));
   if was_revoked is null then

@@ -114,7 +114,7 @@ describe('concurrency and the SQL editor', () => {
     expect(await countsOf(projectId)).toEqual({ projects: 0, members: 0, devices: 0, pool: 0, allocations: 0, certificates: 0, invites: 0, cas: 0 });
   });
 
-  it('renewals and address pins racing a deletion either finish before it or get 404 / 410; nothing of the project is left', async () => {
+  it('renewals, address pins, revocations and releases racing a deletion either finish before it or get 404 / 410; nothing of the project is left', async () => {
     const { projectId, name } = await newProject('Renewing');
     const devices = [];
     for (let i = 0; i < 4; i++) {
@@ -127,6 +127,7 @@ describe('concurrency and the SQL editor', () => {
     const racers = devices.flatMap(({ deviceId, ip }, i) => [
       callWith(api, tokens.admin, 'POST', `renew/${deviceId}`),
       callWith(api, tokens.owner, 'POST', `devices/${deviceId}/address`, { ip: ip.replace(/\d+$/, String(200 + i)) }),
+      callWith(api, tokens.owner, 'POST', `${i % 2 ? 'revoke' : 'release'}/${deviceId}`),
     ]);
     const deletion = callWith(api, tokens.owner, 'DELETE', `projects/${projectId}`, { confirm: name });
     const results = await Promise.all([...racers, deletion]);

@@ -70,8 +70,13 @@ describe('allocation races', () => {
         select host(ip) as ip from vidsync_api.register_device(${project.id}, ${device}, 'twin', 'key', false, '{}', null, ${owner})`,
     );
     const ips = new Set((await Promise.all(requests)).map(([row]) => row!.ip));
+    // Registrations of one id take turns: the first allocates, the others find the device.
     expect(ips).toEqual(new Set(['10.51.0.1']));
     expect(await sql`select * from vidsync.ip_allocations where device_id = ${device}`).toHaveLength(1);
+    const [next] = await sql<{ ip: string }[]>`
+      select host(ip) as ip from vidsync_api.register_device(${project.id}, ${crypto.randomUUID()}, 'next', 'key', false, '{}', null, ${owner})`;
+    expect(next!.ip).toBe('10.51.0.2');
+    expect(await sql`select 1 from vidsync.ip_pool where project_id = ${project.id} and device_id is not null`).toHaveLength(2);
   });
 });
 
