@@ -102,7 +102,26 @@ describe('the function as deployed', () => {
           body: JSON.stringify({ name: 'deployed' }),
         });
         expect(created.status, await created.clone().text()).toBe(201);
-        expect(((await created.json()) as { ownerId: string }).ownerId).toBe(userId);
+        const project = (await created.json()) as { ownerId: string; projectId: string; name: string };
+        expect(project.ownerId).toBe(userId);
+
+        // The bundle serves the routes added on 2026-11-30 too: CA rotation, audit filters, project deletion.
+        const call = async (method: string, path: string, body?: unknown) => {
+          const res = await fetch(`${served.url}nebula/${path}`, {
+            method,
+            headers: { authorization: `Bearer ${await issuer.mint({ sub: userId })}`, 'content-type': 'application/json' },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          });
+          return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+        };
+        const rotated = await call('POST', `ca/${project.projectId}/rotate`, {});
+        expect(rotated.status, JSON.stringify(rotated.json)).toBe(201);
+        const audit = await call('GET', `audit/${project.projectId}?action=ca.rotate`);
+        expect(audit.status, JSON.stringify(audit.json)).toBe(200);
+        expect((audit.json.entries as { action: string }[]).map((e) => e.action)).toEqual(['ca.rotate']);
+        const deleted = await call('DELETE', `projects/${project.projectId}`, { confirm: 'deployed' });
+        expect(deleted.status, JSON.stringify(deleted.json)).toBe(200);
+        expect((await call('GET', `projects/${project.projectId}`)).status).toBe(404);
         expect(served.log().filter((l) => l.startsWith('nebula: ready'))).toHaveLength(1);
       } finally {
         await served.stop();
