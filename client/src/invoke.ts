@@ -4,6 +4,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { FunctionsFetchError, FunctionsHttpError, FunctionsRelayError } from '@supabase/supabase-js';
 import { isErrorCode, VidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';
 
 export async function invokeNebula<T>(
   supabase: SupabaseClient,
@@ -19,19 +20,29 @@ export async function toVidsyncError(error: unknown): Promise<VidsyncError> {
   if (error instanceof FunctionsHttpError) {
     const response = error.context as Response;
     const requestId = response.headers.get('x-request-id') ?? undefined;
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch {
-      body = undefined;
-    }
-    const server = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
-    const code = isErrorCode(server?.code) ? server.code : 'internal';
-    const message = typeof server?.message === 'string' ? server.message : `the nebula function answered ${response.status}`;
-    return new VidsyncError(code, message, { cause: error, details: { status: response.status, requestId, server: server?.details } });
+    const { code, message, details } = await readErrorAnswer(response);
+    return new VidsyncError(code, message, { cause: error, details: { status: response.status, requestId, server: details } });
   }
   if (error instanceof FunctionsFetchError || error instanceof FunctionsRelayError) {
     return new VidsyncError('unreachable', `could not reach the nebula function: ${(error as Error).message}`, { cause: error });
   }
   return new VidsyncError('internal', String((error as Error)?.message ?? error), { cause: error });
+}
+
+/**
+ * The code and message of a failed answer of the nebula function (its
+ * `{ error: { code, message, details } }` body); `internal` and the status
+ * when the body is not one.
+ */
+export async function readErrorAnswer(response: Response): Promise<{ code: ErrorCode; message: string; details: unknown }> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const server = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  const code = isErrorCode(server?.code) ? server.code : 'internal';
+  const message = typeof server?.message === 'string' ? server.message : `the nebula function answered ${response.status}`;
+  return { code, message, details: server?.details };
 }

@@ -2,9 +2,10 @@
 // the user's session when there is one (a bearer token), otherwise signed
 // with the device's own API key (a headless machine has no user). Errors
 // become VidsyncErrors with the server's code, like the rest of the SDK.
-import { isErrorCode, VidsyncError } from '../../../supabase/functions/_shared/errors.ts';
+import { VidsyncError } from '../../../supabase/functions/_shared/errors.ts';
 import { signDeviceRequest } from '../../../supabase/functions/_shared/device-signature.ts';
 import type { HeartbeatInfo, RegisterResponse } from '../client.ts';
+import { readErrorAnswer } from '../invoke.ts';
 import type { PeerList, PeersAnswer } from '../syncthing/peers.ts';
 
 export interface DeviceApiOptions {
@@ -82,9 +83,7 @@ export class DeviceApi {
       throw new VidsyncError('unreachable', `could not reach the nebula function: ${(cause as Error).message}`, { cause });
     }
     if (res.ok || res.status === 304) return res;
-    const json = (await res.json().catch(() => undefined)) as { error?: { code?: unknown; message?: unknown } } | undefined;
-    const code = isErrorCode(json?.error?.code) ? json.error.code : 'internal';
-    const message = typeof json?.error?.message === 'string' ? json.error.message : `the nebula function answered ${res.status}`;
+    const { code, message } = await readErrorAnswer(res);
     throw new VidsyncError(code, message, { details: { status: res.status } });
   }
 }
