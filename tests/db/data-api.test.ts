@@ -33,6 +33,8 @@ interface World {
   ownerId: string;
   memberId: string;
   strangerId: string;
+  /** The owner of the other project. */
+  otherId: string;
   projects: string[];
   devices: string[];
 }
@@ -65,7 +67,7 @@ beforeAll(async () => {
   sql = db.sql;
   api = await startApi({ dbUrl: db.url });
   const [owner, member, stranger, other] = await Promise.all(['owner', 'member', 'stranger', 'other'].map((n) => api.user(n)));
-  Object.assign(world, { ownerId: owner!.id, memberId: member!.id, strangerId: stranger!.id, projects: [], devices: [] });
+  Object.assign(world, { ownerId: owner!.id, memberId: member!.id, strangerId: stranger!.id, otherId: other!.id, projects: [], devices: [] });
   const mine = await createProject(api.client(owner!.accessToken), 'Data API target');
   const theirs = await createProject(api.client(other!.accessToken), 'Another tenant');
   await addMember(api.sql, mine.projectId, member!.id, 'member');
@@ -196,6 +198,30 @@ describe('the Data API surface', () => {
       expect({ label, answered: [...byWho.member!, ...byWho.owner!].includes('ok') }).toEqual({ label, answered: true });
     }
     expect(calls).toBeGreaterThan(100);
+  });
+
+  it('public.project_audit_log with its filters, called by /rpc: another project\'s owner and a stranger get VS003, a member VS004, the owner only matching rows', async () => {
+    const [mine, theirs] = world.projects as [string, string];
+    const [lighthouse, , theirDevice] = world.devices as [string, string, string];
+    const audit = (userId: string, project: string, action: string | null, device: string | null) =>
+      asUser(sql, userId, 'authenticated', (tx) =>
+        tx<{ action: string; project_id: string; device_id: string | null }[]>`
+          select action, project_id, device_id from public.project_audit_log(project => ${project}::uuid, before => null, max_rows => 500, only_action => ${action}, only_device => ${device}::uuid)`);
+    const before = await sql`select count(*)::int as n from vidsync.audit_log`;
+    for (const [action, device] of [['device.register', lighthouse], [null, lighthouse], ['device.register', null], [null, null]] as const) {
+      expect(await sqlstateOf(audit(world.otherId, mine, action, device))).toBe('VS003');
+      expect(await sqlstateOf(audit(world.strangerId, mine, action, device))).toBe('VS003');
+      expect(await sqlstateOf(audit(world.memberId, mine, action, device))).toBe('VS004');
+    }
+    // The owner's filters select within the project only.
+    const registered = await audit(world.ownerId, mine, 'device.register', lighthouse);
+    expect(registered.length).toBeGreaterThan(0);
+    expect(registered.every((r) => r.action === 'device.register' && r.device_id === lighthouse && r.project_id === mine)).toBe(true);
+    expect(await audit(world.ownerId, mine, null, theirDevice)).toEqual([]);
+    // Nor can the other owner reach this project's rows by naming this project's device in their own log.
+    expect(await audit(world.otherId, theirs, null, lighthouse)).toEqual([]);
+    expect((await audit(world.otherId, theirs, 'device.register', null)).every((r) => r.project_id === theirs)).toBe(true);
+    expect(await sql`select count(*)::int as n from vidsync.audit_log`).toEqual(before);
   });
 
   it('anon may not even see vidsync_api (no USAGE, no EXECUTE); every one of its functions refuses anon with 42501', async () => {
