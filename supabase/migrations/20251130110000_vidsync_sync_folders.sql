@@ -159,9 +159,11 @@ begin
   if not vidsync.are_sync_folders(folders) then
     raise exception 'folders: at most 32 folder reports, each folder once, each well-formed' using errcode = 'VS005';
   end if;
-  select x.project_id, x.owner_id, x.revoked_at, x.overlay_ip, x.last_seen_at, x.heartbeat, x.sync_folders into d
+  -- Any member of the device's project (or privileged) may report for it.
+  perform vidsync.require_device_access(device_heartbeat.device, auth.uid(), false);
+  select x.revoked_at, x.overlay_ip, x.last_seen_at, x.heartbeat, x.sync_folders into d
     from vidsync.devices x where x.id = device_heartbeat.device;
-  if not found or not (vidsync.caller_is_privileged() or vidsync.is_project_member(d.project_id)) then
+  if not found then
     raise exception 'device % not found', device_heartbeat.device using errcode = 'VS003';
   end if;
   if d.revoked_at is not null or d.overlay_ip is null then
