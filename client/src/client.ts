@@ -9,6 +9,7 @@ import { isVidsyncError, VidsyncError } from '../../supabase/functions/_shared/e
 import { base64ToBytes, bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { BUNDLE_FILES, defaultBaseDir, ensureDir, projectDir, writeFileAtomic } from './files.ts';
 import { loadOrCreateIdentity, readDeviceFile, writeDeviceFile } from './identity.ts';
+import { revokeDevice } from './devices-admin.ts';
 import { invokeNebula } from './invoke.ts';
 import { localizeConfig } from './install-config.ts';
 import { verifyBundleCertificate } from './verify-bundle.ts';
@@ -119,9 +120,7 @@ export class NebulaClient {
 
   /** Revokes a device of the project (this one by default): its certificates go on every peer's blocklist. */
   async revoke(projectId: string, options: { deviceId?: string; reason?: string } = {}): Promise<{ revokedCertificates: number; releasedIp: string | null }> {
-    const query = options.reason ? `?reason=${encodeURIComponent(options.reason)}` : '';
-    const deviceId = options.deviceId ?? (await this.#deviceIdOf(projectId));
-    return invokeNebula(this.#supabase, `revoke/${deviceId}${query}`, { method: 'POST' });
+    return revokeDevice(this.#supabase, options.deviceId ?? (await this.#deviceIdOf(projectId)), options.reason);
   }
 
   /** Tells the cloud this device is alive, and what it runs. */
