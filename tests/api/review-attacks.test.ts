@@ -174,10 +174,15 @@ describe('another project\'s people get 404 on every new route, as if nothing ex
     { method: 'GET', path: `config/${adminDeviceId}/ca` },
     { method: 'GET', path: `audit/${projectId}?action=device.register` },
     { method: 'GET', path: `audit/${projectId}?deviceId=${adminDeviceId}` },
+    { method: 'GET', path: `audit/${projectId}?action=ca.rotate&deviceId=${adminDeviceId}&limit=500&before=9007199254740991` },
+    { method: 'POST', path: `heartbeat/${adminDeviceId}`, body: { folders: [{ folderId: 'videos', label: 'Videos', state: 'idle', completion: 100, errors: 0, needBytes: 0 }] } },
   ];
 
   it('a stranger (owner of another project) and a removed member: 404 not_found everywhere; nothing changed', async () => {
     const [cas] = await api.sql`select count(*)::int as n from vidsync.project_cas where project_id = ${projectId}`;
+    const [device] = await api.sql`select sync_folders, heartbeat, last_seen_at from vidsync.devices where id = ${adminDeviceId}`;
+    const [members] = await api.sql`select count(*)::int as n from vidsync.project_members where project_id = ${projectId}`;
+    const [invites] = await api.sql`select count(*)::int as n from vidsync.project_invites where project_id = ${projectId}`;
     for (const who of [stranger, removed]) {
       for (const r of routes()) {
         const res = await callWith(api, who.accessToken, r.method, r.path, r.body);
@@ -186,6 +191,9 @@ describe('another project\'s people get 404 on every new route, as if nothing ex
     }
     const [after] = await api.sql`select count(*)::int as n from vidsync.project_cas where project_id = ${projectId}`;
     expect(after!.n).toBe(cas!.n);
+    expect((await api.sql`select sync_folders, heartbeat, last_seen_at from vidsync.devices where id = ${adminDeviceId}`)[0]).toEqual(device);
+    expect((await api.sql`select count(*)::int as n from vidsync.project_members where project_id = ${projectId}`)[0]).toEqual(members);
+    expect((await api.sql`select count(*)::int as n from vidsync.project_invites where project_id = ${projectId}`)[0]).toEqual(invites);
     expect((await api.sql`select role from vidsync.project_members where project_id = ${projectId} and user_id = ${owner.id}`)[0]!.role).toBe('owner');
   });
 
@@ -240,6 +248,12 @@ describe('bad input on the new routes is a 4xx with a stable code, never a 500',
         ['DELETE', `projects/${id}`, { confirm: 'x' }],
         ['PATCH', `projects/${projectId}/members/${id}`, { role: 'admin' }],
         ['PATCH', `projects/${id}/members/${member.id}`, { role: 'admin' }],
+        ['DELETE', `projects/${projectId}/members/${id}`, undefined],
+        ['DELETE', `projects/${id}/members/${member.id}`, undefined],
+        ['POST', `projects/${id}/invites`, { kind: 'device', maxUses: 1, expiresInSeconds: 600 }],
+        ['POST', `heartbeat/${id}`, { folders: [] }],
+        ['GET', `audit/${projectId}?before=${id}`, undefined],
+        ['GET', `audit/${projectId}?limit=${id}`, undefined],
         ['DELETE', `ca/${projectId}/${id}`, undefined],
         ['POST', `ca/${id}/rotate`, {}],
         ['GET', `config/${id}/ca`, undefined],
@@ -255,6 +269,13 @@ describe('bad input on the new routes is a 4xx with a stable code, never a 500',
         ['POST', `ca/${projectId}/rotate`],
         ['POST', 'enroll'],
       ]) check(`${method} ${path} ${JSON.stringify(body).slice(0, 60)}`, await callWith(api, method === 'POST' && path === 'enroll' ? api.functions.anonKey : admin.accessToken, method!, path!, body));
+    }
+    // Heartbeat folders of the wrong JSON types, NULs and huge values: 4xx, never 500.
+    const folder = { folderId: 'videos', label: 'Videos', state: 'idle', completion: 100, errors: 0, needBytes: 0 };
+    for (const folders of [null, 1, {}, 'x'.repeat(100_000), [null], [1], [[]], [{ ...folder, completion: '100' }], [{ ...folder, errors: null }],
+      [{ ...folder, needBytes: 1e308 }], [{ ...folder, needBytes: 2 ** 63 }], [{ ...folder, folderId: 'a\u0000b' }], [{ ...folder, label: 'l\u0000' }],
+      [{ ...folder, error: 'e'.repeat(100_000) }], [{ ...folder, state: ['idle'] }], Array.from({ length: 10_000 }, (_, i) => ({ ...folder, folderId: `f${i}` }))]) {
+      check(`POST heartbeat folders ${JSON.stringify(folders).slice(0, 60)}`, await callWith(api, admin.accessToken, 'POST', `heartbeat/${adminDeviceId}`, { folders }));
     }
     // Audit filters are bound values, not SQL: an injection attempt filters to nothing.
     const injected = await callWith(api, owner.accessToken, 'GET', `audit/${projectId}?action=${encodeURIComponent("x' or '1'='1")}`);
