@@ -187,9 +187,7 @@ declare
   p vidsync.projects;
   held timestamptz;
 begin
-  if not vidsync.caller_is_privileged() then
-    perform vidsync.require_project_role(delete_project.project, auth.uid(), array['owner']);
-  end if;
+  perform vidsync.require_project_role(delete_project.project, auth.uid(), array['owner']);
   select * into p from vidsync.projects x where x.id = delete_project.project for update;
   if not found then
     raise exception 'project % not found', delete_project.project using errcode = 'VS003';
