@@ -11,7 +11,6 @@
 // owner's date; after an import, until they expire or are retired.
 import { DeviceParams, ImportCaBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { taggedResponse } from '../../_shared/http/etag.ts';
-import { VidsyncError } from '../../_shared/errors.ts';
 import { CaParams, RotateCaBody } from '../../_shared/http/ca-schemas.ts';
 import type { SealedCa } from '../ca.ts';
 import type { RequestContext } from '../context.ts';
@@ -19,7 +18,7 @@ import { asServiceRole, authorizeCaImport, caLimits, inTransaction, insertSignin
 import type { Tx } from '../store/index.ts';
 import { retireCa as markRetired, supersedeEarlierCas } from '../store/cas.ts';
 import type { TrustedCa } from '../store/cas.ts';
-import { requireSignedIn, requireUser } from './guards.ts';
+import { requireNotRevoked, requireSignedIn, requireUser } from './guards.ts';
 
 export async function getProjectCa(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
@@ -41,7 +40,7 @@ export async function deviceCaBundle(ctx: RequestContext): Promise<Response> {
   const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const cas = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const device = await visibleDevice(tx, deviceId);
-    if (device.revokedAt) throw new VidsyncError('device_revoked', `device ${deviceId} is revoked`);
+    requireNotRevoked(device, deviceId);
     return asServiceRole(tx, (tx) => trustedCas(tx, device.projectId));
   });
   return taggedResponse(ctx.request, pemOf(cas), 'application/x-pem-file');

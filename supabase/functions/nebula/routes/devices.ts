@@ -1,13 +1,12 @@
 // Per-device routes: status, a fresh nebula.yml (lighthouses and the
 // blocklist change; the certificate does not need re-signing for that), and
 // release.
-import { VidsyncError } from '../../_shared/errors.ts';
 import { DeviceParams, jsonResponse, validate } from '../../_shared/http/index.ts';
 import { reasonOf } from '../../_shared/http/lifecycle-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { caTrustOf, configFor } from '../bundles.ts';
 import { asServiceRole, blocklistOf, currentCertificate, inTransaction, lighthousesOf, releaseDevice as release, reusableAfter, trustedCas, visibleDevice } from '../store/index.ts';
-import { requireSignedIn } from './guards.ts';
+import { requireAddressed, requireSignedIn } from './guards.ts';
 import { isOnline } from '../presence.ts';
 import { taggedResponse } from '../../_shared/http/etag.ts';
 
@@ -41,8 +40,7 @@ export async function deviceConfig(ctx: RequestContext): Promise<Response> {
   const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const yaml = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const device = await visibleDevice(tx, deviceId);
-    if (device.revokedAt) throw new VidsyncError('device_revoked', `device ${deviceId} is revoked`);
-    if (!device.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released); register it again`);
+    requireAddressed(device, deviceId);
     // The project's lighthouses and revoked certificates: RLS already lets the caller see them.
     const [lighthouses, blocklist] = await Promise.all([lighthousesOf(tx, device.projectId), blocklistOf(tx, device.projectId)]);
     // The trusted CAs (no user reads the CA table): a rotation or retirement changes the text, so the agent learns of it.

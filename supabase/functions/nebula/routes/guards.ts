@@ -15,3 +15,14 @@ export function requireUser(caller: Caller, action: string): string {
 export function requireSignedIn(caller: Caller): void {
   if (caller.role === 'anon') throw new VidsyncError('unauthorized', 'sign in first');
 }
+
+/** A device asking for its own setup (config, CA, peers) learns it is revoked: 410 device_revoked. */
+export function requireNotRevoked(device: { readonly revokedAt: Date | null }, deviceId: string): void {
+  if (device.revokedAt) throw new VidsyncError('device_revoked', `device ${deviceId} is revoked`);
+}
+
+/** As requireNotRevoked, and a released device learns it holds no address: 404 not_found. */
+export function requireAddressed<T extends { readonly revokedAt: Date | null; readonly ip: string | null }>(device: T, deviceId: string): asserts device is T & { readonly ip: string } {
+  requireNotRevoked(device, deviceId);
+  if (!device.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released); register it again`);
+}

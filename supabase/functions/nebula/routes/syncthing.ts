@@ -3,13 +3,12 @@
 // the overlay address to dial and the Syncthing ID to expect there).
 //   PUT /devices/:deviceId/syncthing  { deviceId }   owner of the device, project owner/admin, service role, the device itself (signed)
 //   GET /peers/:deviceId                             members, service role, the device itself (signed); ETag / 304
-import { VidsyncError } from '../../_shared/errors.ts';
 import { DeviceParams, jsonResponse, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { taggedResponse } from '../../_shared/http/etag.ts';
 import { SetSyncthingBody } from '../../_shared/http/syncthing-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { inTransaction, peerSelf, peersOf, setSyncthingDeviceId as store } from '../store/index.ts';
-import { requireSignedIn } from './guards.ts';
+import { requireAddressed, requireSignedIn } from './guards.ts';
 import { isOnline } from '../presence.ts';
 
 export async function setSyncthingDeviceId(ctx: RequestContext): Promise<Response> {
@@ -31,8 +30,7 @@ export async function devicePeers(ctx: RequestContext): Promise<Response> {
   const { self, peers } = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const self = await peerSelf(tx, deviceId);
     // As GET /config answers: a revoked device learns it is revoked (410), a released one that it holds no address.
-    if (self.revokedAt) throw new VidsyncError('device_revoked', `device ${deviceId} is revoked`);
-    if (!self.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released); register it again`);
+    requireAddressed(self, deviceId);
     return { self, peers: await peersOf(tx, self.projectId, deviceId) };
   });
   // lastSeenAt itself is left out on purpose: it moves with every heartbeat
