@@ -206,6 +206,18 @@ describe('another project\'s people get 404 on every new route, as if nothing ex
     expect(retired[0]!.n).toBe(0);
   });
 
+  it('the target\'s device invite cannot be revoked by the stranger or the removed member, nor through the stranger\'s project', async () => {
+    const made = await callWith(api, owner.accessToken, 'POST', `projects/${projectId}/invites`, { kind: 'device', maxUses: 1, expiresInSeconds: 600 });
+    expect(made.status, JSON.stringify(made.json)).toBe(201);
+    const inviteId = made.json.inviteId as string;
+    for (const who of [stranger, removed]) {
+      expect(await callWith(api, who.accessToken, 'DELETE', `projects/${projectId}/invites/${inviteId}`)).toMatchObject({ status: 404, code: 'not_found' });
+    }
+    expect(await callWith(api, stranger.accessToken, 'DELETE', `projects/${strangerProjectId}/invites/${inviteId}`)).toMatchObject({ status: 404, code: 'not_found' });
+    expect((await api.sql`select revoked_at from vidsync.project_invites where id = ${inviteId}`)[0]!.revoked_at).toBeNull();
+    expect((await callWith(api, owner.accessToken, 'DELETE', `projects/${projectId}/invites/${inviteId}`)).status).toBe(200);
+  });
+
   it('a device of another project, signing its own requests, gets nothing of this project', async () => {
     for (const r of [{ method: 'GET', path: `config/${adminDeviceId}/ca` }, { method: 'POST', path: `heartbeat/${adminDeviceId}`, body: {} }]) {
       const res = await signed(strangerDevice, r.method, r.path, r.body);
