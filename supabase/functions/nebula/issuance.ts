@@ -70,7 +70,7 @@ export async function issueCertificate(
   context: SigningContext,
   options: { keepPem?: boolean; alongside?: () => Promise<void> } = {},
 ): Promise<Issued> {
-  const cidr = `${device.ip}/${device.subnet.split('/')[1]}`;
+  const cidr = cidrOf(device);
   // By the database's clock, read under the device's row lock: the one a concurrent release of it stamps reusable_after with.
   const ca = await cas.open(device.projectId, context.sealed);
   const certificate = await cas.issue(ca, { name: device.name, publicKey: device.publicKey, ip: cidr }, context.clock.coolingSeconds, context.clock.now.getTime());
@@ -87,6 +87,11 @@ export async function issueCertificate(
   });
   await Promise.all([recorded, options.alongside?.()]);
   return { ip: device.ip, cidr, certificate, bundle: bundleAround(device, context, certificate) };
+}
+
+/** `ip/prefix`: the device's address with its project subnet's prefix length, as its certificate names it. */
+export function cidrOf(device: { readonly ip: string; readonly subnet: string }): string {
+  return `${device.ip}/${device.subnet.split('/')[1]}`;
 }
 
 /** The bundle of a certificate (a new one, or a renewal's earlier one returned again). */

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import type { RequestContext } from '../context.ts';
 import type { Tx } from '../store/index.ts';
 import { parseDevicePublicKey } from '../ca.ts';
-import { bundleAround, issueCertificate, readSigningContext } from '../issuance.ts';
+import { bundleAround, cidrOf, issueCertificate, readSigningContext } from '../issuance.ts';
 import type { Issued } from '../issuance.ts';
 import { asServiceRole, inTransaction, prepareRenewal, recentRenewal, recordHeartbeat, revokeDevice as revoke, setDeviceApiKey } from '../store/index.ts';
 import { bundleAnswer } from './bundle-answer.ts';
@@ -68,7 +68,7 @@ export async function signForCurrentAddress(ctx: RequestContext, tx: Tx, deviceI
       readSigningContext(tx, target.projectId),
     ]);
     // A retry (lost answer, agent restarted mid-renewal) gets the same certificate.
-    if (recent) return { ip: target.ip, cidr: `${target.ip}/${target.subnet.split('/')[1]}`, certificate: recent, bundle: bundleAround(device, context, recent) };
+    if (recent) return { ip: target.ip, cidr: cidrOf(target), certificate: recent, bundle: bundleAround(device, context, recent) };
     // Signed by the database's clock under the device's lock (prepare_renewal holds it), as a racing release stamps its cooling.
     return issueCertificate(ctx.cas, tx, device, context, { keepPem: true });
   });
