@@ -289,6 +289,16 @@ describe('bad input on the new routes is a 4xx with a stable code, never a 500',
       [{ ...folder, error: 'e'.repeat(100_000) }], [{ ...folder, state: ['idle'] }], Array.from({ length: 10_000 }, (_, i) => ({ ...folder, folderId: `f${i}` }))]) {
       check(`POST heartbeat folders ${JSON.stringify(folders).slice(0, 60)}`, await callWith(api, admin.accessToken, 'POST', `heartbeat/${adminDeviceId}`, { folders }));
     }
+    // Bodies far over any cap (4 MiB of JSON) on every new route with a body: 4xx, never 500.
+    const huge = { confirm: 'z'.repeat(4 << 20), role: 'admin', kind: 'device', folders: [] };
+    for (const [method, path, token] of [
+      ['PATCH', `projects/${projectId}/members/${member.id}`, owner.accessToken],
+      ['DELETE', `projects/${projectId}`, owner.accessToken],
+      ['POST', `projects/${projectId}/invites`, owner.accessToken],
+      ['POST', `ca/${projectId}/rotate`, owner.accessToken],
+      ['POST', `heartbeat/${adminDeviceId}`, admin.accessToken],
+      ['POST', 'enroll', api.functions.anonKey],
+    ] as [string, string, string][]) check(`${method} ${path} 4 MiB`, await callWith(api, token, method, path, huge));
     // Audit filters are bound values, not SQL: an injection attempt filters to nothing.
     const injected = await callWith(api, owner.accessToken, 'GET', `audit/${projectId}?action=${encodeURIComponent("x' or '1'='1")}`);
     expect(injected.status === 400 || (injected.status === 200 && (injected.json.entries as unknown[]).length === 0)).toBe(true);
