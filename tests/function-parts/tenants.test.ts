@@ -72,6 +72,30 @@ describe('TenantLimiter', () => {
     expect(wrote).toBe(true);
   });
 
+  it('runs a device-signed caller\'s refusal row in the device\'s turn, as it admits its requests', async () => {
+    const deviceId = crypto.randomUUID();
+    const device: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role', vidsync_device_id: deviceId } };
+    const limiter = new TenantLimiter(sql, { maxInFlight: 1 });
+    const gate = deferred();
+    let started = 0;
+    // routeTakesTokens: no token query, only the turn.
+    const first = limiter.admit(device, 'read', async () => {
+      started++;
+      await gate.promise;
+    }, { routeTakesTokens: true });
+    await until(() => started === 1);
+    let wrote = false;
+    const row = limiter.gated(device, async () => {
+      wrote = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(wrote).toBe(false);
+    expect(limiter.load(`device ${deviceId}`)).toEqual({ running: 1, queued: 1 });
+    gate.resolve();
+    await Promise.all([first, row]);
+    expect(wrote).toBe(true);
+  });
+
   it('remembers a refusal until Retry-After: no query meanwhile, then the bucket decides again', async () => {
     await sql`update vidsync.rate_limits set capacity = 1, refill_per_second = 0.1 where route_class = 'write' and scope = 'user'`;
     const a = await createUser(sql);

@@ -43,10 +43,9 @@ export class TenantLimiter {
    * of the user's bucket is remembered all the same.
    */
   async admit<T>(caller: Caller, routeClass: RouteClass, handle: () => Promise<T>, options: { routeTakesTokens?: boolean } = {}): Promise<T> {
-    // A device-signed request (device-auth.ts) is the service role, but limited like a user: per device.
-    const deviceId = typeof caller.claims.vidsync_device_id === 'string' && caller.claims.vidsync_device_id !== '' ? caller.claims.vidsync_device_id : undefined;
-    if (!deviceId && (caller.role !== 'authenticated' || !caller.userId)) return handle();
-    const user = deviceId ? `device ${deviceId}` : caller.userId;
+    const deviceId = deviceIdOf(caller);
+    const user = tenantOf(caller);
+    if (user === undefined) return handle();
     const key = `${user} ${routeClass}`;
     this.#refuseIfRemembered(key);
     await this.#enter(user);
@@ -74,15 +73,16 @@ export class TenantLimiter {
    * requests then holds one connection.
    */
   async gated<T>(caller: Caller | undefined, work: () => Promise<T>): Promise<T> {
-    if (!caller || caller.role !== 'authenticated' || !caller.userId) return work();
-    // One such write of a user's at a time (a lane of its own), and within their share like their requests.
-    const lane = `${caller.userId} gated`;
+    const user = caller && tenantOf(caller);
+    if (user === undefined) return work();
+    // One such write of a user's (or device's) at a time (a lane of its own), and within their share like their requests.
+    const lane = `${user} gated`;
     await this.#enter(lane, 1);
-    await this.#enter(caller.userId);
+    await this.#enter(user);
     try {
       return await work();
     } finally {
-      this.#leave(caller.userId);
+      this.#leave(user);
       this.#leave(lane);
     }
   }
@@ -139,4 +139,21 @@ export class TenantLimiter {
   load(user: string): { running: number; queued: number } {
     return { running: this.#running.get(user) ?? 0, queued: this.#queued.get(user)?.length ?? 0 };
   }
+}
+
+/** The id of the device that signed the request (device-auth.ts), if one did. */
+function deviceIdOf(caller: Caller): string | undefined {
+  const id = caller.claims.vidsync_device_id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/**
+ * Whose turn and buckets a request counts against: the signed-in user's, or
+ * the device's when a device signed it (the service role, but limited like a
+ * user: per device); undefined for anyone else (not limited here).
+ */
+function tenantOf(caller: Caller): string | undefined {
+  const deviceId = deviceIdOf(caller);
+  if (deviceId) return `device ${deviceId}`;
+  return caller.role === 'authenticated' && caller.userId ? caller.userId : undefined;
 }
