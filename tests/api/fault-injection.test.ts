@@ -81,7 +81,9 @@ function registerOne(): Promise<Attempt> {
     body: JSON.stringify({ projectId, deviceId, deviceName: `victim ${deviceId}`, publicKey: keys[Math.floor(Math.random() * keys.length)] }),
   }).then(
     async (res) => {
-      await res.arrayBuffer();
+      // The process may be killed while the body streams: the status line
+      // (sent after the commit) is the answer; the cut body is not.
+      await res.arrayBuffer().catch(() => undefined);
       return { deviceId, status: res.status };
     },
     () => ({ deviceId, status: 'no answer' as const }),
