@@ -185,8 +185,11 @@ begin
   if vidsync.member_role(check_device_quota.project, member) is null and not vidsync.caller_is_privileged() then
     raise exception 'project % not found', check_device_quota.project using errcode = 'VS003';
   end if;
-  if exists (select 1 from vidsync.devices d
-             where d.id = check_device_quota.device and d.project_id = check_device_quota.project and d.overlay_ip is not null) then
+  -- By the primary key alone: with the project in the condition too, a plan
+  -- cached while the table was small walked the project's devices instead
+  -- (a registration cost a row per device already there).
+  if coalesce((select d.project_id = check_device_quota.project and d.overlay_ip is not null
+                 from vidsync.devices d where d.id = check_device_quota.device), false) then
     return;
   end if;
   select * into s from vidsync.settings;
