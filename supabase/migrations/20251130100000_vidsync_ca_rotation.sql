@@ -56,11 +56,15 @@ grant execute on function vidsync.ca_has_dependents(text) to service_role;
 -- The project's trusted CAs, the signing one first, then newest first. The
 -- function's own reader (service_role: it sees the sealed keys) and the SQL
 -- editor's; not a user's. CASE, not OR: the dependency probe runs only for a
--- CA a rotation superseded.
+-- CA a rotation superseded. PL/pgSQL, not SQL: a SQL function with its own
+-- search_path is never inlined, and was planned afresh at every call (more
+-- than the query itself costs); PL/pgSQL keeps the plan for the session.
 create function vidsync.trusted_cas(project uuid) returns setof vidsync.project_cas
-  language sql stable
+  language plpgsql stable
   set search_path = ''
 as $$
+begin
+  return query
   select c.* from vidsync.project_cas c
    where c.project_id = trusted_cas.project
      and c.not_after > pg_catalog.now()
@@ -71,7 +75,8 @@ as $$
            when not c.leaves_when_unused then true
            else vidsync.ca_has_dependents(c.fingerprint)
          end
-   order by c.active desc, c.created_at desc, c.fingerprint
+   order by c.active desc, c.created_at desc, c.fingerprint;
+end
 $$;
 revoke all on function vidsync.trusted_cas(uuid) from public, anon, authenticated;
 grant execute on function vidsync.trusted_cas(uuid) to service_role;
