@@ -79,7 +79,11 @@ export function list(value: string): string[] {
     .filter((s) => s !== '');
 }
 
-/** Prefixes a library error with nebula-cert's context, keeping CliErrors as they are. */
-export function context(prefix: string, e: unknown): CliError {
-  return new CliError(`${prefix}: ${oneLine(e)}`);
+/** Runs `work` (a parse or a check of the library); its error becomes one line behind nebula-cert's context `prefix`. */
+export async function inContext<T>(prefix: string, work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    throw new CliError(`${prefix}: ${oneLine(e)}`);
+  }
 }

@@ -3,11 +3,10 @@
 import {
   certificateToNebulaJsonString,
   certificateToNebulaText,
-  type CertificateV1 as NebulaCertificate,
   parseCertificateBundlePem,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import type { CliIo } from '../io.ts';
-import { context, type ModeDefinition, readInput, required, runMode } from './common.ts';
+import { inContext, type ModeDefinition, readInput, required, runMode } from './common.ts';
 
 export const mode: ModeDefinition = {
   name: 'print',
@@ -19,12 +18,7 @@ export const mode: ModeDefinition = {
   async action(flags, io) {
     const path = required(flags, 'path');
     const pem = await readInput(io, path, 'cert', 'unable to read');
-    let certs: NebulaCertificate[];
-    try {
-      certs = parseCertificateBundlePem(pem);
-    } catch (e) {
-      throw context('error while unmarshaling cert', e);
-    }
+    const certs = await inContext('error while unmarshaling cert', () => parseCertificateBundlePem(pem));
     for (const cert of certs) {
       io.stdout.write((flags.bools.json ? await certificateToNebulaJsonString(cert) : await certificateToNebulaText(cert)) + '\n');
     }

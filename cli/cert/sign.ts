@@ -4,7 +4,6 @@ import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import {
   createEd25519Signer,
   generateX25519KeyPair,
-  type CertificateV1 as NebulaCertificate,
   parseCertificatePem,
   parseEd25519PrivateKeyPem,
   parseX25519PublicKeyPem,
@@ -13,7 +12,7 @@ import {
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { CliError, type CliIo } from '../io.ts';
 import { cidrOrError } from './ca.ts';
-import { context, list, type ModeDefinition, readInput, refuseExisting, required, runMode, writeNew } from './common.ts';
+import { inContext, list, type ModeDefinition, readInput, refuseExisting, required, runMode, writeNew } from './common.ts';
 
 export const mode: ModeDefinition = {
   name: 'sign',
@@ -46,19 +45,9 @@ export const mode: ModeDefinition = {
     if (inPub !== '' && flags.strings['out-key'] !== '') throw new CliError('cannot set both -in-pub and -out-key');
 
     const caKeyPem = await readInput(io, caKeyPath, 'ca-key');
-    let caKey: Uint8Array;
-    try {
-      caKey = parseEd25519PrivateKeyPem(caKeyPem).privateKey;
-    } catch (e) {
-      throw context('error while parsing ca-key', e);
-    }
+    const caKey = await inContext('error while parsing ca-key', () => parseEd25519PrivateKeyPem(caKeyPem).privateKey);
     const caCrtPem = await readInput(io, caCrtPath, 'ca-crt');
-    let caCert: NebulaCertificate;
-    try {
-      caCert = parseCertificatePem(caCrtPem);
-    } catch (e) {
-      throw context('error while parsing ca-crt', e);
-    }
+    const caCert = await inContext('error while parsing ca-crt', () => parseCertificatePem(caCrtPem));
     const signer = await createEd25519Signer(caKey).catch(() => {
       throw new CliError('refusing to sign, root certificate does not match private key');
     });
@@ -69,11 +58,7 @@ export const mode: ModeDefinition = {
     let privateKey: Uint8Array | undefined;
     if (inPub !== '') {
       const pubPem = await readInput(io, inPub, 'in-pub');
-      try {
-        publicKey = parseX25519PublicKeyPem(pubPem).publicKey;
-      } catch (e) {
-        throw context('error while parsing in-pub', e);
-      }
+      publicKey = await inContext('error while parsing in-pub', () => parseX25519PublicKeyPem(pubPem).publicKey);
     } else {
       ({ publicKey, privateKey } = await generateX25519KeyPair());
     }

@@ -2,14 +2,12 @@
 // of the CAs, within its validity and the CA's constraints, right now?
 // Prints nothing on success, like nebula-cert.
 import {
-  type CaPool,
   createCaPool,
-  type CertificateV1 as NebulaCertificate,
   parseCertificatePem,
   verifyCertificate,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { CliError, type CliIo } from '../io.ts';
-import { context, type ModeDefinition, readInput, required, runMode } from './common.ts';
+import { inContext, type ModeDefinition, readInput, required, runMode } from './common.ts';
 
 export const mode: ModeDefinition = {
   name: 'verify',
@@ -22,12 +20,7 @@ export const mode: ModeDefinition = {
     const caPath = required(flags, 'ca');
     const crtPath = required(flags, 'crt');
     const caPem = await readInput(io, caPath, 'ca');
-    let pool: CaPool;
-    try {
-      pool = await createCaPool(caPem);
-    } catch (e) {
-      throw context('error while adding ca cert to pool', e);
-    }
+    const pool = await inContext('error while adding ca cert to pool', () => createCaPool(caPem));
     const now = new Date();
     for (const ca of pool.cas.values()) {
       // nebula-cert verify refuses a CA file holding an expired CA.
@@ -36,12 +29,7 @@ export const mode: ModeDefinition = {
       }
     }
     const crtPem = await readInput(io, crtPath, 'crt', 'unable to read');
-    let cert: NebulaCertificate;
-    try {
-      cert = parseCertificatePem(crtPem);
-    } catch (e) {
-      throw context('error while parsing crt', e);
-    }
+    const cert = await inContext('error while parsing crt', () => parseCertificatePem(crtPem));
     await verifyCertificate(cert, { cas: pool, now });
   },
 };

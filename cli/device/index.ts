@@ -8,11 +8,10 @@ import { runCommand } from '../command.ts';
 import { pathIn } from '../io.ts';
 import { SESSION_FLAGS, sessionFrom } from '../session.ts';
 import type { ParsedFlags } from '../flags.ts';
+import { PROJECT_DIR_FLAGS } from '../agent-dir.ts';
 
 
 const PROGRAM = 'vidsync device';
-const projectFlag = { kind: 'string', usage: 'Required: the project id' } as const;
-const dirFlag = { kind: 'string', usage: 'Optional: the project directory (default ~/.vidsync/nebula/<project>)' } as const;
 
 async function clientFor(flags: ParsedFlags, io: CliIo): Promise<NebulaClient> {
   const supabase = await sessionFrom(flags);
@@ -30,9 +29,8 @@ const register: ModeDefinition = {
   name: 'register',
   summary: 'register <flags>: make this machine\'s key, register it, verify and install the bundle',
   flags: {
-    project: projectFlag,
+    ...PROJECT_DIR_FLAGS,
     name: { kind: 'string', usage: 'Required: this device\'s name' },
-    dir: dirFlag,
     lighthouse: { kind: 'string', usage: 'Optional: comma separated public host:port endpoints; registers a lighthouse (project admins)' },
     json: { kind: 'bool', usage: 'Optional: print the result as JSON' },
     ...SESSION_FLAGS,
@@ -65,7 +63,7 @@ const status: ModeDefinition = {
   program: PROGRAM,
   name: 'status',
   summary: 'status <flags>: this device\'s IP, certificate and last contact, as the server knows them',
-  flags: { project: projectFlag, dir: dirFlag, ...SESSION_FLAGS },
+  flags: { ...PROJECT_DIR_FLAGS, ...SESSION_FLAGS },
   async action(flags, io) {
     const client = await clientFor(flags, io);
     io.stdout.write(`${JSON.stringify(await client.status(projectDirName(flags)), null, 2)}\n`);
@@ -76,7 +74,7 @@ const release: ModeDefinition = {
   program: PROGRAM,
   name: 'release',
   summary: 'release <flags>: give this device\'s IP back (it cools down before reuse)',
-  flags: { project: projectFlag, dir: dirFlag, reason: { kind: 'string', usage: 'Optional: why, for the allocation history' }, ...SESSION_FLAGS },
+  flags: { ...PROJECT_DIR_FLAGS, reason: { kind: 'string', usage: 'Optional: why, for the allocation history' }, ...SESSION_FLAGS },
   async action(flags, io) {
     const client = await clientFor(flags, io);
     const released = await client.release(projectDirName(flags), flags.strings.reason || undefined);

@@ -7,21 +7,19 @@ import { readAgentState } from '../../client/src/index.ts';
 import type { AgentState, SyncFolderState } from '../../client/src/index.ts';
 import type { CliIo } from '../io.ts';
 import { CliError } from '../io.ts';
-import { agentDir } from '../agent-dir.ts';
-import { type ModeDefinition, required, runMode } from '../cert/common.ts';
+import { agentProject, PROJECT_DIR_FLAGS } from '../agent-dir.ts';
+import { type ModeDefinition, runMode } from '../cert/common.ts';
 
 const status: ModeDefinition = {
   program: 'vidsync',
   name: 'status',
   summary: 'status <flags>: the device agent\'s state for a project (IP, certificate expiry, lighthouses, last renewal and heartbeat)',
   flags: {
-    project: { kind: 'string', usage: 'Required: the project id' },
-    dir: { kind: 'string', usage: 'Optional: the project directory (default ~/.vidsync/nebula/<project>)' },
+    ...PROJECT_DIR_FLAGS,
     json: { kind: 'bool', usage: 'Optional: print the state as JSON' },
   },
   async action(flags, io) {
-    const projectId = required(flags, 'project');
-    const dir = agentDir(flags, io, projectId);
+    const { projectId, dir } = agentProject(flags, io);
     const state = await readAgentState(dir);
     if (!state) throw new CliError(`no agent has run for project ${projectId} in ${dir} (start one with: vidsync up -project ${projectId})`);
     const alive = state.phase === 'running' && isAlive(state.pid);

@@ -9,10 +9,10 @@
 import { NebulaAgent, NebulaClient } from '../../client/src/index.ts';
 import type { CliIo } from '../io.ts';
 import { CliError, pathIn } from '../io.ts';
-import { type ModeDefinition, required, runMode } from '../cert/common.ts';
-import { localStackTools, supabaseFor } from '../session.ts';
+import { type ModeDefinition, runMode } from '../cert/common.ts';
+import { localStackTools, SESSION_FLAGS, supabaseFor } from '../session.ts';
 import type { ParsedFlags } from '../flags.ts';
-import { agentDir } from '../agent-dir.ts';
+import { agentProject, PROJECT_DIR_FLAGS } from '../agent-dir.ts';
 import type { AgentSyncthingOptions } from '../../client/src/index.ts';
 import { join } from 'node:path';
 
@@ -24,15 +24,13 @@ const up: ModeDefinition = {
   name: 'up',
   summary: 'up <flags>: keep this machine on a project\'s overlay (register or resume, run nebula, renew, poll, heartbeat)',
   flags: {
-    project: { kind: 'string', usage: 'Required: the project id' },
+    ...PROJECT_DIR_FLAGS,
     name: { kind: 'string', usage: 'Optional: this device\'s name (required on the first run)' },
-    dir: { kind: 'string', usage: 'Optional: the project directory (default ~/.vidsync/nebula/<project>)' },
     nebula: { kind: 'string', usage: 'Optional: the nebula binary (default: nebula on PATH)' },
     headless: { kind: 'bool', usage: 'Optional: after registering, authenticate with the device\'s own API key only' },
-    url: { kind: 'string', usage: 'Optional: the Supabase project URL (env SUPABASE_URL; default: the running local stack)' },
-    'anon-key': { kind: 'string', usage: 'Optional: the project\'s anon/publishable key (env SUPABASE_ANON_KEY)' },
+    ...SESSION_FLAGS,
+    // Unlike `device`, `up` runs without a user: then the device signs with its own API key.
     token: { kind: 'string', usage: 'Optional: the user\'s access token (env VIDSYNC_ACCESS_TOKEN); without it, the device\'s API key' },
-    email: { kind: 'string', usage: 'Optional: on the local stack, act as this user', default: 'alice@example.com' },
     'syncthing-home': { kind: 'string', usage: 'Optional: drive the Syncthing whose home (config.xml: API key, GUI address) is here' },
     'syncthing-api': { kind: 'string', usage: 'Optional: drive the Syncthing whose REST API is here (http://127.0.0.1:8384 or unix:///path/gui.sock)' },
     'syncthing-api-key': { kind: 'string', usage: 'Optional: its API key (env SYNCTHING_API_KEY; default: from -syncthing-home)' },
@@ -42,8 +40,7 @@ const up: ModeDefinition = {
     'peers-poll': { kind: 'duration', usage: 'Optional: how often to ask the cloud for the project\'s peers (default 5s)' },
   },
   async action(flags, io) {
-    const projectId = required(flags, 'project');
-    const dir = agentDir(flags, io, projectId);
+    const { projectId, dir } = agentProject(flags, io);
     const session = await sessionOf(flags);
     const client = session.token ? new NebulaClient({ supabase: supabaseFor(session.url, session.anonKey ?? '', session.token), baseDir: join(dir, '..') }) : undefined;
     const agent = new NebulaAgent({
