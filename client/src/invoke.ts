@@ -16,6 +16,24 @@ export async function invokeNebula<T>(
   return data as T;
 }
 
+/** A poll's answer: the data when it changed since `etag`, and the tag to send next time. */
+export type Polled<T> = { readonly changed: true; readonly etag: string; readonly data: T } | { readonly changed: false; readonly etag: string };
+
+/** A conditional GET of the nebula function: with the last answer's ETag, an unchanged resource is a 304 without a body. */
+export async function pollNebula<T>(supabase: SupabaseClient, path: string, etag: string | undefined): Promise<Polled<T>> {
+  const { data, error, response } = await supabase.functions.invoke(`nebula/${path}`, {
+    method: 'GET',
+    headers: etag ? { 'if-none-match': etag } : {},
+  });
+  if (error) {
+    // supabase-js counts any status outside 2xx as an error, 304 included.
+    const context = error instanceof FunctionsHttpError ? (error.context as Response) : undefined;
+    if (context?.status === 304) return { changed: false, etag: context.headers.get('etag') ?? etag ?? '' };
+    throw await toVidsyncError(error);
+  }
+  return { changed: true, etag: response?.headers.get('etag') ?? '', data: data as T };
+}
+
 export async function toVidsyncError(error: unknown): Promise<VidsyncError> {
   if (error instanceof FunctionsHttpError) {
     const response = error.context as Response;

@@ -3,8 +3,7 @@
 // ETag of the last answer and gets `changed: false` while nothing changed.
 // Browser-safe: supabase-js and fetch only.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { FunctionsHttpError } from '@supabase/supabase-js';
-import { toVidsyncError } from './invoke.ts';
+import { type Polled, pollNebula } from './invoke.ts';
 import type { Member } from './people.ts';
 
 export type ProjectRole = 'owner' | 'admin' | 'member';
@@ -66,29 +65,14 @@ export interface ProjectDetail {
   readonly devices: readonly DeviceOverview[];
 }
 
-/** A poll's answer: the data when it changed since `etag`, and the tag to send next time. */
-export type Polled<T> = { readonly changed: true; readonly etag: string; readonly data: T } | { readonly changed: false; readonly etag: string };
+export type { Polled } from './invoke.ts';
 
 /** The signed-in user's projects. Errors are VidsyncErrors with the server's code. */
 export function listProjects(supabase: SupabaseClient, etag?: string): Promise<Polled<{ projects: ProjectOverview[] }>> {
-  return poll(supabase, 'projects', etag);
+  return pollNebula(supabase, 'projects', etag);
 }
 
 /** One project with all its devices (live, released, revoked). */
 export function getProject(supabase: SupabaseClient, projectId: string, etag?: string): Promise<Polled<ProjectDetail>> {
-  return poll(supabase, `projects/${encodeURIComponent(projectId)}`, etag);
-}
-
-async function poll<T>(supabase: SupabaseClient, path: string, etag: string | undefined): Promise<Polled<T>> {
-  const { data, error, response } = await supabase.functions.invoke(`nebula/${path}`, {
-    method: 'GET',
-    headers: etag ? { 'if-none-match': etag } : {},
-  });
-  if (error) {
-    // supabase-js counts any status outside 2xx as an error, 304 included.
-    const context = error instanceof FunctionsHttpError ? (error.context as Response) : undefined;
-    if (context?.status === 304) return { changed: false, etag: context.headers.get('etag') ?? etag ?? '' };
-    throw await toVidsyncError(error);
-  }
-  return { changed: true, etag: response?.headers.get('etag') ?? '', data: data as T };
+  return pollNebula(supabase, `projects/${encodeURIComponent(projectId)}`, etag);
 }

@@ -2,10 +2,9 @@
 // device ID (PUT /devices/:deviceId/syncthing) and ask who our peers are
 // (GET /peers/:deviceId, polled with its ETag: an unchanged list is a 304).
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { FunctionsHttpError } from '@supabase/supabase-js';
 import { VidsyncError } from '../../../supabase/functions/_shared/errors.ts';
 import { isSyncthingDeviceId } from '../../../supabase/functions/_shared/syncthing/index.ts';
-import { invokeNebula, toVidsyncError } from '../invoke.ts';
+import { invokeNebula, pollNebula } from '../invoke.ts';
 
 /** Another live device of the project, as GET /peers answers. */
 export interface Peer {
@@ -42,15 +41,6 @@ export async function setSyncthingDeviceId(supabase: SupabaseClient, deviceId: s
 }
 
 export async function fetchPeers(supabase: SupabaseClient, deviceId: string, ifNoneMatch?: string): Promise<PeersAnswer> {
-  const { data, error, response } = await supabase.functions.invoke(`nebula/peers/${deviceId}`, {
-    method: 'GET',
-    headers: ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {},
-  });
-  if (error) {
-    // supabase-js counts any status outside 2xx as an error, 304 included.
-    const context = error instanceof FunctionsHttpError ? (error.context as Response) : undefined;
-    if (context?.status === 304) return { changed: false, etag: context.headers.get('etag') ?? ifNoneMatch ?? '' };
-    throw await toVidsyncError(error);
-  }
-  return { changed: true, etag: response?.headers.get('etag') ?? '', list: data as PeerList };
+  const answer = await pollNebula<PeerList>(supabase, `peers/${deviceId}`, ifNoneMatch);
+  return answer.changed ? { changed: true, etag: answer.etag, list: answer.data } : answer;
 }
