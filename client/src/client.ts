@@ -2,6 +2,7 @@
 // Nebula files current. Everything goes through supabase-js, so it works the
 // same against `npm run dev` and a hosted Supabase project.
 import type { SyncFolderState } from './projects-read.ts';
+import type { HeartbeatInfo } from '../../supabase/functions/_shared/api-types.ts';
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
@@ -182,15 +183,7 @@ export class NebulaClient {
   }
 }
 
-/** What an agent reports with a heartbeat. */
-export interface HeartbeatInfo {
-  readonly nebulaVersion?: string;
-  readonly agentVersion?: string;
-  readonly fingerprint?: string;
-  readonly underlay?: readonly string[];
-  /** Sync state of the folders this device's Syncthing shares (at most 32). */
-  readonly folders?: readonly SyncFolderState[];
-}
+export type { HeartbeatInfo };
 
 /**
  * Verifies a register/renew answer and installs it in `dir`: nothing is

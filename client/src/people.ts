@@ -6,6 +6,7 @@
 // `project_name_mismatch`).
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { invokeNebula } from './invoke.ts';
+import type { Invite } from '../../supabase/functions/_shared/api-types.ts';
 
 export type MemberRole = 'owner' | 'admin' | 'member';
 /** An invite never makes an owner: ownership is given by an owner (transferOwnership). */
@@ -30,19 +31,8 @@ export interface CreatedInvite {
   readonly expiresAt: string;
 }
 
-export interface Invite {
-  readonly inviteId: string;
-  /** `member`: redeemed at joinProject; `device`: enrolls a headless device (POST /enroll). */
-  readonly kind: 'member' | 'device';
-  /** Null for a device invite, which makes no member. */
-  readonly role: InviteRole | null;
-  readonly maxUses: number;
-  readonly uses: number;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
-  readonly createdBy: string | null;
-  readonly createdAt: string;
-}
+/** An invite as listInvites answers it (`member`: redeemed at joinProject; `device`: enrolls a headless device). */
+export type { Invite };
 
 export interface JoinedProject {
   readonly projectId: string;

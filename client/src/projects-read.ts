@@ -5,6 +5,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { type Polled, pollNebula } from './invoke.ts';
 import type { Member } from './people.ts';
+import type { HeartbeatFolder } from '../../supabase/functions/_shared/api-types.ts';
 
 export type ProjectRole = 'owner' | 'admin' | 'member';
 
@@ -45,18 +46,7 @@ export interface DeviceOverview {
 }
 
 /** One shared folder's sync state, as a device's agent reports it in its heartbeat. */
-export interface SyncFolderState {
-  readonly folderId: string;
-  readonly label?: string;
-  /** Syncthing's folder state: idle (in sync when completion is 100), syncing, scanning, error… */
-  readonly state: string;
-  /** 0-100. */
-  readonly completion: number;
-  /** Files that failed to sync, plus one for a folder error. */
-  readonly errors: number;
-  readonly error?: string;
-  readonly needBytes?: number;
-}
+export type SyncFolderState = HeartbeatFolder;
 
 export interface ProjectDetail {
   readonly project: ProjectOverview;

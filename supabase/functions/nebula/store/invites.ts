@@ -3,21 +3,10 @@
 // 20251130080000); device invites enroll a device for their creator
 // (vidsync_api.create_device_invite / enroll_device, 20251130080000). Only
 // the code's SHA-256 hash is passed in or stored.
+import type { Invite } from '../../_shared/api-types.ts';
 import type { Tx } from './transaction.ts';
 
-export interface Invite {
-  readonly inviteId: string;
-  /** `member`: POST /join makes a member; `device`: POST /enroll registers a device. */
-  readonly kind: 'member' | 'device';
-  /** Null for a device invite, which makes no member. */
-  readonly role: 'admin' | 'member' | null;
-  readonly maxUses: number;
-  readonly uses: number;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
-  readonly createdBy: string | null;
-  readonly createdAt: string;
-}
+export type { Invite };
 
 export interface Redemption {
   readonly projectId: string;

@@ -2,6 +2,7 @@
 // renewal, heartbeats, and the device's own API key (credential lookup and
 // replay protection). Who may do what is decided in SQL
 // (vidsync_api.revoke_device, prepare_renewal, device_heartbeat, set_device_api_key).
+import type { HeartbeatFolder, HeartbeatInfo } from '../../_shared/api-types.ts';
 import { VidsyncError } from '../../_shared/errors.ts';
 import type { Tx } from './transaction.ts';
 
@@ -70,25 +71,9 @@ export async function recentRenewal(
   return row ? { fingerprint: row.fingerprint, pem: row.certificate_pem, notBefore: row.not_before, notAfter: row.not_after } : null;
 }
 
-export interface HeartbeatInfo {
-  readonly nebulaVersion?: string;
-  readonly agentVersion?: string;
-  readonly fingerprint?: string;
-  readonly underlay?: readonly string[];
-  /** Per shared folder, its sync state (stored apart, in devices.sync_folders). */
-  readonly folders?: readonly SyncFolder[];
-}
-
-/** One folder's sync state, as the agent reported it (http/lifecycle-schemas.ts SyncFolderReport). */
-export interface SyncFolder {
-  readonly folderId: string;
-  readonly label?: string;
-  readonly state: string;
-  readonly completion: number;
-  readonly errors: number;
-  readonly error?: string;
-  readonly needBytes?: number;
-}
+export type { HeartbeatInfo };
+/** One folder's sync state, as the agent reported it (http/lifecycle-schemas.ts SyncFolderReport checked it). */
+export type SyncFolder = HeartbeatFolder;
 
 /** Records a heartbeat: one statement. Returns when the device was last seen and whether this one was written. */
 export async function recordHeartbeat(tx: Tx, deviceId: string, info: HeartbeatInfo, minIntervalSeconds: number): Promise<{ lastSeenAt: Date; recorded: boolean }> {
