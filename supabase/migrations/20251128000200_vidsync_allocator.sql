@@ -490,9 +490,9 @@ declare
   cooling interval;
   stamp timestamptz;
 begin
-  if release_ip.reason is not null and not vidsync.is_display_text(release_ip.reason, 200) then
-    raise exception 'a release reason has 1 to 200 characters, none of them a control, bidirectional or invisible character'
-      using errcode = 'VS005';
+  if release_ip.reason is not null then
+    -- Stored as given (not trimmed): only checked.
+    perform vidsync.require_display_text(release_ip.reason, 200, 'release reason');
   end if;
   if not vidsync.lock_device(release_ip.device_id) then
     raise exception 'device % not found', release_ip.device_id using errcode = 'VS003';

@@ -50,6 +50,27 @@ as $$
      and pg_catalog.length(vidsync.trim_display_text(is_display_text.value)) operator(pg_catalog.>) 0
 $$;
 
+-- `value` trimmed, when it is display text of at most `max_chars`
+-- characters; VS005 otherwise, naming `what` ('device name', 'project
+-- name', 'release reason'). The one refusal of the name triggers below and
+-- of vidsync.release_ip. PL/pgSQL: it raises, so it is no single expression.
+create function vidsync.require_display_text(value text, max_chars integer, what text) returns text
+  language plpgsql immutable parallel safe
+  set search_path = ''
+as $$
+begin
+  if not vidsync.is_display_text(require_display_text.value, require_display_text.max_chars) then
+    raise exception 'a % has 1 to % characters, none of them a control, bidirectional or invisible character',
+      require_display_text.what, require_display_text.max_chars
+      using errcode = 'VS005';
+  end if;
+  return vidsync.trim_display_text(require_display_text.value);
+end
+$$;
+revoke all on function vidsync.require_display_text(text, integer, text) from public, anon, authenticated, service_role;
+-- The name triggers call it as whoever writes the row.
+grant execute on function vidsync.require_display_text(text, integer, text) to authenticated, service_role;
+
 -- The form in which two names are the same name: NFKC (compatibility forms,
 -- such as fullwidth letters and ligatures, become their plain letters),
 -- then case-folded (upper then lower, so that "ß" and "SS" meet), runs of
@@ -104,11 +125,7 @@ declare
   renamed boolean := tg_op = 'INSERT' or new.name is distinct from old.name;
 begin
   if renamed then
-    if not vidsync.is_display_text(new.name, 64) then
-      raise exception 'a device name has 1 to 64 characters, none of them a control, bidirectional or invisible character'
-        using errcode = 'VS005';
-    end if;
-    new.name := vidsync.trim_display_text(new.name);
+    new.name := vidsync.require_display_text(new.name, 64, 'device name');
   end if;
   if new.overlay_ip is not null
      and (renamed or old.overlay_ip is null or new.project_id is distinct from old.project_id)
@@ -132,11 +149,7 @@ create function vidsync.projects_name_valid() returns trigger
 as $$
 begin
   if tg_op = 'INSERT' or new.name is distinct from old.name then
-    if not vidsync.is_display_text(new.name, 100) then
-      raise exception 'a project name has 1 to 100 characters, none of them a control, bidirectional or invisible character'
-        using errcode = 'VS005';
-    end if;
-    new.name := vidsync.trim_display_text(new.name);
+    new.name := vidsync.require_display_text(new.name, 100, 'project name');
   end if;
   return new;
 end
