@@ -18,6 +18,28 @@ as $$
                'cleaning', 'clean-waiting', 'error', 'paused', 'unknown']
 $$;
 
+-- True when `value` is a JSON number from 0 to `high`, and a whole one when
+-- `whole`: a report's completion, error count and byte count. A single
+-- expression, which Postgres inlines into its caller as it does the
+-- display-text helpers (20251130060000_vidsync_display_text.sql): hence no
+-- search_path, and every function, operator and type is schema-qualified.
+-- The cast only runs for a number (CASE), so a bad value is false, never
+-- an exception.
+create function vidsync.is_json_number(value jsonb, high numeric, whole boolean) returns boolean
+  language sql immutable parallel safe
+as $$
+  select case when pg_catalog.jsonb_typeof(is_json_number.value) operator(pg_catalog.=) 'number'
+              then is_json_number.value::pg_catalog.numeric operator(pg_catalog.>=) 0
+               and is_json_number.value::pg_catalog.numeric operator(pg_catalog.<=) is_json_number.high
+               and (not is_json_number.whole
+                    or is_json_number.value::pg_catalog.numeric operator(pg_catalog.=) pg_catalog.trunc(is_json_number.value::pg_catalog.numeric))
+              else false
+         end
+$$;
+revoke all on function vidsync.is_json_number(jsonb, numeric, boolean) from public, anon, authenticated;
+-- is_sync_folder_report (granted below) calls it as its caller.
+grant execute on function vidsync.is_json_number(jsonb, numeric, boolean) to authenticated, service_role;
+
 -- One folder's report, as SyncFolderReport of lifecycle-schemas.ts accepts it:
 -- an object with exactly these keys, folderId 1-64 of A-Z a-z 0-9 . _ -,
 -- label display text <= 64, a known state, completion 0-100, errors an
@@ -31,7 +53,6 @@ create function vidsync.is_sync_folder_report(report jsonb) returns boolean
 as $$
 declare
   r constant jsonb := is_sync_folder_report.report;
-  n numeric;
 begin
   if pg_catalog.jsonb_typeof(r) <> 'object' then
     return false;
@@ -54,30 +75,9 @@ begin
   if pg_catalog.jsonb_typeof(r -> 'state') is distinct from 'string' or not ((r ->> 'state') = any (vidsync.sync_folder_states())) then
     return false;
   end if;
-  if pg_catalog.jsonb_typeof(r -> 'completion') is distinct from 'number' then
-    return false;
-  end if;
-  n := (r ->> 'completion')::numeric;
-  if n < 0 or n > 100 then
-    return false;
-  end if;
-  if pg_catalog.jsonb_typeof(r -> 'errors') is distinct from 'number' then
-    return false;
-  end if;
-  n := (r ->> 'errors')::numeric;
-  if n < 0 or n > 1000000 or n <> pg_catalog.trunc(n) then
-    return false;
-  end if;
-  if r ? 'needBytes' then
-    if pg_catalog.jsonb_typeof(r -> 'needBytes') <> 'number' then
-      return false;
-    end if;
-    n := (r ->> 'needBytes')::numeric;
-    if n < 0 or n > 9007199254740991 or n <> pg_catalog.trunc(n) then
-      return false;
-    end if;
-  end if;
-  return true;
+  return vidsync.is_json_number(r -> 'completion', 100, false)
+     and vidsync.is_json_number(r -> 'errors', 1000000, true)
+     and (not (r ? 'needBytes') or vidsync.is_json_number(r -> 'needBytes', 9007199254740991, true));
 end
 $$;
 
