@@ -2,30 +2,20 @@
 // service role against every route, asserting what is allowed and what is
 // refused, plus tokens that must never pass (expired, forged, alg none,
 // wrong issuer).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLocalIssuer, loadLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { createCertificateAuthority } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
-import { ACTORS, actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
+import { useApi } from '../support/api.ts';
+import { ACTORS, callWith, createTeam, newDeviceKey } from './helpers.ts';
 import type { Actor } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let tokens: Record<Actor, string>;
 let projectId: string;
 let subnet: string;
 
 beforeAll(async () => {
-  api = await startApi();
-  const actors = await actorTokens(api, 'authz');
-  tokens = actors.tokens;
-  ({ projectId, subnet } = await createProject(api.client(tokens.owner), 'Matrix'));
-  await addMember(api.sql, projectId, actors.users.admin.id, 'admin');
-  await addMember(api.sql, projectId, actors.users.member.id, 'member');
-});
-
-afterAll(async () => {
-  await api?.stop();
+  ({ tokens, projectId, subnet } = await createTeam(api, 'authz', 'Matrix'));
 });
 
 async function call(actor: Actor, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; code?: string }> {

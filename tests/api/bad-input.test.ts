@@ -1,12 +1,12 @@
 // Bad input gets the right 4xx with a stable code, never a 500, and leaves
 // the database exactly as it was: no device, no allocated IP, no certificate.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, generateEd25519KeyPair, ed25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
-import { createProject, footprintOf, newDeviceKey } from './helpers.ts';
+import { useApi } from '../support/api.ts';
+import type { LocalUser } from '../../scripts/local-functions/start.ts';
+import { createOwnedProject, footprintOf, newDeviceKey } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let token: string;
 let userId: string;
 let projectId: string;
@@ -14,17 +14,11 @@ let goodKey: string;
 let ed25519Key: string;
 
 beforeAll(async () => {
-  api = await startApi();
-  const user = await api.user('bad-input');
-  token = user.accessToken;
-  userId = user.id;
-  projectId = (await createProject(api.client(token), 'Bad input')).projectId;
+  let owner: LocalUser;
+  ({ owner, token, projectId } = await createOwnedProject(api, 'bad-input', 'Bad input'));
+  userId = owner.id;
   goodKey = (await newDeviceKey()).publicKeyPem;
   ed25519Key = ed25519PublicKeyToPem((await generateEd25519KeyPair()).publicKey);
-});
-
-afterAll(async () => {
-  await api?.stop();
 });
 
 interface BadCase {

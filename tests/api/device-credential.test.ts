@@ -2,52 +2,24 @@
 // device-scoped routes, and each way a signed request must be refused, with
 // its own code: expired timestamp, wrong device, altered body, replay,
 // revoked device.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-signature.ts';
-import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { generateEd25519KeyPair } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
-import { createProject, newDeviceKey } from './helpers.ts';
+import { useApi } from '../support/api.ts';
+import { createOwnedProject, registerSigningDevice } from './helpers.ts';
+import type { SigningDevice } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let token: string;
 let projectId: string;
 
-interface Device {
-  id: string;
-  privateKey: Uint8Array;
-}
+type Device = SigningDevice;
 
 beforeAll(async () => {
-  api = await startApi();
-  token = (await api.user('device-owner')).accessToken;
-  projectId = (await createProject(api.client(token), 'Headless')).projectId;
-});
-afterAll(async () => {
-  await api?.stop();
+  ({ token, projectId } = await createOwnedProject(api, 'device-owner', 'Headless'));
 });
 
-async function device(): Promise<Device> {
-  const id = crypto.randomUUID();
-  const key = await newDeviceKey();
-  const reg = await api.fetch('register', {
-    method: 'POST',
-    token,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ projectId, deviceId: id, deviceName: `nas ${id.slice(0, 8)}`, publicKey: key.publicKeyPem }),
-  });
-  expect(reg.status).toBe(200);
-  const apiKey = await generateEd25519KeyPair();
-  const set = await api.fetch(`credential/${id}`, {
-    method: 'POST',
-    token,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiKey: bytesToBase64(apiKey.publicKey) }),
-  });
-  expect(set.status).toBe(200);
-  return { id, privateKey: apiKey.privateKey };
-}
+const device = (): Promise<Device> => registerSigningDevice(api, token, projectId);
 
 /** A request signed by `signer` for `path`; `sentBody` differs from the signed one to simulate tampering. */
 async function signed(

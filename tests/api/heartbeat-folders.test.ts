@@ -3,30 +3,18 @@
 // device and shown in GET /status/:deviceId and GET /projects/:projectId.
 // Inside the 10 s no-write window a report is written only when a folder's
 // state or error count changed, not for completion alone. Real Deno, real Postgres.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SYNC_FOLDERS } from '../../supabase/functions/_shared/limits.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
-import { addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
+import { useApi } from '../support/api.ts';
+import { callWith, createTeam, newDeviceKey } from './helpers.ts';
+import type { Actor } from './helpers.ts';
 
-let api: ApiHarness;
-let owner: string;
-let member: string;
-let outsider: string;
+const api = useApi();
+let tokens: Record<Actor, string>;
 let projectId: string;
 
 beforeAll(async () => {
-  api = await startApi();
-  const [o, m, x] = await Promise.all(['hf-owner', 'hf-member', 'hf-outsider'].map((n) => api.user(n)));
-  owner = o!.accessToken;
-  member = m!.accessToken;
-  outsider = x!.accessToken;
-  projectId = (await createProject(api.client(owner), 'Folders')).projectId;
-  await addMember(api.sql, projectId, m!.id, 'member');
-});
-
-afterAll(async () => {
-  await api?.stop();
+  ({ tokens, projectId } = await createTeam(api, 'hf', 'Folders'));
 });
 
 async function register(token: string, name: string): Promise<string> {
@@ -40,39 +28,39 @@ const syncing = { folderId: 'videos', label: 'Videos', state: 'syncing', complet
 
 describe('heartbeat folders', () => {
   it('stores the report and shows it in GET /status and the project view, to members only', async () => {
-    const d = await register(member, 'folders device');
-    const beat = await callWith(api, member, 'POST', `heartbeat/${d}`, { agentVersion: '0.1.0', folders: [syncing] });
+    const d = await register(tokens.member, 'folders device');
+    const beat = await callWith(api, tokens.member, 'POST', `heartbeat/${d}`, { agentVersion: '0.1.0', folders: [syncing] });
     expect(beat.status).toBe(200);
     expect(beat.json).toMatchObject({ recorded: true });
-    expect((await callWith(api, owner, 'GET', `status/${d}`)).json.folders).toEqual([syncing]);
-    const project = await callWith(api, member, 'GET', `projects/${projectId}`);
+    expect((await callWith(api, tokens.owner, 'GET', `status/${d}`)).json.folders).toEqual([syncing]);
+    const project = await callWith(api, tokens.member, 'GET', `projects/${projectId}`);
     const row = (project.json.devices as { deviceId: string; folders: unknown }[]).find((x) => x.deviceId === d);
     expect(row!.folders).toEqual([syncing]);
     // Stored apart from the rest of the heartbeat.
     const [stored] = await api.sql<{ heartbeat: Record<string, unknown> }[]>`select heartbeat from vidsync.devices where id = ${d}`;
     expect(stored!.heartbeat).toEqual({ agentVersion: '0.1.0' });
-    expect((await callWith(api, outsider, 'GET', `status/${d}`)).status).toBe(404);
+    expect((await callWith(api, tokens.nonMember, 'GET', `status/${d}`)).status).toBe(404);
   });
 
   it('inside the 10 s window, writes a state change at once but not a completion change', async () => {
-    const d = await register(member, 'window device');
-    expect((await callWith(api, member, 'POST', `heartbeat/${d}`, { folders: [syncing] })).json).toMatchObject({ recorded: true });
+    const d = await register(tokens.member, 'window device');
+    expect((await callWith(api, tokens.member, 'POST', `heartbeat/${d}`, { folders: [syncing] })).json).toMatchObject({ recorded: true });
     // Only the percentage moved: not written.
-    expect((await callWith(api, member, 'POST', `heartbeat/${d}`, { folders: [{ ...syncing, completion: 80 }] })).json).toMatchObject({ recorded: false });
-    expect((await callWith(api, member, 'GET', `status/${d}`)).json.folders).toEqual([syncing]);
+    expect((await callWith(api, tokens.member, 'POST', `heartbeat/${d}`, { folders: [{ ...syncing, completion: 80 }] })).json).toMatchObject({ recorded: false });
+    expect((await callWith(api, tokens.member, 'GET', `status/${d}`)).json.folders).toEqual([syncing]);
     // syncing -> idle: written within the window.
     const idle = { folderId: 'videos', label: 'Videos', state: 'idle', completion: 100, errors: 0, needBytes: 0 };
-    expect((await callWith(api, member, 'POST', `heartbeat/${d}`, { folders: [idle] })).json).toMatchObject({ recorded: true });
-    expect((await callWith(api, member, 'GET', `status/${d}`)).json.folders).toEqual([idle]);
+    expect((await callWith(api, tokens.member, 'POST', `heartbeat/${d}`, { folders: [idle] })).json).toMatchObject({ recorded: true });
+    expect((await callWith(api, tokens.member, 'GET', `status/${d}`)).json.folders).toEqual([idle]);
     // An error count change too; and a report without folders (none shared any more) clears them.
     const failing = { ...idle, state: 'error', errors: 3, error: 'folder marker missing' };
-    expect((await callWith(api, member, 'POST', `heartbeat/${d}`, { folders: [failing] })).json).toMatchObject({ recorded: true });
-    expect((await callWith(api, member, 'POST', `heartbeat/${d}`, {})).json).toMatchObject({ recorded: true });
-    expect((await callWith(api, member, 'GET', `status/${d}`)).json.folders).toEqual([]);
+    expect((await callWith(api, tokens.member, 'POST', `heartbeat/${d}`, { folders: [failing] })).json).toMatchObject({ recorded: true });
+    expect((await callWith(api, tokens.member, 'POST', `heartbeat/${d}`, {})).json).toMatchObject({ recorded: true });
+    expect((await callWith(api, tokens.member, 'GET', `status/${d}`)).json.folders).toEqual([]);
   });
 
   it('refuses malformed reports with 400 validation_failed, and writes nothing', async () => {
-    const d = await register(member, 'bad input device');
+    const d = await register(tokens.member, 'bad input device');
     const bad: unknown[] = [
       [{ ...syncing, state: 'dancing' }],
       [{ ...syncing, completion: 100.5 }],
@@ -89,12 +77,12 @@ describe('heartbeat folders', () => {
       'videos',
     ];
     for (const folders of bad) {
-      const res = await callWith(api, member, 'POST', `heartbeat/${d}`, { folders });
+      const res = await callWith(api, tokens.member, 'POST', `heartbeat/${d}`, { folders });
       expect({ folders, status: res.status, code: res.code }).toMatchObject({ status: 400, code: 'validation_failed' });
     }
     const [row] = await api.sql<{ sync_folders: unknown; heartbeat: unknown }[]>`select sync_folders, heartbeat from vidsync.devices where id = ${d}`;
     expect(row).toEqual({ sync_folders: [], heartbeat: null });
     const many = Array.from({ length: MAX_SYNC_FOLDERS }, (_, i) => ({ ...syncing, folderId: `f${i}` }));
-    expect((await callWith(api, member, 'POST', `heartbeat/${d}`, { folders: many })).status).toBe(200);
+    expect((await callWith(api, tokens.member, 'POST', `heartbeat/${d}`, { folders: many })).status).toBe(200);
   });
 });

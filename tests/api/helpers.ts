@@ -2,11 +2,13 @@
 // needs them, each through the same paths the product uses.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 import type { Sql } from 'postgres';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { createProject as createProjectWithSdk } from '../../client/src/index.ts';
 import type { Project } from '../../client/src/index.ts';
-import { generateX25519KeyPair, x25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
+import { generateEd25519KeyPair, generateX25519KeyPair, x25519PublicKeyToPem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import type { ApiHarness } from '../support/api.ts';
 import type { LocalUser } from '../../scripts/local-functions/start.ts';
 
@@ -97,4 +99,59 @@ export async function callWith(api: ApiHarness, token: string, method: string, p
   const text = await res.text();
   const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   return { status: res.status, code: (json.error as { code?: string } | undefined)?.code, json, etag: res.headers.get('etag') };
+}
+
+export type TeamUsers = Awaited<ReturnType<typeof actorTokens>>['users'];
+
+/** Makes the team's admin and member what their names say in a project of the team's owner. */
+export async function addTeam(sql: Sql, projectId: string, users: TeamUsers): Promise<void> {
+  await addMember(sql, projectId, users.admin.id, 'admin');
+  await addMember(sql, projectId, users.member.id, 'member');
+}
+
+export interface Team {
+  users: TeamUsers;
+  /** The team's tokens, and the anon and service keys. */
+  tokens: Record<Actor, string>;
+  projectId: string;
+  subnet: string;
+}
+
+/**
+ * Who calls in most API suites: an owner's project (created through the
+ * SDK) with an admin and a member, an outsider who belongs to none, and the
+ * anon and service keys. Users are named `${prefix}-owner` and so on.
+ */
+export async function createTeam(api: ApiHarness, prefix: string, projectName: string, subnet?: string): Promise<Team> {
+  const { users, tokens } = await actorTokens(api, prefix);
+  const project = await createProject(api.client(tokens.owner), projectName, subnet);
+  await addTeam(api.sql, project.projectId, users);
+  return { users, tokens, projectId: project.projectId, subnet: project.subnet };
+}
+
+/** A fresh user and a project of theirs, for suites that act as one owner. */
+export async function createOwnedProject(api: ApiHarness, userName: string, projectName: string, subnet?: string): Promise<{ owner: LocalUser; token: string; projectId: string; subnet: string }> {
+  const owner = await api.user(userName);
+  const project = await createProject(api.client(owner.accessToken), projectName, subnet);
+  return { owner, token: owner.accessToken, projectId: project.projectId, subnet: project.subnet };
+}
+
+export interface SigningDevice {
+  id: string;
+  /** The private half of its API key, to sign its requests with. */
+  privateKey: Uint8Array;
+}
+
+/**
+ * A device registered by `token`'s user and given an Ed25519 API key of its
+ * own (POST /credential/:id), as a headless device signs its requests.
+ */
+export async function registerSigningDevice(api: ApiHarness, token: string, projectId: string, deviceId: string = crypto.randomUUID(), deviceName = `nas ${deviceId.slice(0, 8)}`): Promise<SigningDevice> {
+  const key = await newDeviceKey();
+  const registered = await callWith(api, token, 'POST', 'register', { projectId, deviceId, deviceName, publicKey: key.publicKeyPem });
+  expect(registered.status, 'register').toBe(200);
+  const apiKey = await generateEd25519KeyPair();
+  const credential = await callWith(api, token, 'POST', `credential/${deviceId}`, { apiKey: bytesToBase64(apiKey.publicKey) });
+  expect(credential.status, 'credential').toBe(200);
+  return { id: deviceId, privateKey: apiKey.privateKey };
 }

@@ -3,27 +3,20 @@
 // and the answer carries a certificate for the new address. Each refusal has
 // its own code; a plain member is refused (403), a non-member hears 404.
 // Real Deno, real Postgres.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { parseCertificatePem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
-import { actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
+import { useApi } from '../support/api.ts';
+import { callWith, createTeam, newDeviceKey } from './helpers.ts';
 import type { Actor } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let tokens: Record<Actor, string>;
 let projectId: string;
 
 beforeAll(async () => {
-  api = await startApi();
-  const actors = await actorTokens(api, 'pin');
-  tokens = actors.tokens;
-  projectId = (await createProject(api.client(tokens.owner), 'Pins', '10.88.0.0/16')).projectId;
-  await addMember(api.sql, projectId, actors.users.admin.id, 'admin');
-  await addMember(api.sql, projectId, actors.users.member.id, 'member');
+  ({ tokens, projectId } = await createTeam(api, 'pin', 'Pins', '10.88.0.0/16'));
 });
-afterAll(async () => api?.stop());
 
 async function register(token = tokens.member): Promise<{ deviceId: string; ip: string }> {
   const key = await newDeviceKey();

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ErrorCode, isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import type { ErrorCode } from '../../supabase/functions/_shared/errors.ts';
+import { codeOrThrow } from '../support/outcomes.ts';
 import {
   certificateToNebulaJsonString,
   certificateToNebulaText,
@@ -48,15 +49,6 @@ function nebulaVerify(caPem: string, certPem: string) {
   return nebulaCert('verify', '-ca', file(caPem), '-crt', file(certPem));
 }
 
-async function ourCode(p: Promise<unknown>): Promise<ErrorCode | 'no error'> {
-  try {
-    await p;
-    return 'no error';
-  } catch (e) {
-    if (isVidsyncError(e)) return e.code;
-    throw e;
-  }
-}
 
 describe.runIf(!skip)('interop with nebula-cert 1.6.1', () => {
   it('certificates we sign pass nebula-cert verify; print -json and print show exactly ours', async () => {
@@ -142,7 +134,7 @@ describe.runIf(!skip)('interop with nebula-cert 1.6.1', () => {
       const theirs = nebulaVerify(caPem, certPem);
       expect(theirs.ok).toBe(false);
       expect(theirs.err).toMatch(nebulaMessage);
-      expect(await ourCode(verifyCertificate(certPem, { cas: caPem }))).toBe(code);
+      expect(await codeOrThrow(verifyCertificate(certPem, { cas: caPem }))).toBe(code);
     });
   });
 });

@@ -4,12 +4,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { createClient } from '@supabase/supabase-js';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { startLocalFunctions } from '../../scripts/local-functions/start.ts';
+import { freshDatabase } from './db.ts';
+import type { FreshDatabase } from './db.ts';
 import type { LocalFunctions, LocalUser } from '../../scripts/local-functions/start.ts';
 
 export interface ApiHarness {
@@ -60,5 +62,56 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       await functions.stop();
       await rm(stateDir, { recursive: true, force: true });
     },
+  };
+}
+
+export interface SuiteApiOptions extends Omit<ApiOptions, 'dbUrl'> {
+  /**
+   * Serve on a database of the suite's own (see freshDatabase()), prepared
+   * by this before the function starts: for suites that change settings or
+   * limits every other suite relies on.
+   */
+  readonly ownDatabase?: (sql: Sql) => Promise<unknown>;
+}
+
+/**
+ * The usual opening of an API suite: the function served for one file or
+ * describe block, started in beforeAll and stopped (its own database
+ * dropped) in afterAll. The harness returned stands for the one started, so
+ * a suite declares it once; it answers inside hooks and tests only.
+ */
+export function useApi(options: SuiteApiOptions = {}): ApiHarness {
+  const { ownDatabase, ...apiOptions } = options;
+  let harness: ApiHarness | undefined;
+  let db: FreshDatabase | undefined;
+  beforeAll(async () => {
+    if (ownDatabase) {
+      db = await freshDatabase();
+      await ownDatabase(db.sql);
+    }
+    harness = await startApi({ ...apiOptions, dbUrl: db?.url });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+    await db?.drop();
+  });
+  const started = (): ApiHarness => {
+    if (!harness) throw new Error('useApi(): the function starts in beforeAll; use it inside hooks and tests');
+    return harness;
+  };
+  return {
+    get functions() {
+      return started().functions;
+    },
+    get stateDir() {
+      return started().stateDir;
+    },
+    get sql() {
+      return started().sql;
+    },
+    client: (token) => started().client(token),
+    user: (name) => started().user(name),
+    fetch: (path, init) => started().fetch(path, init),
+    stop: () => started().stop(),
   };
 }

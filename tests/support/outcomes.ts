@@ -14,6 +14,17 @@ export async function codeOf(work: Promise<unknown>): Promise<Outcome> {
   }
 }
 
+/** Our error code, or 'no error'; any other error is thrown on, so the test shows it whole. */
+export async function codeOrThrow(work: Promise<unknown>): Promise<ErrorCode | 'no error'> {
+  try {
+    await work;
+    return 'no error';
+  } catch (e) {
+    if (isVidsyncError(e)) return e.code;
+    throw e;
+  }
+}
+
 export function codeOfSync(work: () => unknown): Outcome {
   try {
     work();
