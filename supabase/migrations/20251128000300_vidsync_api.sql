@@ -451,22 +451,23 @@ alter table vidsync.ip_allocations enable row level security;
 
 -- settings: no policy; only the service role and the SQL editor see it.
 
-create policy "Projects are visible to their members" on vidsync.projects
-  for select to authenticated
-  using (vidsync.is_project_member(id));
-
-create policy "Memberships are visible to members of the same project" on vidsync.project_members
-  for select to authenticated
-  using (vidsync.is_project_member(project_id));
-
-create policy "Devices are visible to project members" on vidsync.devices
-  for select to authenticated
-  using (vidsync.is_project_member(project_id));
-
-create policy "Pool addresses are visible to project members" on vidsync.ip_pool
-  for select to authenticated
-  using (vidsync.is_project_member(project_id));
-
-create policy "Allocation history is visible to project members" on vidsync.ip_allocations
-  for select to authenticated
-  using (vidsync.is_project_member(project_id));
+-- The one read rule of a project's tables: its members see its rows. One
+-- policy per table, each named by a sentence.
+do $$
+declare
+  t record;
+begin
+  for t in
+    select * from (values
+      ('projects',        'id',         'Projects are visible to their members'),
+      ('project_members', 'project_id', 'Memberships are visible to members of the same project'),
+      ('devices',         'project_id', 'Devices are visible to project members'),
+      ('ip_pool',         'project_id', 'Pool addresses are visible to project members'),
+      ('ip_allocations',  'project_id', 'Allocation history is visible to project members')
+    ) as v(table_name, project_column, policy_name)
+  loop
+    execute pg_catalog.format('create policy %I on vidsync.%I for select to authenticated using (vidsync.is_project_member(%I))',
+                              t.policy_name, t.table_name, t.project_column);
+  end loop;
+end
+$$;
