@@ -9,16 +9,17 @@
 // which CAs are trusted too (vidsync.trusted_cas): after a rotation, earlier CAs
 // stay trusted while a device's current certificate needs them, until the
 // owner's date; after an import, until they expire or are retired.
-import { DeviceParams, ImportCaBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
+import { ImportCaBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { taggedResponse } from '../../_shared/http/etag.ts';
 import { CaParams, RotateCaBody } from '../../_shared/http/ca-schemas.ts';
 import type { SealedCa } from '../ca.ts';
 import type { RequestContext } from '../context.ts';
-import { asServiceRole, authorizeCaImport, caLimits, inTransaction, insertSigningCa, trustedCas, visibleDevice, visibleProject } from '../store/index.ts';
+import { asServiceRole, authorizeCaImport, caLimits, inTransaction, insertSigningCa, trustedCas, visibleProject } from '../store/index.ts';
 import type { Tx } from '../store/index.ts';
 import { retireCa as markRetired, supersedeEarlierCas } from '../store/cas.ts';
 import type { TrustedCa } from '../store/cas.ts';
 import { requireNotRevoked, requireSignedIn, requireUser } from './guards.ts';
+import { inAuditedTransaction, inDeviceScope } from './scope.ts';
 
 export async function getProjectCa(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
@@ -36,11 +37,8 @@ export async function getProjectCa(ctx: RequestContext): Promise<Response> {
 
 /** GET /config/:deviceId/ca — the trusted CAs' PEM for the device's project; ETag / 304 like the config. */
 export async function deviceCaBundle(ctx: RequestContext): Promise<Response> {
-  requireSignedIn(ctx.caller);
-  const deviceId = validate(DeviceParams, ctx.params).deviceId;
-  const cas = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const device = await visibleDevice(tx, deviceId);
-    requireNotRevoked(device, deviceId);
+  const cas = await inDeviceScope(ctx, async (tx, device) => {
+    requireNotRevoked(device, device.id);
     return asServiceRole(tx, (tx) => trustedCas(tx, device.projectId));
   });
   return taggedResponse(ctx.request, pemOf(cas), 'application/x-pem-file');
@@ -95,9 +93,8 @@ export async function rotateProjectCa(ctx: RequestContext): Promise<Response> {
 export async function retireProjectCa(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const { projectId, fingerprint } = validate(CaParams, ctx.params);
-  const { retiredAt, trusted } = await inTransaction(ctx.sql, ctx.caller, async (tx: Tx) => {
+  const { retiredAt, trusted } = await inAuditedTransaction(ctx, { projectId }, async (tx: Tx) => {
     const retiredAt = await markRetired(tx, projectId, fingerprint);
-    await ctx.audit.record(tx, { projectId });
     return { retiredAt, trusted: await asServiceRole(tx, (tx) => trustedCas(tx, projectId)) };
   });
   return jsonResponse({ projectId, fingerprint, retiredAt: retiredAt.toISOString(), trusted: trusted.map(caJson) });

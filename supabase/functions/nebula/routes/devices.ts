@@ -7,16 +7,12 @@ import type { RequestContext } from '../context.ts';
 import { caTrustOf, configFor } from '../bundles.ts';
 import { asServiceRole, blocklistOf, currentCertificate, inTransaction, lighthousesOf, releaseDevice as release, reusableAfter, trustedCas, visibleDevice } from '../store/index.ts';
 import { requireAddressed, requireSignedIn } from './guards.ts';
+import { inDeviceScope } from './scope.ts';
 import { isOnline } from '../presence.ts';
 import { taggedResponse } from '../../_shared/http/etag.ts';
 
 export async function deviceStatus(ctx: RequestContext): Promise<Response> {
-  requireSignedIn(ctx.caller);
-  const deviceId = validate(DeviceParams, ctx.params).deviceId;
-  const { device, cert } = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const device = await visibleDevice(tx, deviceId);
-    return { device, cert: await currentCertificate(tx, deviceId) };
-  });
+  const { device, cert } = await inDeviceScope(ctx, async (tx, device) => ({ device, cert: await currentCertificate(tx, device.id) }));
   return jsonResponse({
     deviceId: device.id,
     projectId: device.projectId,
@@ -36,11 +32,8 @@ export async function deviceStatus(ctx: RequestContext): Promise<Response> {
 }
 
 export async function deviceConfig(ctx: RequestContext): Promise<Response> {
-  requireSignedIn(ctx.caller);
-  const deviceId = validate(DeviceParams, ctx.params).deviceId;
-  const yaml = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const device = await visibleDevice(tx, deviceId);
-    requireAddressed(device, deviceId);
+  const yaml = await inDeviceScope(ctx, async (tx, device) => {
+    requireAddressed(device, device.id);
     // The project's lighthouses and revoked certificates: RLS already lets the caller see them.
     const [lighthouses, blocklist] = await Promise.all([lighthousesOf(tx, device.projectId), blocklistOf(tx, device.projectId)]);
     // The trusted CAs (no user reads the CA table): a rotation or retirement changes the text, so the agent learns of it.

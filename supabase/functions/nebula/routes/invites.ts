@@ -17,6 +17,7 @@ import type { RequestContext } from '../context.ts';
 import { createInvite as insertInvite, inTransaction, listInvites, redeemInvite, revokeInvite as markRevoked } from '../store/index.ts';
 import { createDeviceInvite } from '../store/invites.ts';
 import { requireSignedIn, requireUser } from './guards.ts';
+import { inAuditedTransaction, projectList } from './scope.ts';
 
 /** A fresh code: each character 5 uniform random bits (a byte masked to 5 bits: 256 is a multiple of 32). */
 export function generateInviteCode(): string {
@@ -35,29 +36,22 @@ export async function createInvite(ctx: RequestContext): Promise<Response> {
   const body = await readJsonBody(ctx.request, AnyInviteBody);
   const code = generateInviteCode();
   const hash = await inviteCodeHash(code);
-  const created = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const created = body.kind === 'device' ? await createDeviceInvite(tx, projectId, hash, body) : await insertInvite(tx, projectId, hash, body);
-    await ctx.audit.record(tx, { projectId }, 201);
-    return created;
-  });
+  const created = await inAuditedTransaction(
+    ctx,
+    { projectId },
+    (tx) => (body.kind === 'device' ? createDeviceInvite(tx, projectId, hash, body) : insertInvite(tx, projectId, hash, body)),
+    201,
+  );
   const what = body.kind === 'device' ? { kind: 'device', role: null } : { kind: 'member', role: body.role };
   return jsonResponse({ inviteId: created.inviteId, code, ...what, maxUses: body.maxUses, expiresAt: created.expiresAt.toISOString() }, 201);
 }
 
-export async function projectInvites(ctx: RequestContext): Promise<Response> {
-  requireSignedIn(ctx.caller);
-  const { projectId } = validate(ProjectParams, ctx.params);
-  const invites = await inTransaction(ctx.sql, ctx.caller, (tx) => listInvites(tx, projectId));
-  return jsonResponse({ invites });
-}
+export const projectInvites = (ctx: RequestContext): Promise<Response> => projectList(ctx, 'invites', listInvites);
 
 export async function revokeInvite(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const { projectId, inviteId } = validate(InviteParams, ctx.params);
-  await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    await markRevoked(tx, projectId, inviteId);
-    await ctx.audit.record(tx, { projectId });
-  });
+  await inAuditedTransaction(ctx, { projectId }, (tx) => markRevoked(tx, projectId, inviteId));
   return jsonResponse({ inviteId, revoked: true });
 }
 

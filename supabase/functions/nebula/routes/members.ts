@@ -9,29 +9,21 @@
 // transaction (their certificates onto the blocklist, their addresses
 // released); the project's last owner stays (409 last_owner). The SQL
 // decides (vidsync_api.list_members / remove_member).
-import { jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
+import { jsonResponse, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { MemberParams } from '../../_shared/http/people-schemas.ts';
 import { SetMemberRoleBody } from '../../_shared/http/role-schemas.ts';
 import type { RequestContext } from '../context.ts';
-import { inTransaction, listMembers, removeMember as remove } from '../store/index.ts';
+import { listMembers, removeMember as remove } from '../store/index.ts';
 import { setMemberRole as changeRole } from '../store/members.ts';
 import { requireSignedIn } from './guards.ts';
+import { inAuditedTransaction, projectList } from './scope.ts';
 
-export async function projectMembers(ctx: RequestContext): Promise<Response> {
-  requireSignedIn(ctx.caller);
-  const { projectId } = validate(ProjectParams, ctx.params);
-  const members = await inTransaction(ctx.sql, ctx.caller, (tx) => listMembers(tx, projectId));
-  return jsonResponse({ members });
-}
+export const projectMembers = (ctx: RequestContext): Promise<Response> => projectList(ctx, 'members', listMembers);
 
 export async function removeMember(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const { projectId, userId } = validate(MemberParams, ctx.params);
-  const revokedDevices = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const revoked = await remove(tx, projectId, userId);
-    await ctx.audit.record(tx, { projectId });
-    return revoked;
-  });
+  const revokedDevices = await inAuditedTransaction(ctx, { projectId }, (tx) => remove(tx, projectId, userId));
   return jsonResponse({ projectId, userId, revokedDevices });
 }
 
@@ -39,10 +31,6 @@ export async function setMemberRole(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const { projectId, userId } = validate(MemberParams, ctx.params);
   const { role } = await readJsonBody(ctx.request, SetMemberRoleBody);
-  const change = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const change = await changeRole(tx, projectId, userId, role);
-    await ctx.audit.record(tx, { projectId });
-    return change;
-  });
+  const change = await inAuditedTransaction(ctx, { projectId }, (tx) => changeRole(tx, projectId, userId, role));
   return jsonResponse({ projectId, userId, role: change.role, previousRole: change.previousRole });
 }
