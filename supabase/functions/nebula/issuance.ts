@@ -7,7 +7,7 @@
 import type { LighthouseInfo } from '../_shared/bundle/index.ts';
 import type { IssuedCertificate, ProjectCas, SealedCa } from './ca.ts';
 import { bundleFor, caTrustOf } from './bundles.ts';
-import { blocklistOf, lighthousesOf, recordIssuedCertificate, signingCa, signingClock, trustedCas } from './store/index.ts';
+import { blocklistOf, endWith, lighthousesOf, recordIssuedCertificate, signingCa, signingClock, trustedCas } from './store/index.ts';
 import type { Tx } from './store/index.ts';
 import type { TrustedCa } from './store/cas.ts';
 
@@ -61,7 +61,8 @@ export interface Issued {
  * Signs, records and bundles, as service_role. `keepPem` stores the
  * certificate's PEM (renewals: a retried renewal gets the same certificate
  * back). `alongside` is written in the same round trip as the certificate
- * (the request's audit row).
+ * (the request's audit row). Both writes end the transaction (endWith): the
+ * caller sends nothing after them in `tx`.
  */
 export async function issueCertificate(
   cas: ProjectCas,
@@ -85,7 +86,8 @@ export async function issueCertificate(
     issuedBy: device.issuedBy,
     ...(options.keepPem ? { certificatePem: certificate.pem } : {}),
   });
-  await Promise.all([recorded, options.alongside?.()]);
+  // The transaction's last writes: COMMIT goes out behind them while the bundle is built.
+  endWith(tx, recorded, ...(options.alongside ? [options.alongside()] : []));
   return { ip: device.ip, cidr, certificate, bundle: bundleAround(device, context, certificate) };
 }
 

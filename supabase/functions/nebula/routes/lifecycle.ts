@@ -12,7 +12,7 @@ import type { Tx } from '../store/index.ts';
 import { parseDevicePublicKey } from '../ca.ts';
 import { bundleAround, cidrOf, issueCertificate, readSigningContext } from '../issuance.ts';
 import type { Issued } from '../issuance.ts';
-import { asServiceRole, inTransaction, prepareRenewal, recentRenewal, recordHeartbeat, revokeDevice as revoke, setDeviceApiKey } from '../store/index.ts';
+import { asServiceRole, endWith, inTransaction, prepareRenewal, recentRenewal, recordHeartbeat, revokeDevice as revoke, setDeviceApiKey } from '../store/index.ts';
 import { bundleAnswer } from './bundle-answer.ts';
 import { requireSignedIn } from './guards.ts';
 
@@ -67,10 +67,14 @@ export async function signForCurrentAddress(ctx: RequestContext, tx: Tx, deviceI
       recentRenewal(tx, deviceId, target.ip, Math.min(RENEWAL_IDEMPOTENCY_SECONDS, Math.floor(ctx.settings.hostCertLifetimeSeconds / 6))),
       readSigningContext(tx, target.projectId),
     ]);
+    // The request's audit row is written in this transaction, the last write, with the certificate's.
     // A retry (lost answer, agent restarted mid-renewal) gets the same certificate.
-    if (recent) return { ip: target.ip, cidr: cidrOf(target), certificate: recent, bundle: bundleAround(device, context, recent) };
+    if (recent) {
+      endWith(tx, ctx.audit.record(tx));
+      return { ip: target.ip, cidr: cidrOf(target), certificate: recent, bundle: bundleAround(device, context, recent) };
+    }
     // Signed by the database's clock under the device's lock (prepare_renewal holds it), as a racing release stamps its cooling.
-    return issueCertificate(ctx.cas, tx, device, context, { keepPem: true });
+    return issueCertificate(ctx.cas, tx, device, context, { keepPem: true, alongside: () => ctx.audit.record(tx) });
   });
 }
 

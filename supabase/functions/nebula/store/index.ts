@@ -2,7 +2,7 @@
 // `f(tx, …)` and grouped by concern, plus the transaction that applies the
 // caller's identity (transaction.ts). Routes compose these; the rules about
 // who may do what live in SQL (RLS and the SQL functions' checks), not here.
-export { asServiceRole, callerThenServiceRole, inTransaction } from './transaction.ts';
+export { asServiceRole, callerThenServiceRole, endWith, inTransaction } from './transaction.ts';
 export type { CallerSteps, DbRole, Tx } from './transaction.ts';
 export { createProject, visibleProject } from './projects.ts';
 export type { Project } from './projects.ts';

@@ -5,7 +5,8 @@
 //
 // Round trips are the cost of a request, so a statement whose result nobody
 // waits for goes out with the next one: the identity with the transaction's
-// first query, a switch to service_role with the first query after it.
+// first query, a switch to service_role with the first query after it, and a
+// route's last writes are answered while it builds its answer (endWith).
 // Postgres runs them in the order they are sent, and once one fails every
 // later one fails too (25P02). (postgres.js pipelines a query with
 // parameters only once it is a prepared statement on that connection; see
@@ -30,12 +31,31 @@ export type DbRole = (typeof DB_ROLES)[number];
 /** Runs `fn` in one transaction as the caller; any throw rolls everything back. */
 export async function inTransaction<T>(sql: Sql, caller: Caller, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return (await sql.begin(async (tx) => {
+    const pending: Promise<unknown>[] = [];
+    endings.set(tx, pending);
     // Not awaited on its own: it goes out in one write with fn's first query.
     const identity = tx`select set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true), set_config('role', ${checkedRole(caller.role)}, true)`.execute();
     const result = await fn(tx as Tx);
-    await identity;
+    await Promise.all([identity, ...pending]);
     return result;
   })) as T;
+}
+
+/** The statements each open transaction leaves to its end (endWith), by its tx. */
+const endings = new WeakMap<object, Promise<unknown>[]>();
+
+/**
+ * Leaves `statements` (already sent, in the order they must run) to the end
+ * of the transaction: fn returns without waiting for their answer, and
+ * inTransaction waits for it before COMMIT. For a route's last writes (the
+ * certificate and its audit row): the bundle is built while they run, and a
+ * failed write still fails the request and rolls everything back. Nothing
+ * sent after them may need their answer.
+ */
+export function endWith(tx: Tx, ...statements: Promise<unknown>[]): void {
+  const pending = endings.get(tx);
+  if (!pending) throw new Error('endWith: not a transaction of inTransaction');
+  pending.push(...statements);
 }
 
 /**
