@@ -2,31 +2,25 @@
 // service role against every route, asserting what is allowed and what is
 // refused, plus tokens that must never pass (expired, forged, alg none,
 // wrong issuer).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLocalIssuer, loadLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { createCertificateAuthority } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { useApi } from '../support/api.ts';
-import { ACTORS, callWith, createTeam, newDeviceKey } from './helpers.ts';
+import { ACTORS, callWith, newDeviceKey, useTeam } from './helpers.ts';
 import type { Actor } from './helpers.ts';
 
 const api = useApi();
-let tokens: Record<Actor, string>;
-let projectId: string;
-let subnet: string;
-
-beforeAll(async () => {
-  ({ tokens, projectId, subnet } = await createTeam(api, 'authz', 'Matrix'));
-});
+const team = useTeam(api, 'authz', 'Matrix');
 
 async function call(actor: Actor, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; code?: string }> {
-  const { status, code } = await callWith(api, tokens[actor], method, path, body);
+  const { status, code } = await callWith(api, team.tokens[actor], method, path, body);
   return { status, code };
 }
 
 async function registerAs(actor: Actor, extra: Record<string, unknown> = {}) {
   const key = await newDeviceKey();
   const deviceId = crypto.randomUUID();
-  const result = await call(actor, 'POST', 'register', { projectId, deviceId, deviceName: `${actor} device ${deviceId.slice(0, 8)}`, publicKey: key.publicKeyPem, ...extra });
+  const result = await call(actor, 'POST', 'register', { projectId: team.projectId, deviceId, deviceName: `${actor} device ${deviceId.slice(0, 8)}`, publicKey: key.publicKeyPem, ...extra });
   return { deviceId, ...result };
 }
 
@@ -65,12 +59,12 @@ describe('authorization matrix', () => {
   });
 
   it.each(ACTORS)('GET /ca/:projectId as %s', async (actor) => {
-    expectOutcome(await call(actor, 'GET', `ca/${projectId}`), EXPECT.readCa[actor]);
+    expectOutcome(await call(actor, 'GET', `ca/${team.projectId}`), EXPECT.readCa[actor]);
   });
 
   it.each(ACTORS)('POST /ca/:projectId/import as %s', async (actor) => {
-    const ca = await createCertificateAuthority({ name: `imported by ${actor}`, ips: [subnet] });
-    const result = await call(actor, 'POST', `ca/${projectId}/import`, { caCertificate: ca.certificatePem, caKey: ca.privateKeyPem });
+    const ca = await createCertificateAuthority({ name: `imported by ${actor}`, ips: [team.subnet] });
+    const result = await call(actor, 'POST', `ca/${team.projectId}/import`, { caCertificate: ca.certificatePem, caKey: ca.privateKeyPem });
     expectOutcome(result, EXPECT.importCa[actor]);
   });
 
@@ -78,7 +72,7 @@ describe('authorization matrix', () => {
     const device = await registerAs('owner');
     expect(device.status).toBe(200);
     expectOutcome(await call(actor, 'GET', `status/${device.deviceId}`), EXPECT.status[actor]);
-    const config = await api.fetch(`config/${device.deviceId}`, { token: tokens[actor] });
+    const config = await api.fetch(`config/${device.deviceId}`, { token: team.tokens[actor] });
     expect(config.status).toBe(EXPECT.config[actor]);
   });
 
@@ -96,7 +90,7 @@ describe('what a caller may not see answers as what does not exist', () => {
     ['GET', ({ projectId }) => `projects/${projectId}`],
     ['GET', ({ projectId }) => `ca/${projectId}`],
     ['POST', ({ projectId }) => `ca/${projectId}/import`, async () => {
-      const ca = await createCertificateAuthority({ name: 'probe', ips: [subnet] });
+      const ca = await createCertificateAuthority({ name: 'probe', ips: [team.subnet] });
       return { caCertificate: ca.certificatePem, caKey: ca.privateKeyPem };
     }],
     ['GET', ({ projectId }) => `audit/${projectId}`],
@@ -117,7 +111,7 @@ describe('what a caller may not see answers as what does not exist', () => {
     async (_name, method, path, body) => {
       const device = await registerAs('owner');
       expect(device.status).toBe(200);
-      const real = { projectId, deviceId: device.deviceId };
+      const real = { projectId: team.projectId, deviceId: device.deviceId };
       const random = { projectId: crypto.randomUUID(), deviceId: crypto.randomUUID() };
       const answers = [];
       for (const ids of [real, random]) answers.push(await call('nonMember', method, path(ids), body ? await body(ids) : undefined));
@@ -143,7 +137,7 @@ describe('tokens that never pass', () => {
       wrongIssuer: await stolenKeyWrongIssuer.mint({ sub: owner.id }),
     };
     for (const [name, token] of Object.entries(cases)) {
-      const res = await api.fetch(`ca/${projectId}`, { token });
+      const res = await api.fetch(`ca/${team.projectId}`, { token });
       const body = (await res.json()) as { error: { code: string } };
       expect({ name, status: res.status, code: body.error.code }).toEqual({ name, status: 401, code: 'unauthorized' });
     }

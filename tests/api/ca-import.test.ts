@@ -8,15 +8,14 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { NebulaClient } from '../../client/src/index.ts';
 import { MAX_TRUSTED_CAS } from '../../supabase/functions/_shared/limits.ts';
 import { createCertificateAuthority } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import type { CaOptionsV1 } from '../../supabase/functions/_shared/nebula-cert/sign.ts';
-import { startApi } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
-import { freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { sqlstateOf } from '../support/db.ts';
 import { createProject } from './helpers.ts';
 
 const DAY = 86_400;
@@ -34,15 +33,11 @@ async function importCa(api: ApiHarness, token: string, projectId: string, optio
 }
 
 describe('on the shared database', () => {
-  let api: ApiHarness;
+  const api = useApi();
   let token: string;
 
   beforeAll(async () => {
-    api = await startApi();
     token = (await api.user('ca-import')).accessToken;
-  });
-  afterAll(async () => {
-    await api?.stop();
   });
 
   it('refuses a CA that is not limited to the project subnet (400 ca_constraint_ip)', async () => {
@@ -116,18 +111,7 @@ describe('on the shared database', () => {
 });
 
 describe('with max_ca_lifetime set to 400 days', () => {
-  let db: FreshDatabase;
-  let api: ApiHarness;
-
-  beforeAll(async () => {
-    db = await freshDatabase();
-    await db.sql`update vidsync.settings set max_ca_lifetime = interval '400 days'`;
-    api = await startApi({ dbUrl: db.url });
-  });
-  afterAll(async () => {
-    await api?.stop();
-    await db?.drop();
-  });
+  const api = useApi({ ownDatabase: (sql) => sql`update vidsync.settings set max_ca_lifetime = interval '400 days'` });
 
   it('a one-year CA is imported, a two-year CA is refused', async () => {
     const token = (await api.user('short-cas')).accessToken;

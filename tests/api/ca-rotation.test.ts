@@ -7,28 +7,24 @@
 // for the signing CA, 404 for an unknown one); GET /ca, every bundle's ca.crt
 // and nebula.yml's `vidsync.ca` (what agents poll) always agree.
 // Real Deno, real Postgres.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-signature.ts';
 import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { createCertificateAuthority, generateEd25519KeyPair, verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { isVidsyncError, retireCa, rotateCa } from '../../client/src/browser.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
-import { actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
-import type { Actor } from './helpers.ts';
+import { useApi } from '../support/api.ts';
+import { actorTokens, addMember, callWith, createTeamProject, newDeviceKey } from './helpers.ts';
+import type { Actor, TeamUsers } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let tokens: Record<Actor, string>;
-let users: Awaited<ReturnType<typeof actorTokens>>['users'];
+let users: TeamUsers;
 let subnetIndex = 0;
 
 async function newProject(): Promise<string> {
-  const id = (await createProject(api.client(tokens.owner), `Rotation ${++subnetIndex}`, `10.${150 + subnetIndex}.0.0/24`)).projectId;
-  await addMember(api.sql, id, users.admin.id, 'admin');
-  await addMember(api.sql, id, users.member.id, 'member');
-  return id;
+  return (await createTeamProject(api, { tokens, users }, `Rotation ${++subnetIndex}`, `10.${150 + subnetIndex}.0.0/24`)).projectId;
 }
 
 interface TrustedCaJson {
@@ -90,12 +86,8 @@ async function configTrust(deviceId: string): Promise<{ trust: { signing: string
 }
 
 beforeAll(async () => {
-  api = await startApi();
-  const actors = await actorTokens(api, 'ca-rotation');
-  tokens = actors.tokens;
-  users = actors.users;
+  ({ tokens, users } = await actorTokens(api, 'ca-rotation'));
 });
-afterAll(async () => api?.stop());
 
 describe('who may rotate and retire', () => {
   it('POST /ca/:id/rotate: owner, admin and the service role 201; member 403, non-member 404, anon 401', async () => {

@@ -1,20 +1,15 @@
 // Device names at the API: unique per project as a person reads them (409
 // device_name_taken, also when registrations race), and never carrying an
 // invisible or bidirectional control character (400).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApi } from '../support/api.ts';
 import { createProject, newDeviceKey } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let token: string;
 
 beforeAll(async () => {
-  api = await startApi();
   token = (await api.user('names')).accessToken;
-});
-afterAll(async () => {
-  await api?.stop();
 });
 
 async function register(projectId: string, deviceName: string): Promise<{ status: number; code?: string; message?: string }> {

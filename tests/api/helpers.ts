@@ -2,7 +2,7 @@
 // needs them, each through the same paths the product uses.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import type { Sql } from 'postgres';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { createProject as createProjectWithSdk } from '../../client/src/index.ts';
@@ -123,10 +123,15 @@ export interface Team {
  * anon and service keys. Users are named `${prefix}-owner` and so on.
  */
 export async function createTeam(api: ApiHarness, prefix: string, projectName: string, subnet?: string): Promise<Team> {
-  const { users, tokens } = await actorTokens(api, prefix);
-  const project = await createProject(api.client(tokens.owner), projectName, subnet);
-  await addTeam(api.sql, project.projectId, users);
-  return { users, tokens, projectId: project.projectId, subnet: project.subnet };
+  const people = await actorTokens(api, prefix);
+  return { ...people, ...(await createTeamProject(api, people, projectName, subnet)) };
+}
+
+/** Another project of the team's owner, with the team's admin and member in it. */
+export async function createTeamProject(api: ApiHarness, team: Pick<Team, 'users' | 'tokens'>, projectName: string, subnet?: string): Promise<{ projectId: string; subnet: string }> {
+  const project = await createProject(api.client(team.tokens.owner), projectName, subnet);
+  await addTeam(api.sql, project.projectId, team.users);
+  return { projectId: project.projectId, subnet: project.subnet };
 }
 
 /** A fresh user and a project of theirs, for suites that act as one owner. */
@@ -154,4 +159,16 @@ export async function registerSigningDevice(api: ApiHarness, token: string, proj
   const credential = await callWith(api, token, 'POST', `credential/${deviceId}`, { apiKey: bytesToBase64(apiKey.publicKey) });
   expect(credential.status, 'credential').toBe(200);
   return { id: deviceId, privateKey: apiKey.privateKey };
+}
+
+/**
+ * createTeam() for a whole suite: the team is made in beforeAll, and the
+ * object returned holds it from then on (read it inside hooks and tests).
+ */
+export function useTeam(api: ApiHarness, prefix: string, projectName: string, subnet?: string): Team {
+  const team = {} as Team;
+  beforeAll(async () => {
+    Object.assign(team, await createTeam(api, prefix, projectName, subnet));
+  });
+  return team;
 }

@@ -7,17 +7,16 @@
 //     (404, as for an id that does not exist), nor whether a device id is in
 //     use elsewhere, and no answer names a constraint;
 //   - a token signed by the right key with the wrong `iss` is refused.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadLocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { base64ToBytes } from '../../supabase/functions/_shared/base64.ts';
 import { createCertificateAuthority, parseCertificatePem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { loadDevSecrets } from '../../scripts/local-functions/secrets.ts';
 import type { RegisterResponse } from '../../client/src/index.ts';
-import { startApi } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
-import { freshDatabase } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import type { LocalUser } from '../../scripts/local-functions/start.ts';
 import { DOCS_EXAMPLE_ID } from '../support/syncthing-ids.ts';
 import { addMember, createProject, newDeviceKey } from './helpers.ts';
 
@@ -64,27 +63,33 @@ function notAfterOf(reg: Registered): { certificate: Date; announced: Date } {
   return { certificate: cert.details.notAfter, announced: new Date(reg.body.notAfter) };
 }
 
+/**
+ * Registers a device in a new project of `owner` and checks the lifetime of
+ * its certificate: as announced, at most `upTo` from the request (a second
+ * of slack) and more than `over`.
+ */
+async function registerAndCheckLifetime(api: ApiHarness, owner: LocalUser, projectName: string, lifetime: { upTo: number; over: number }) {
+  const project = await createProject(api.client(owner.accessToken), projectName);
+  const before = Date.now();
+  const reg = await register(api, owner.accessToken, project.projectId);
+  expect(reg.status).toBe(200);
+  const { certificate, announced } = notAfterOf(reg);
+  expect(announced.getTime()).toBe(certificate.getTime());
+  expect(certificate.getTime()).toBeLessThanOrEqual(before + lifetime.upTo + 1000);
+  expect(certificate.getTime()).toBeGreaterThan(before + lifetime.over);
+  return { project, reg, certificate };
+}
+
 describe('on the shared database (default settings: 7-day certificates, 7-day cooling)', () => {
-  let api: ApiHarness;
-  let owner: { id: string; accessToken: string };
+  const api = useApi();
+  let owner: LocalUser;
 
   beforeAll(async () => {
-    api = await startApi();
     owner = await api.user('invariants-owner');
-  });
-  afterAll(async () => {
-    await api?.stop();
   });
 
   it("a certificate's notAfter is at most now + 7 days and never past its CA's", async () => {
-    const project = await createProject(api.client(owner.accessToken), 'Lifetime');
-    const before = Date.now();
-    const reg = await register(api, owner.accessToken, project.projectId);
-    expect(reg.status).toBe(200);
-    const { certificate, announced } = notAfterOf(reg);
-    expect(announced.getTime()).toBe(certificate.getTime());
-    expect(certificate.getTime()).toBeLessThanOrEqual(before + 7 * DAY + 1000);
-    expect(certificate.getTime()).toBeGreaterThan(before + 6 * DAY);
+    const { project, certificate } = await registerAndCheckLifetime(api, owner, 'Lifetime', { upTo: 7 * DAY, over: 6 * DAY });
     expect(certificate.getTime()).toBeLessThanOrEqual(new Date(project.ca.notAfter).getTime());
   });
 
@@ -207,29 +212,11 @@ describe('on the shared database (default settings: 7-day certificates, 7-day co
 });
 
 describe('on a database with a 1-hour cooling interval', () => {
-  let db: FreshDatabase;
-  let api: ApiHarness;
-
-  beforeAll(async () => {
-    db = await freshDatabase();
-    await db.sql`update vidsync.settings set cooling_interval = interval '1 hour'`;
-    api = await startApi({ dbUrl: db.url });
-  });
-  afterAll(async () => {
-    await api?.stop();
-    await db?.drop();
-  });
+  const api = useApi({ ownDatabase: (sql) => sql`update vidsync.settings set cooling_interval = interval '1 hour'` });
 
   it('certificates live at most one hour, so none outlives a released IP', async () => {
     const owner = await api.user('cooling-owner');
-    const project = await createProject(api.client(owner.accessToken), 'Short cooling');
-    const before = Date.now();
-    const reg = await register(api, owner.accessToken, project.projectId);
-    expect(reg.status).toBe(200);
-    const { certificate, announced } = notAfterOf(reg);
-    expect(announced.getTime()).toBe(certificate.getTime());
-    expect(certificate.getTime()).toBeLessThanOrEqual(before + HOUR + 1000);
-    expect(certificate.getTime()).toBeGreaterThan(before + HOUR / 2);
+    const { reg, certificate } = await registerAndCheckLifetime(api, owner, 'Short cooling', { upTo: HOUR, over: HOUR / 2 });
 
     const released = (await (await api.fetch(`release/${reg.body.deviceId}`, { method: 'POST', token: owner.accessToken })).json()) as { reusableAfter: string };
     expect(certificate.getTime()).toBeLessThanOrEqual(new Date(released.reusableAfter).getTime());
@@ -237,21 +224,9 @@ describe('on a database with a 1-hour cooling interval', () => {
 });
 
 describe('with a host certificate lifetime of 30 minutes', () => {
-  let api: ApiHarness;
-  beforeAll(async () => {
-    api = await startApi({ env: { NEBULA_HOST_CERT_LIFETIME_SECONDS: '1800' } });
-  });
-  afterAll(async () => {
-    await api?.stop();
-  });
+  const api = useApi({ env: { NEBULA_HOST_CERT_LIFETIME_SECONDS: '1800' } });
 
   it('certificates live at most 30 minutes', async () => {
-    const owner = await api.user('lifetime-owner');
-    const project = await createProject(api.client(owner.accessToken), 'Short lifetime');
-    const before = Date.now();
-    const reg = await register(api, owner.accessToken, project.projectId);
-    const { certificate } = notAfterOf(reg);
-    expect(certificate.getTime()).toBeLessThanOrEqual(before + 30 * 60_000 + 1000);
-    expect(certificate.getTime()).toBeGreaterThan(before + 15 * 60_000);
+    await registerAndCheckLifetime(api, await api.user('lifetime-owner'), 'Short lifetime', { upTo: 30 * 60_000, over: 15 * 60_000 });
   });
 });

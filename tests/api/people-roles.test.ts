@@ -7,22 +7,19 @@
 // CA certificate, holds the subnet while its certificates could be valid,
 // and leaves a second project of the same people untouched; afterwards the
 // project is 404 on every route. Real Deno, real Postgres.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
-import { actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
-import type { Actor } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApi } from '../support/api.ts';
+import { actorTokens, callWith, createTeamProject, newDeviceKey } from './helpers.ts';
+import type { Actor, TeamUsers } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let tokens: Record<Actor, string>;
-let users: Awaited<ReturnType<typeof actorTokens>>['users'];
+let users: TeamUsers;
 let subnetIndex = 0;
 
 async function newProject(name = `Roles ${subnetIndex + 1}`): Promise<{ projectId: string; subnet: string; name: string }> {
   const subnet = `10.${140 + ++subnetIndex}.0.0/24`;
-  const { projectId } = await createProject(api.client(tokens.owner), name, subnet);
-  await addMember(api.sql, projectId, users.admin.id, 'admin');
-  await addMember(api.sql, projectId, users.member.id, 'member');
+  const { projectId } = await createTeamProject(api, { tokens, users }, name, subnet);
   return { projectId, subnet, name };
 }
 
@@ -37,28 +34,35 @@ async function register(token: string, projectId: string): Promise<string> {
   return deviceId;
 }
 
+/** One PATCH of a member's role: who asks, whose role, the role asked for, and the answer expected. */
+type RoleChange = [actor: Actor, target: keyof TeamUsers, role: unknown, answer: Record<string, unknown>];
+
+/** Makes the changes in order, each answer checked before the next is asked. */
+async function expectRoleChanges(projectId: string, changes: RoleChange[]): Promise<void> {
+  for (const [actor, target, role, answer] of changes) {
+    expect(await setRole(actor, projectId, users[target].id, role), `${actor} sets ${target} to ${String(role)}`).toMatchObject(answer);
+  }
+}
+
 const roleOf = async (projectId: string, userId: string) =>
   (await api.sql<{ role: string }[]>`select role from vidsync.project_members where project_id = ${projectId} and user_id = ${userId}`)[0]?.role;
 
 beforeAll(async () => {
-  api = await startApi();
   ({ tokens, users } = await actorTokens(api, 'roles'));
 });
-afterAll(async () => api?.stop());
 
 describe('PATCH /projects/:id/members/:userId', () => {
   it('owner and admin change members and admins; a member 403, a non-member 404, anon 401; bad roles 400', async () => {
     const { projectId } = await newProject();
-    expect(await setRole('member', projectId, users.admin.id, 'member')).toMatchObject({ status: 403, code: 'forbidden' });
-    expect(await setRole('nonMember', projectId, users.member.id, 'admin')).toMatchObject({ status: 404, code: 'not_found' });
-    expect(await setRole('anon', projectId, users.member.id, 'admin')).toMatchObject({ status: 401, code: 'unauthorized' });
-    expect(await setRole('owner', projectId, users.member.id, 'boss')).toMatchObject({ status: 400, code: 'validation_failed' });
-    expect(await setRole('owner', projectId, users.nonMember.id, 'admin')).toMatchObject({ status: 404, code: 'not_found' });
-    expect(await setRole('admin', projectId, users.member.id, 'admin')).toMatchObject({
-      status: 200,
-      json: { projectId, userId: users.member.id, role: 'admin', previousRole: 'member' },
-    });
-    expect(await setRole('owner', projectId, users.member.id, 'member')).toMatchObject({ status: 200, json: { role: 'member', previousRole: 'admin' } });
+    await expectRoleChanges(projectId, [
+      ['member', 'admin', 'member', { status: 403, code: 'forbidden' }],
+      ['nonMember', 'member', 'admin', { status: 404, code: 'not_found' }],
+      ['anon', 'member', 'admin', { status: 401, code: 'unauthorized' }],
+      ['owner', 'member', 'boss', { status: 400, code: 'validation_failed' }],
+      ['owner', 'nonMember', 'admin', { status: 404, code: 'not_found' }],
+      ['admin', 'member', 'admin', { status: 200, json: { projectId, userId: users.member.id, role: 'admin', previousRole: 'member' } }],
+      ['owner', 'member', 'member', { status: 200, json: { role: 'member', previousRole: 'admin' } }],
+    ]);
     expect(await roleOf(projectId, users.member.id)).toBe('member');
     const audit = await api.sql`select result from vidsync.audit_log where project_id = ${projectId} and action = 'member.role' order by id`;
     expect(audit.map((r) => r.result)).toEqual(['forbidden', 'ok', 'ok']);
@@ -66,18 +70,22 @@ describe('PATCH /projects/:id/members/:userId', () => {
 
   it('only an owner makes or unmakes an owner; the last owner cannot be demoted (409 last_owner)', async () => {
     const { projectId } = await newProject();
-    expect(await setRole('admin', projectId, users.member.id, 'owner')).toMatchObject({ status: 403, code: 'forbidden' });
-    expect(await setRole('admin', projectId, users.admin.id, 'owner')).toMatchObject({ status: 403, code: 'forbidden' });
-    expect(await setRole('admin', projectId, users.owner.id, 'member')).toMatchObject({ status: 403, code: 'forbidden' });
-    expect(await setRole('owner', projectId, users.owner.id, 'admin')).toMatchObject({ status: 409, code: 'last_owner' });
-    expect(await setRole('service', projectId, users.owner.id, 'admin')).toMatchObject({ status: 409, code: 'last_owner' });
+    await expectRoleChanges(projectId, [
+      ['admin', 'member', 'owner', { status: 403, code: 'forbidden' }],
+      ['admin', 'admin', 'owner', { status: 403, code: 'forbidden' }],
+      ['admin', 'owner', 'member', { status: 403, code: 'forbidden' }],
+      ['owner', 'owner', 'admin', { status: 409, code: 'last_owner' }],
+      ['service', 'owner', 'admin', { status: 409, code: 'last_owner' }],
+    ]);
     expect(await roleOf(projectId, users.owner.id)).toBe('owner');
   });
 
   it('owner transfer: make the admin an owner, step down; ownerId follows, and the old owner is an admin', async () => {
     const { projectId } = await newProject();
-    expect(await setRole('owner', projectId, users.admin.id, 'owner')).toMatchObject({ status: 200, json: { role: 'owner', previousRole: 'admin' } });
-    expect(await setRole('owner', projectId, users.owner.id, 'admin')).toMatchObject({ status: 200, json: { role: 'admin', previousRole: 'owner' } });
+    await expectRoleChanges(projectId, [
+      ['owner', 'admin', 'owner', { status: 200, json: { role: 'owner', previousRole: 'admin' } }],
+      ['owner', 'owner', 'admin', { status: 200, json: { role: 'admin', previousRole: 'owner' } }],
+    ]);
     const project = await callWith(api, tokens.admin, 'GET', `projects/${projectId}`);
     expect((project.json.project as { ownerId: string }).ownerId).toBe(users.admin.id);
     // The project view lists its members, owners first.
@@ -85,8 +93,10 @@ describe('PATCH /projects/:id/members/:userId', () => {
       [users.admin.id, 'owner'], [users.owner.id, 'admin'], [users.member.id, 'member'],
     ]);
     // The new owner now decides; the old one, an admin, may no longer unmake them.
-    expect(await setRole('owner', projectId, users.admin.id, 'member')).toMatchObject({ status: 403, code: 'forbidden' });
-    expect(await setRole('admin', projectId, users.admin.id, 'member')).toMatchObject({ status: 409, code: 'last_owner' });
+    await expectRoleChanges(projectId, [
+      ['owner', 'admin', 'member', { status: 403, code: 'forbidden' }],
+      ['admin', 'admin', 'member', { status: 409, code: 'last_owner' }],
+    ]);
   });
 });
 

@@ -3,23 +3,19 @@
 // (401) and the service role; POST /join's codes; removing a member revokes
 // their devices (GET /status shows revokedAt); the last owner stays (409
 // last_owner). Real Deno, real Postgres.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
-import { actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
-import type { Actor } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApi } from '../support/api.ts';
+import { actorTokens, callWith, createTeamProject, newDeviceKey } from './helpers.ts';
+import type { Actor, TeamUsers } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let tokens: Record<Actor, string>;
-let users: Awaited<ReturnType<typeof actorTokens>>['users'];
+let users: TeamUsers;
 let projectId: string;
 let subnetIndex = 0;
 
 async function newProject(): Promise<string> {
-  const id = (await createProject(api.client(tokens.owner), `People ${++subnetIndex}`, `10.${120 + subnetIndex}.0.0/24`)).projectId;
-  await addMember(api.sql, id, users.admin.id, 'admin');
-  await addMember(api.sql, id, users.member.id, 'member');
-  return id;
+  return (await createTeamProject(api, { tokens, users }, `People ${++subnetIndex}`, `10.${120 + subnetIndex}.0.0/24`)).projectId;
 }
 
 const createInvite = (token: string, project = projectId, body: unknown = { role: 'member', maxUses: 3, expiresInSeconds: 3600 }) =>
@@ -27,13 +23,9 @@ const createInvite = (token: string, project = projectId, body: unknown = { role
 const join = (token: string, code: unknown) => callWith(api, token, 'POST', 'join', { code });
 
 beforeAll(async () => {
-  api = await startApi();
-  const actors = await actorTokens(api, 'people');
-  tokens = actors.tokens;
-  users = actors.users;
+  ({ tokens, users } = await actorTokens(api, 'people'));
   projectId = await newProject();
 });
-afterAll(async () => api?.stop());
 
 describe('invites', () => {
   it('POST /projects/:id/invites: owner and admin 201 with a code shown once; member 403, non-member 404, anon 401', async () => {
