@@ -4,7 +4,7 @@
 // be typed, and runs the action in place — a failure shows its code and
 // message inside the dialog, which stays open; success closes it and focus
 // goes back to the button that opened it.
-import { h, mount } from './dom.ts';
+import { field, h, mount } from './dom.ts';
 import { errorBox } from './errors.ts';
 
 export interface ConfirmOptions {
@@ -42,7 +42,7 @@ export function confirmAction(options: ConfirmOptions): Promise<boolean> {
     h('h2', { id: `${id}-title` }, options.title),
     h('div', { id: `${id}-consequence`, class: 'consequence' }, ...options.consequence.map((c) => (typeof c === 'string' ? h('p', {}, c) : c))),
     ...(options.fields ?? []),
-    typed ? h('div', { class: 'field' }, h('label', { for: typed.id }, `Type “${options.typeToConfirm}” to confirm`), typed) : null,
+    typed ? field(`Type “${options.typeToConfirm}” to confirm`, typed) : null,
     errorSlot,
     h('div', { class: 'buttons' }, confirm, cancel));
   const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': `${id}-title`, 'aria-describedby': `${id}-consequence` }, form);

@@ -32,3 +32,8 @@ export function setText(el: Element, text: string): void {
 export function mount(el: Element, ...children: Child[]): void {
   el.replaceChildren(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
 }
+
+/** A form control with its label (the control's id ties them, for screen readers and clicks). */
+export function field(label: Child, control: HTMLElement): HTMLDivElement {
+  return h('div', { class: 'field' }, h('label', { for: control.id }, label), control);
+}

@@ -6,10 +6,11 @@
 // action shows up here without a reload.
 import { listAudit } from '../../../client/src/browser.ts';
 import type { AuditEntry, ProjectDetail } from '../../../client/src/browser.ts';
-import { h, mount, setAttr, setText } from '../dom.ts';
+import { field, h, mount, setAttr, setText } from '../dom.ts';
 import { errorBox } from '../errors.ts';
 import { ago } from '../format.ts';
 import type { Tab, TabContext } from './tab.ts';
+import { selfLoadingTab } from './tab.ts';
 
 /** The actions app.ts writes (its ROUTES table); others seen in the log are added to the list as they appear. */
 export const KNOWN_ACTIONS = [
@@ -40,8 +41,8 @@ export function auditTab(ctx: TabContext): Tab {
   const el = h('section', { class: 'audit-section', 'aria-labelledby': 'audit-heading' },
     h('h2', { id: 'audit-heading' }, 'Audit log'),
     h('div', { class: 'controls' },
-      h('div', { class: 'field' }, h('label', { for: 'audit-action' }, 'Action'), action),
-      h('div', { class: 'field' }, h('label', { for: 'audit-device' }, 'Device'), device),
+      field('Action', action),
+      field('Device', device),
       h('div', { class: 'field' }, newest)),
     errorSlot, status, h('div', { class: 'table-wrap' }, table), h('div', { class: 'buttons' }, more));
 
@@ -107,25 +108,15 @@ export function auditTab(ctx: TabContext): Tab {
   newest.addEventListener('click', () => void load(false));
   more.addEventListener('click', () => void load(true));
 
-  let started = false;
-  return {
-    el,
-    update(d) {
-      const changed = detail !== d;
-      detail = d;
-      const options = [...device.options].slice(1);
-      const wanted = d.devices.map((x) => `${x.deviceId}\u0000${x.name}${x.state === 'live' ? '' : ` (${x.state})`}`);
-      if (options.map((o) => `${o.value}\u0000${o.textContent}`).join('\n') !== wanted.join('\n')) {
-        const chosen = device.value;
-        device.replaceChildren(device.options[0]!, ...d.devices.map((x) => h('option', { value: x.deviceId }, `${x.name}${x.state === 'live' ? '' : ` (${x.state})`}`)));
-        device.value = chosen;
-      }
-      if (!started) {
-        started = true;
-        void load(false);
-      } else if (changed && !loading && entries.length <= PAGE) {
-        void load(false);
-      }
-    },
-  };
+  return selfLoadingTab(el, (d, kind) => {
+    detail = d;
+    const options = [...device.options].slice(1);
+    const wanted = d.devices.map((x) => `${x.deviceId}\u0000${x.name}${x.state === 'live' ? '' : ` (${x.state})`}`);
+    if (options.map((o) => `${o.value}\u0000${o.textContent}`).join('\n') !== wanted.join('\n')) {
+      const chosen = device.value;
+      device.replaceChildren(device.options[0]!, ...d.devices.map((x) => h('option', { value: x.deviceId }, `${x.name}${x.state === 'live' ? '' : ` (${x.state})`}`)));
+      device.value = chosen;
+    }
+    if (kind === 'first' || (kind === 'changed' && !loading && entries.length <= PAGE)) void load(false);
+  });
 }

@@ -6,7 +6,7 @@
 // device (revoke, release, pin an address: views/device-actions.ts), a
 // member for their own devices (revoke, release).
 import type { DeviceOverview, ProjectDetail } from '../../../client/src/browser.ts';
-import { h, setAttr, setText } from '../dom.ts';
+import { field, h, setAttr, setText } from '../dom.ts';
 import { folderHealth, foldersOf, folderText } from '../folders.ts';
 import { ago, expiresSoon, shortSyncthingId, timeLeft } from '../format.ts';
 import { manageDevice } from './device-actions.ts';
@@ -190,8 +190,8 @@ export function devicesTab(ctx: TabContext): Tab {
   const empty = h('p', { class: 'empty', hidden: true });
   const table = h('table', { class: 'devices' }, h('caption', { class: 'visually-hidden' }, 'Devices'), h('thead', {}, headRow), tbody);
   const controls = h('div', { class: 'controls' },
-    h('div', { class: 'field' }, h('label', { for: 'device-filter' }, 'Filter'), filter),
-    h('div', { class: 'field' }, h('label', { for: 'device-show' }, 'Show'), showSelect));
+    field('Filter', filter),
+    field('Show', showSelect));
   filter.addEventListener('input', () => ((filterText = filter.value.trim().toLowerCase()), render()));
   showSelect.addEventListener('change', () => ((show = showSelect.value as Show), render()));
   const el = h('section', { class: 'devices-section', 'aria-labelledby': 'devices-heading' },

@@ -6,11 +6,11 @@
 import { createInvite, listInvites, listMembers, removeMember, revokeInvite, setMemberRole } from '../../../client/src/browser.ts';
 import type { Invite, Member, MemberRole, ProjectDetail } from '../../../client/src/browser.ts';
 import { confirmAction } from '../dialog.ts';
-import { h, mount, setText } from '../dom.ts';
+import { field, h, mount, setText } from '../dom.ts';
 import { errorBox } from '../errors.ts';
 import { ago, timeLeft } from '../format.ts';
 import type { Tab, TabContext } from './tab.ts';
-import { canAdminister } from './tab.ts';
+import { canAdminister, selfLoadingTab } from './tab.ts';
 
 /** A member as the page shows them; `email` only if the server one day sends it. */
 type MemberRow = Member & { readonly email?: string | null };
@@ -53,9 +53,9 @@ export function peopleTab(ctx: TabContext): Tab {
   const invitesBody = h('tbody');
   const invitesStatus = h('p', { class: 'muted' });
   const createForm = h('form', { class: 'inline-form', 'aria-label': 'Create an invite' },
-    h('div', { class: 'field' }, h('label', { for: 'invite-role' }, 'Role'), role),
-    h('div', { class: 'field' }, h('label', { for: 'invite-uses' }, 'Uses'), uses),
-    h('div', { class: 'field' }, h('label', { for: 'invite-expiry' }, 'Expires after'), expiry),
+    field('Role', role),
+    field('Uses', uses),
+    field('Expires after', expiry),
     h('div', { class: 'field' }, h('button', { type: 'submit', class: 'primary' }, 'Create invite')));
   const invitesPanel = h('section', { class: 'panel', 'aria-labelledby': 'invites-heading', hidden: true },
     h('h2', { id: 'invites-heading' }, 'Invites'),
@@ -117,24 +117,18 @@ export function peopleTab(ctx: TabContext): Tab {
     }));
   };
 
-  const loadMembers = async () => {
+  /** Reads one of the tab's lists again: drawn on success, else the failure shown in its error slot. */
+  const reload = async <T>(read: () => Promise<readonly T[]>, draw: (rows: T[]) => void, errorSlot: HTMLElement, failing: string) => {
     try {
-      members = [...(await listMembers(ctx.supabase, ctx.projectId))];
-      mount(membersError);
-      drawMembers();
+      const rows = [...(await read())];
+      mount(errorSlot);
+      draw(rows);
     } catch (error) {
-      mount(membersError, errorBox(error, 'Loading the members'));
+      mount(errorSlot, errorBox(error, failing));
     }
   };
-  const loadInvites = async () => {
-    try {
-      invites = [...(await listInvites(ctx.supabase, ctx.projectId))];
-      mount(invitesError);
-      drawInvites();
-    } catch (error) {
-      mount(invitesError, errorBox(error, 'Loading the invites'));
-    }
-  };
+  const loadMembers = () => reload(() => listMembers(ctx.supabase, ctx.projectId), (rows) => { members = rows; drawMembers(); }, membersError, 'Loading the members');
+  const loadInvites = () => reload(() => listInvites(ctx.supabase, ctx.projectId), (rows) => { invites = rows; drawInvites(); }, invitesError, 'Loading the invites');
 
   const changeRole = async (m: MemberRow, select: HTMLSelectElement) => {
     try {
@@ -214,21 +208,11 @@ export function peopleTab(ctx: TabContext): Tab {
     })();
   });
 
-  let started = false;
-  return {
-    el,
-    update(d) {
-      const changed = detail !== d;
-      detail = d;
-      const admin = canAdminister(d);
-      invitesPanel.hidden = !admin;
-      if (!started) {
-        started = true;
-        void loadMembers();
-        if (admin) void loadInvites();
-      } else if (changed) {
-        void loadMembers();
-      }
-    },
-  };
+  return selfLoadingTab(el, (d, kind) => {
+    detail = d;
+    const admin = canAdminister(d);
+    invitesPanel.hidden = !admin;
+    if (kind !== 'same') void loadMembers();
+    if (kind === 'first' && admin) void loadInvites();
+  });
 }

@@ -9,6 +9,7 @@ import { h, mount, setText } from '../dom.ts';
 import { errorBox } from '../errors.ts';
 import { timeLeft } from '../format.ts';
 import type { Tab, TabContext } from './tab.ts';
+import { selfLoadingTab } from './tab.ts';
 
 export function settingsTab(ctx: TabContext): Tab {
   let detail: ProjectDetail | undefined;
@@ -103,19 +104,12 @@ export function settingsTab(ctx: TabContext): Tab {
     });
   });
 
-  let started = false;
-  return {
-    el,
-    update(d) {
-      detail = d;
-      const owner = d.project.role === 'owner';
-      dangerPanel.hidden = !owner;
-      const live = d.devices.filter((x) => x.state === 'live').length;
-      setText(deleteNote, `${live === 0 ? 'No live device would be affected' : `Takes ${live === 1 ? 'its one live device' : `all ${live} live devices`} off the overlay for good`}. Only owners may delete a project.`);
-      if (!started) {
-        started = true;
-        void loadCas();
-      }
-    },
-  };
+  return selfLoadingTab(el, (d, kind) => {
+    detail = d;
+    const owner = d.project.role === 'owner';
+    dangerPanel.hidden = !owner;
+    const live = d.devices.filter((x) => x.state === 'live').length;
+    setText(deleteNote, `${live === 0 ? 'No live device would be affected' : `Takes ${live === 1 ? 'its one live device' : `all ${live} live devices`} off the overlay for good`}. Only owners may delete a project.`);
+    if (kind === 'first') void loadCas();
+  });
 }

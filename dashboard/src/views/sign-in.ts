@@ -4,7 +4,7 @@
 import type { Session } from '../auth.ts';
 import { demoSession, HostedAuth } from '../auth.ts';
 import type { DashboardConfig } from '../config.ts';
-import { h, mount } from '../dom.ts';
+import { field, h, mount } from '../dom.ts';
 import { errorBox } from '../errors.ts';
 
 export function signInView(root: HTMLElement, config: DashboardConfig, onSignedIn: (s: Session) => void): void {
@@ -27,8 +27,8 @@ export function signInView(root: HTMLElement, config: DashboardConfig, onSignedI
 
   const form = h('form', { class: 'sign-in', 'aria-labelledby': 'sign-in-heading' },
     h('h2', { id: 'sign-in-heading' }, 'Sign in'),
-    h('div', { class: 'field' }, h('label', { for: 'email' }, 'Email'), email),
-    h('div', { class: 'field' }, h('label', { for: 'password' }, 'Password'), password),
+    field('Email', email),
+    field('Password', password),
     codeField,
     h('div', { class: 'buttons' },
       h('button', { type: 'submit', class: 'primary' }, 'Sign in'),

@@ -25,3 +25,23 @@ export interface Tab {
 export function canAdminister(detail: ProjectDetail): boolean {
   return detail.project.role === 'owner' || detail.project.role === 'admin' || detail.project.role === null;
 }
+
+/** Of an update: the tab's first (start loading), a new answer (the project changed: reload what depends on it) or the same again. */
+export type UpdateKind = 'first' | 'changed' | 'same';
+
+/**
+ * A tab that reads more than the shell's poll (people, audit, settings):
+ * `onUpdate` hears each answer with its kind, so the tab loads its own data
+ * once at first and again only when the project changed.
+ */
+export function selfLoadingTab(el: HTMLElement, onUpdate: (detail: ProjectDetail, kind: UpdateKind) => void): Tab {
+  let last: ProjectDetail | undefined;
+  return {
+    el,
+    update(detail) {
+      const kind: UpdateKind = last === undefined ? 'first' : last !== detail ? 'changed' : 'same';
+      last = detail;
+      onUpdate(detail, kind);
+    },
+  };
+}
