@@ -3,6 +3,7 @@
 // the failure report; and a stop that always ends it.
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import type { UnderlayHost } from './netns.ts';
 
 export class NamespaceProcess {
   private readonly child: ChildProcess;
@@ -69,5 +70,48 @@ export class NamespaceProcess {
     const parts = (this.partial[stream] + chunk).split('\n');
     this.partial[stream] = parts.pop() ?? '';
     for (const line of parts) if (line.trim()) this.output.push(line);
+  }
+}
+
+/**
+ * A program run on a test host (NebulaHost, SyncthingInstance): its process,
+ * and a start that waits until the program is ready, or else stops it and
+ * fails with its log, so a failed start says why.
+ */
+export abstract class HostProgram {
+  readonly host: UnderlayHost;
+  protected readonly process: NamespaceProcess;
+
+  protected constructor(host: UnderlayHost, child: ChildProcess, logPath?: string) {
+    this.host = host;
+    this.process = new NamespaceProcess(child, logPath);
+  }
+
+  /** Resolves to `program` once `ready` does; else stops it and rejects with the error and the `<name> log`. */
+  protected static async readyOrStopped<P extends HostProgram>(program: P, name: string, ready: () => Promise<void>): Promise<P> {
+    try {
+      await ready();
+    } catch (err) {
+      await program.stop();
+      throw new Error(`${(err as Error).message}\n--- ${name} log (${program.host.name}) ---\n${program.logText()}`);
+    }
+    return program;
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  get running(): boolean {
+    return this.process.running;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
+  stop(graceMs = 3000): Promise<void> {
+    return this.process.stop(graceMs);
+  }
+
+  logText(): string {
+    return this.process.lines.join('\n');
   }
 }

@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import type { Underlay, UnderlayHost } from './netns.ts';
-import { NamespaceProcess } from './namespace-process.ts';
+import { HostProgram } from './namespace-process.ts';
 
 export interface NebulaLogEntry {
   readonly level: string;
@@ -37,17 +37,14 @@ export interface StartOptions {
   readonly logPath?: string;
 }
 
-export class NebulaHost {
-  readonly host: UnderlayHost;
+export class NebulaHost extends HostProgram {
   readonly tunDev: string;
   readonly configPath: string;
-  private readonly process: NamespaceProcess;
 
   private constructor(host: UnderlayHost, configPath: string, tunDev: string, child: ChildProcess, logPath?: string) {
-    this.host = host;
+    super(host, child, logPath);
     this.configPath = configPath;
     this.tunDev = tunDev;
-    this.process = new NamespaceProcess(child, logPath);
   }
 
   /**
@@ -59,30 +56,7 @@ export class NebulaHost {
     const tunDev = options.tunDev ?? (await tunDevOf(configPath));
     const child = underlay.spawn(host, 'nebula', ['-config', configPath]);
     const nebula = new NebulaHost(host, configPath, tunDev, child, options.logPath);
-    try {
-      await nebula.waitForTun(options.startTimeoutMs ?? 10_000);
-    } catch (err) {
-      await nebula.stop();
-      throw new Error(`${(err as Error).message}\n--- nebula log (${host.name}) ---\n${nebula.logText()}`);
-    }
-    return nebula;
-  }
-
-  get pid(): number | undefined {
-    return this.process.pid;
-  }
-
-  get running(): boolean {
-    return this.process.running;
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
-  stop(graceMs = 3000): Promise<void> {
-    return this.process.stop(graceMs);
-  }
-
-  logText(): string {
-    return this.process.lines.join('\n');
+    return HostProgram.readyOrStopped(nebula, 'nebula', () => nebula.waitForTun(options.startTimeoutMs ?? 10_000));
   }
 
   entries(): NebulaLogEntry[] {

@@ -19,7 +19,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Underlay, UnderlayHost } from './netns.ts';
-import { NamespaceProcess } from './namespace-process.ts';
+import { HostProgram } from './namespace-process.ts';
 
 /** Syncthing's customary sync port; every instance is alone in its namespace, so all use it. */
 export const SYNCTHING_PORT = 22000;
@@ -158,21 +158,18 @@ export interface SyncthingConnection {
   readonly type: string;
 }
 
-export class SyncthingInstance {
-  readonly host: UnderlayHost;
+export class SyncthingInstance extends HostProgram {
   readonly deviceId: string;
   readonly folder: SyncthingFolder;
   private readonly underlay: Underlay;
   private readonly apiKey: string;
-  private readonly process: NamespaceProcess;
 
   private constructor(underlay: Underlay, host: UnderlayHost, options: SyncthingStartOptions, apiKey: string, child: ChildProcess) {
+    super(host, child, options.logPath);
     this.underlay = underlay;
-    this.host = host;
     this.deviceId = options.identity.deviceId;
     this.folder = options.folder;
     this.apiKey = apiKey;
-    this.process = new NamespaceProcess(child, options.logPath);
   }
 
   /**
@@ -208,21 +205,7 @@ export class SyncthingInstance {
       '--logflags=3',
     ]);
     const instance = new SyncthingInstance(underlay, host, options, apiKey, child);
-    try {
-      await instance.waitForApi(options.startTimeoutMs ?? 15_000);
-    } catch (err) {
-      await instance.stop();
-      throw new Error(`${(err as Error).message}\n--- syncthing log (${host.name}) ---\n${instance.logText()}`);
-    }
-    return instance;
-  }
-
-  get pid(): number | undefined {
-    return this.process.pid;
-  }
-
-  get running(): boolean {
-    return this.process.running;
+    return HostProgram.readyOrStopped(instance, 'syncthing', () => instance.waitForApi(options.startTimeoutMs ?? 15_000));
   }
 
   /** GET on the REST API, from inside the namespace; parsed JSON. */
@@ -296,15 +279,6 @@ export class SyncthingInstance {
       if (address) local.push(address);
     }
     return local;
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
-  stop(graceMs = 3000): Promise<void> {
-    return this.process.stop(graceMs);
-  }
-
-  logText(): string {
-    return this.process.lines.join('\n');
   }
 
   private async waitForApi(timeoutMs: number): Promise<void> {
