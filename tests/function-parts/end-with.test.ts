@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
 import { asServiceRole, endWith, inTransaction } from '../../supabase/functions/nebula/store/transaction.ts';
+import type { Tx } from '../../supabase/functions/nebula/store/transaction.ts';
 import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
 import { freshDatabaseWithOwner } from '../support/db.ts';
 
@@ -15,7 +16,7 @@ freshDatabaseWithOwner((db) => {
 const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role' } };
 
 /** A row of the service role's own table, for the transaction to write. */
-const bucket = (tx: Sql, subject: string) =>
+const bucket = (tx: Tx, subject: string) =>
   tx`insert into vidsync.rate_buckets (subject, route_class, scope, tokens, updated_at) values (${subject}, 'test', 'user', 1, now())`;
 const written = async (subject: string) => (await sql`select 1 from vidsync.rate_buckets where subject = ${subject}`).length;
 
