@@ -3,38 +3,30 @@
 // days, the busiest projects; each answers as `postgres` and the service
 // role with what the data says, and is refused to anon and authenticated
 // (42501), who would otherwise read every project.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { asUser, createUser, freshDatabaseWithOwner, registerDeviceAs, sqlstateOf } from '../support/db.ts';
+import { insertFakeCa, insertFakeCertificate } from '../support/fake-certificates.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 let member: string;
 let busy: string;
 let quiet: string;
-let certs = 0;
-
-const fp = (n: number) => n.toString(16).padStart(64, '0');
 
 async function project(name: string, subnet: string, caDays: number): Promise<string> {
   const [p] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project(${name}, ${subnet}::cidr)`);
-  await sql`insert into vidsync.project_cas (fingerprint, project_id, certificate_pem, sealed_private_key, not_before, not_after, source)
-            values (${fp(++certs)}, ${p!.id}, 'pem', 'v1.sealed', now() - interval '1 day', now() + make_interval(days => ${caDays}), 'generated')`;
+  await insertFakeCa(sql, p!.id, { since: '1 day', until: `${caDays} days` });
   return p!.id;
 }
 
 async function device(projectId: string, name: string, seenDaysAgo: number, certDays: number | null): Promise<string> {
-  const id = crypto.randomUUID();
-  const [row] = await asUser(sql, member, 'authenticated', (tx) => tx<{ ip: string }[]>`
-    select host(ip) as ip from vidsync_api.register_device(${projectId}, ${id}, ${name}, ${`key-${id}`})`);
+  const { id, ip } = await registerDeviceAs(sql, member, projectId, name);
   if (certDays !== null) {
     const [ca] = await sql<{ fingerprint: string }[]>`select fingerprint from vidsync.project_cas where project_id = ${projectId}`;
     // An older certificate expiring sooner, renewed past: only the newest counts.
     for (const days of [certDays / 2, certDays]) {
-      await sql`insert into vidsync.issued_certificates (fingerprint, project_id, device_id, ca_fingerprint, ip, not_before, not_after)
-                values (${fp(1000 + ++certs)}, ${projectId}, ${id}, ${ca!.fingerprint}, ${row!.ip}::inet, now() - interval '1 day', now() + make_interval(secs => ${days * 86400}))`;
+      await insertFakeCertificate(sql, { projectId, deviceId: id, caFingerprint: ca!.fingerprint, ip, since: '1 day', until: `${days * 86400} seconds` });
     }
   }
   await sql`update vidsync.devices set last_seen_at = now() - make_interval(days => ${seenDaysAgo}) where id = ${id}`;
@@ -47,10 +39,9 @@ async function auditRows(projectId: string, action: string, result: string, n: n
               from generate_series(1, ${n}) g`;
 }
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  sql = db.sql;
-  [owner, member] = await Promise.all([createUser(sql), createUser(sql)]);
+freshDatabaseWithOwner(async (db) => {
+  ({ sql, owner } = db);
+  member = await createUser(sql);
   busy = await project('busy', '10.77.0.0/24', 10);
   quiet = await project('quiet', '10.78.0.0/28', 400);
   for (const p of [busy, quiet]) await asUser(sql, owner, 'authenticated', (tx) => tx`select vidsync_api.add_project_member(${p}, ${member}, 'member')`);
@@ -60,7 +51,6 @@ beforeAll(async () => {
   await auditRows(busy, 'device.register', 'ok', 50, 40); // outside a 30-day window
   await auditRows(quiet, 'device.heartbeat', 'ok', 4);
 });
-afterAll(async () => db?.drop());
 
 describe('admin views', () => {
   it('admin_project_usage: members, live devices, pool use and the quotas of every project', async () => {

@@ -4,7 +4,7 @@
 // taken one (left by allocations that rolled back), then VS001 at once.
 import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { freshDatabaseWithOwner, sqlstateOf } from '../support/db.ts';
+import { freshDatabaseWithOwner, sqlstateOf, whileHeldOpen } from '../support/db.ts';
 
 let sql: Sql;
 let owner: string;
@@ -35,20 +35,12 @@ describe('allocation order', () => {
 
     // A hole: .2 is claimed by a transaction that rolls back after .3 was taken.
     const holeDevice = await newDevice(project);
-    const claimed = deferred();
-    const rollBack = deferred();
-    const holding = sql
-      .begin(async (tx) => {
-        expect(await allocate(project, holeDevice, tx as unknown as Sql)).toBe('10.20.30.2');
-        claimed.resolve();
-        await rollBack.promise;
-        throw new Error('roll back');
-      })
-      .catch(() => undefined);
-    await claimed.promise;
-    expect(await allocate(project)).toBe('10.20.30.3'); // skips the locked .2
-    rollBack.resolve();
-    await holding;
+    await whileHeldOpen(
+      sql,
+      async (tx) => expect(await allocate(project, holeDevice, tx)).toBe('10.20.30.2'),
+      async () => expect(await allocate(project)).toBe('10.20.30.3'), // skips the locked .2
+      'rollback',
+    );
 
     const four = await newDevice(project);
     expect(await allocate(project, four)).toBe('10.20.30.4');
@@ -61,10 +53,3 @@ describe('allocation order', () => {
     expect(await sqlstateOf(allocate(project))).toBe('VS001');
   });
 });
-
-/** A promise and its resolve function (Promise.withResolvers needs Node 22). */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}

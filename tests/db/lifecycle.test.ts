@@ -2,40 +2,29 @@
 // project's reclaim_after are released, their certificates revoked, their
 // addresses cooling), revocation on release and on a new public key, and a
 // revoked device refused every further change.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { asUser, freshDatabaseWithOwner, registerDeviceAs, sqlstateOf } from '../support/db.ts';
+import { insertFakeCa, insertFakeCertificate } from '../support/fake-certificates.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 let project: string;
-let certs = 0;
-
-const fp = (n: number) => n.toString(16).padStart(64, '0');
+let ca: string;
 
 async function device(lastSeen: string | null): Promise<{ id: string; ip: string; cert: string }> {
-  const id = crypto.randomUUID();
-  const [row] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ ip: string }[]>`
-    select host(ip) as ip from vidsync_api.register_device(${project}, ${id}, ${`dev ${id}`}, ${`key-${id}`})`);
-  const cert = fp(1000 + ++certs);
-  await sql`insert into vidsync.issued_certificates (fingerprint, project_id, device_id, ca_fingerprint, ip, not_before, not_after)
-            values (${cert}, ${project}, ${id}, ${fp(1)}, ${row!.ip}::inet, now() - interval '40 days', now() + interval '5 days')`;
+  const { id, ip } = await registerDeviceAs(sql, owner, project);
+  const cert = await insertFakeCertificate(sql, { projectId: project, deviceId: id, caFingerprint: ca, ip, since: '40 days', until: '5 days' });
   await sql`update vidsync.devices set last_seen_at = ${lastSeen === null ? null : sql`now() - ${lastSeen}::interval`}, created_at = now() - interval '60 days' where id = ${id}`;
-  return { id, ip: row!.ip, cert };
+  return { id, ip, cert };
 }
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  sql = db.sql;
-  owner = await createUser(sql);
+freshDatabaseWithOwner(async (db) => {
+  ({ sql, owner } = db);
   const [p] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project('reclaim', null)`);
   project = p!.id;
-  await sql`insert into vidsync.project_cas (fingerprint, project_id, certificate_pem, sealed_private_key, not_before, not_after, source)
-            values (${fp(1)}, ${project}, 'pem', 'v1.sealed', now() - interval '1 year', now() + interval '1 year', 'generated')`;
+  ca = await insertFakeCa(sql, project, { since: '1 year', until: '1 year' });
 });
-afterAll(async () => db?.drop());
 
 describe('vidsync_api.reclaim_unseen_devices', () => {
   it('keeps a device seen yesterday; releases, revokes and cools one unseen for 31 days (and one never seen since registering 60 days ago)', async () => {

@@ -1,21 +1,16 @@
 // The pool is written lazily, in chunks (see the lazy pool migration):
 // creation writes the first chunk, the allocator the next ones, and
 // concurrent allocators neither wait for each other's chunks nor lose them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { freshDatabaseWithOwner, sqlstateOf, whileHeldOpen } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 
-beforeAll(async () => {
-  db = await freshDatabase({ max: 8 });
-  sql = db.sql;
-  owner = await createUser(sql);
-});
-afterAll(async () => db?.drop());
+freshDatabaseWithOwner((db) => {
+  ({ sql, owner } = db);
+}, { max: 8 });
 
 async function project(subnet: string): Promise<string> {
   const [row] = await sql<{ id: string }[]>`select id from vidsync_api.create_project('pool', ${subnet}::cidr, ${owner})`;
@@ -71,24 +66,17 @@ describe('a pool in chunks', () => {
     const p = await project('10.141.0.0/24'); // chunks of 32: .1–.31, .32–.63, ...
     const ids = await devices(p, 34);
     for (const id of ids.slice(0, 31)) await allocate(p, id);
-    const holding = deferred();
-    const release = deferred();
-    const open = sql.begin(async (tx) => {
-      expect(await allocate(p, ids[31]!, tx as unknown as Sql)).toBe('10.141.0.32'); // writes chunk 1
-      holding.resolve();
-      await release.promise;
-    });
-    await holding.promise;
-    try {
-      const second = await sql.begin(async (tx) => {
-        await tx`set local lock_timeout = '2s'`;
-        return allocate(p, ids[32]!, tx as unknown as Sql);
-      });
-      expect(second).toBe('10.141.0.64'); // chunk 2
-    } finally {
-      release.resolve();
-      await open;
-    }
+    await whileHeldOpen(
+      sql,
+      async (tx) => expect(await allocate(p, ids[31]!, tx)).toBe('10.141.0.32'), // writes chunk 1
+      async () => {
+        const second = await sql.begin(async (tx) => {
+          await tx`set local lock_timeout = '2s'`;
+          return allocate(p, ids[32]!, tx as unknown as Sql);
+        });
+        expect(second).toBe('10.141.0.64'); // chunk 2
+      },
+    );
     // Chunk 1's other addresses are found later, as holes below the highest taken one.
     expect(await allocate(p, ids[33]!)).toBe('10.141.0.65');
   });
@@ -98,21 +86,16 @@ describe('a pool in chunks', () => {
       const p = await project(`10.142.${i}.0/26`); // two chunks of 32
       const ids = await devices(p, 33);
       for (const id of ids.slice(0, 31)) await allocate(p, id);
-      const holding = deferred();
-      const release = deferred();
-      const open = sql
-        .begin(async (tx) => {
-          await allocate(p, ids[31]!, tx as unknown as Sql); // writes chunk 1
-          holding.resolve();
-          await release.promise;
-          if (outcome === 'rollback') throw new Error('roll back');
-        })
-        .catch(() => undefined);
-      await holding.promise;
-      const waiting = allocate(p, ids[32]!);
-      await new Promise((r) => setTimeout(r, 200));
-      release.resolve();
-      await open;
+      const { waiting } = await whileHeldOpen(
+        sql,
+        (tx) => allocate(p, ids[31]!, tx), // writes chunk 1
+        async () => {
+          const waiting = allocate(p, ids[32]!);
+          await new Promise((r) => setTimeout(r, 200));
+          return { waiting };
+        },
+        outcome,
+      );
       // Not VS001: after the wait, chunk 1's addresses are visible, or the waiter wrote them.
       expect(await waiting, outcome).toMatch(/^10\.142\.\d\.(3[2-9]|[4-5][0-9]|6[0-2])$/);
       const taken = await sql`select 1 from vidsync.ip_pool where project_id = ${p} and device_id is not null`;
@@ -120,9 +103,3 @@ describe('a pool in chunks', () => {
     }
   });
 });
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}

@@ -1,18 +1,14 @@
 // Quotas (vidsync.settings) and rate limits (token buckets in Postgres), at
 // the SQL level; tests/api/quotas.test.ts has the HTTP answers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { asUser, createUser, freshDatabaseWithOwner, sqlstateOf } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 
-beforeAll(async () => {
-  db = await freshDatabase({ max: 10 });
+freshDatabaseWithOwner((db) => {
   sql = db.sql;
-});
-afterAll(async () => db?.drop());
+}, { max: 10 });
 
 async function project(owner: string, subnet: string | null = null): Promise<string> {
   const [row] = await sql<{ id: string }[]>`select id from vidsync_api.create_project('q', ${subnet}::cidr, ${owner})`;
@@ -27,39 +23,50 @@ function register(projectId: string, user: string, device: string = crypto.rando
   });
 }
 
+type Quota = 'max_projects_per_user' | 'max_devices_per_member' | 'max_devices_per_project';
+
+/** Runs `fn` under these quotas, and puts their defaults back afterwards, also when it fails. */
+async function withQuotas(quotas: Partial<Record<Quota, number>>, fn: () => Promise<void>): Promise<void> {
+  await sql`update vidsync.settings set ${sql(quotas)}`;
+  try {
+    await fn();
+  } finally {
+    await sql.unsafe(`update vidsync.settings set ${Object.keys(quotas).map((column) => `${column} = default`).join(', ')}`);
+  }
+}
+
+/** A new owner's project with a new member in it. */
+async function projectWithMember(subnet: string): Promise<{ owner: string; member: string; p: string }> {
+  const [owner, member] = [await createUser(sql), await createUser(sql)];
+  const p = await project(owner, subnet);
+  await sql`insert into vidsync.project_members (project_id, user_id, role) values (${p}, ${member}, 'member')`;
+  return { owner, member, p };
+}
+
 describe('quotas', () => {
   it('projects per user: VS011 beyond the quota, for that user only', async () => {
-    await sql`update vidsync.settings set max_projects_per_user = 2`;
-    try {
+    await withQuotas({ max_projects_per_user: 2 }, async () => {
       const [a, b] = [await createUser(sql), await createUser(sql)];
       await project(a);
       await project(a);
       expect(await sqlstateOf(project(a))).toBe('VS011');
       expect(await sqlstateOf(project(a, '10.150.0.0/24'))).toBe('VS011');
       await project(b);
-    } finally {
-      await sql`update vidsync.settings set max_projects_per_user = default`;
-    }
+    });
   });
 
   it('projects per user hold under concurrency: 10 creations at once with a quota of 3 make exactly 3', async () => {
-    await sql`update vidsync.settings set max_projects_per_user = 3`;
-    try {
+    await withQuotas({ max_projects_per_user: 3 }, async () => {
       const owner = await createUser(sql);
       const results = await Promise.all(Array.from({ length: 10 }, () => sqlstateOf(project(owner))));
       expect(results.filter((r) => r === 'ok')).toHaveLength(3);
       expect(results.filter((r) => r !== 'ok')).toEqual(Array(7).fill('VS011'));
-    } finally {
-      await sql`update vidsync.settings set max_projects_per_user = default`;
-    }
+    });
   });
 
   it('devices per member and per project: VS011 for a new device; re-registering and releasing are not held up', async () => {
-    await sql`update vidsync.settings set max_devices_per_member = 2, max_devices_per_project = 3`;
-    try {
-      const [owner, member] = [await createUser(sql), await createUser(sql)];
-      const p = await project(owner, '10.151.0.0/24');
-      await sql`insert into vidsync.project_members (project_id, user_id, role) values (${p}, ${member}, 'member')`;
+    await withQuotas({ max_devices_per_member: 2, max_devices_per_project: 3 }, async () => {
+      const { owner, member, p } = await projectWithMember('10.151.0.0/24');
       const first = crypto.randomUUID();
       await register(p, member, first);
       await register(p, member);
@@ -72,17 +79,12 @@ describe('quotas', () => {
       await register(p, owner);
       const [live] = await sql<{ n: number }[]>`select count(*)::int as n from vidsync.devices where project_id = ${p} and overlay_ip is not null`;
       expect(live!.n).toBe(3);
-    } finally {
-      await sql`update vidsync.settings set max_devices_per_member = default, max_devices_per_project = default`;
-    }
+    });
   });
 
   it('devices per member and per project hold under concurrency: 12 first registrations at once with quotas of 3 (member) and 5 (project)', async () => {
-    await sql`update vidsync.settings set max_devices_per_member = 3, max_devices_per_project = 5`;
-    try {
-      const [owner, member] = [await createUser(sql), await createUser(sql)];
-      const p = await project(owner, '10.152.0.0/24');
-      await sql`insert into vidsync.project_members (project_id, user_id, role) values (${p}, ${member}, 'member')`;
+    await withQuotas({ max_devices_per_member: 3, max_devices_per_project: 5 }, async () => {
+      const { owner, member, p } = await projectWithMember('10.152.0.0/24');
       const mine = await Promise.all(Array.from({ length: 12 }, () => sqlstateOf(register(p, member))));
       expect(mine.filter((r) => r === 'ok')).toHaveLength(3);
       expect(mine.filter((r) => r !== 'ok')).toEqual(Array(9).fill('VS011'));
@@ -90,9 +92,7 @@ describe('quotas', () => {
       expect(owners.filter((r) => r === 'ok')).toHaveLength(2);
       const [live] = await sql<{ n: number }[]>`select count(*)::int as n from vidsync.devices where project_id = ${p} and overlay_ip is not null`;
       expect(live!.n).toBe(5);
-    } finally {
-      await sql`update vidsync.settings set max_devices_per_member = default, max_devices_per_project = default`;
-    }
+    });
   });
 
   it('have defaults that a normal account never meets', async () => {

@@ -1,19 +1,15 @@
 // Which subnets a project may have: private ranges the deployment allows,
 // disjoint only among the projects one user's devices join (see the subnet
 // policy migration), and automatic ones drawn at random.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { createUser, freshDatabaseWithOwner, sqlstateOf, whileHeldOpen } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 
-beforeAll(async () => {
-  db = await freshDatabase({ max: 8 });
+freshDatabaseWithOwner((db) => {
   sql = db.sql;
-});
-afterAll(async () => db?.drop());
+}, { max: 8 });
 
 async function project(owner: string, subnet: string | null): Promise<{ id: string; subnet: string }> {
   const [row] = await sql<{ id: string; subnet: string }[]>`
@@ -168,15 +164,7 @@ describe('one user cannot exhaust subnets for everyone', () => {
 describe('no global lock', () => {
   it('a creation in progress holds up only its own owner\'s next creation', async () => {
     const [a, b] = [await createUser(sql), await createUser(sql)];
-    const created = deferred();
-    const finish = deferred();
-    const open = sql.begin(async (tx) => {
-      await tx`select vidsync_api.create_project('slow', '10.127.0.0/16', ${a})`;
-      created.resolve();
-      await finish.promise;
-    });
-    await created.promise;
-    try {
+    await whileHeldOpen(sql, (tx) => tx`select vidsync_api.create_project('slow', '10.127.0.0/16', ${a})`, async () => {
       // Another owner: not held up (a lock timeout would fail it with 55P03).
       const other = await sql.begin(async (tx) => {
         await tx`set local lock_timeout = '2s'`;
@@ -190,15 +178,6 @@ describe('no global lock', () => {
         await tx`select vidsync_api.create_project('again', null, ${a})`;
       });
       expect(await sqlstateOf(same)).toBe('55P03');
-    } finally {
-      finish.resolve();
-      await open;
-    }
+    });
   });
 });
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}

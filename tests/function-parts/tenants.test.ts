@@ -10,6 +10,7 @@ import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
 import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { createUser, freshDatabase } from '../support/db.ts';
 import type { FreshDatabase } from '../support/db.ts';
+import { deferred } from '../support/deferred.ts';
 
 let db: FreshDatabase;
 let sql: Sql;
@@ -152,12 +153,6 @@ describe('TenantLimiter', () => {
     expect(after!.updated_at).toEqual(before!.updated_at);
   });
 });
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));

@@ -4,6 +4,7 @@
 import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { deferred } from './deferred.ts';
 
 export type ApiRole = 'anon' | 'authenticated' | 'service_role';
 const API_ROLES: readonly ApiRole[] = ['anon', 'authenticated', 'service_role'];
@@ -92,12 +93,83 @@ export async function sqlstateOf(promise: Promise<unknown>): Promise<string> {
  * owner of what the suite creates), dropped after the suite. `setup` receives
  * both in beforeAll, and may prepare more before the tests run.
  */
-export function freshDatabaseWithOwner(setup: (db: { sql: Sql; owner: string; url: string }) => void | Promise<void>): void {
+export function freshDatabaseWithOwner(setup: (db: { sql: Sql; owner: string; url: string }) => void | Promise<void>, options: { max?: number } = {}): void {
   let db: FreshDatabase | undefined;
   beforeAll(async () => {
-    db = await freshDatabase();
+    db = await freshDatabase(options);
     await setup({ sql: db.sql, owner: await createUser(db.sql), url: db.url });
   });
   afterAll(async () => db?.drop());
 }
 
+
+/** Who acts in the SQL suites on members: user ids, and the project they share. */
+export interface SqlTeam {
+  owner: string;
+  admin: string;
+  member: string;
+  /** In no project of the team. */
+  stranger: string;
+  project: string;
+}
+
+/** A project created by `owner` through the SQL API, with a new admin and member added by the owner, and a stranger. */
+export async function createSqlTeam(sql: Sql, owner: string, projectName: string, subnet: string | null): Promise<SqlTeam> {
+  const [admin, member, stranger] = await Promise.all([createUser(sql), createUser(sql), createUser(sql)]);
+  const [p] = await asUser(sql, owner, 'authenticated', (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project(${projectName}, ${subnet}::cidr)`);
+  const project = p!.id;
+  await asUser(sql, owner, 'authenticated', async (tx) => {
+    await tx`select vidsync_api.add_project_member(${project}, ${admin}, 'admin')`;
+    await tx`select vidsync_api.add_project_member(${project}, ${member}, 'member')`;
+  });
+  return { owner, admin, member, stranger, project };
+}
+
+/**
+ * freshDatabaseWithOwner() with a team (createSqlTeam): the object returned
+ * holds the connection and the team from beforeAll on.
+ */
+export function freshDatabaseWithTeam(projectName: string, subnet: string | null, options: { max?: number } = {}): SqlTeam & { sql: Sql } {
+  const team = {} as SqlTeam & { sql: Sql };
+  freshDatabaseWithOwner(async (db) => {
+    Object.assign(team, { sql: db.sql }, await createSqlTeam(db.sql, db.owner, projectName, subnet));
+  }, options);
+  return team;
+}
+
+class RolledBack extends Error {}
+
+/**
+ * Runs `during` while another transaction, having run `first`, stays open
+ * with what it wrote and locked; afterwards that transaction commits, or
+ * rolls back with `end: 'rollback'`. Returns what `during` returned.
+ */
+export async function whileHeldOpen<T>(sql: Sql, first: (tx: Sql) => Promise<unknown>, during: () => Promise<T>, end: 'commit' | 'rollback' = 'commit'): Promise<T> {
+  const held = deferred();
+  const finish = deferred();
+  const open = sql
+    .begin(async (tx) => {
+      await first(tx as unknown as Sql);
+      held.resolve();
+      await finish.promise;
+      if (end === 'rollback') throw new RolledBack();
+    })
+    .catch((e: unknown) => {
+      if (!(e instanceof RolledBack)) throw e;
+    });
+  await Promise.race([held.promise, open]);
+  try {
+    return await during();
+  } finally {
+    finish.resolve();
+    await open;
+  }
+}
+
+/** Registers a device as `user` through the SQL API, as the function does; returns its id and address. */
+export async function registerDeviceAs(sql: Sql, user: string, projectId: string, name?: string): Promise<{ id: string; ip: string }> {
+  const id = crypto.randomUUID();
+  const [row] = await asUser(sql, user, 'authenticated', (tx) => tx<{ ip: string }[]>`
+    select host(ip) as ip from vidsync_api.register_device(${projectId}, ${id}, ${name ?? `dev ${id}`}, ${`key-${id}`})`);
+  return { id, ip: row!.ip };
+}
