@@ -1,36 +1,23 @@
 // The CLI's project and device commands against the function under Deno,
 // run in-process with injected I/O, as a user of a hosted project would run
 // them (-url, -anon-key, -token).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { main } from '../../cli/main.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
+import { runCli } from '../support/cli.ts';
+import { useTempDir } from '../support/temp-dir.ts';
 
-let api: ApiHarness;
-let work: string;
+const api = useApi();
+const work = useTempDir('vidsync-cli');
 let session: string[];
 
 beforeAll(async () => {
-  api = await startApi();
-  work = await mkdtemp(join(tmpdir(), 'vidsync-cli-'));
   const user = await api.user('cli');
   session = ['-url', api.functions.supabaseUrl, '-anon-key', api.functions.anonKey, '-token', user.accessToken];
 });
 
-afterAll(async () => {
-  await api?.stop();
-  await rm(work, { recursive: true, force: true });
-});
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, cwd: work });
-  return { code, stdout, stderr };
-}
+const cli = (...args: string[]) => runCli(work.path, args);
 
 describe('vidsync project / device', () => {
   it('creates a project, registers this machine, shows its status and releases it', async () => {
@@ -43,7 +30,7 @@ describe('vidsync project / device', () => {
     expect(registered.stderr).toBe('');
     expect(registered.code).toBe(0);
     const reg = JSON.parse(registered.stdout) as { ip: string; dir: string; paths: { privateKey: string; config: string } };
-    expect(reg.dir).toBe(join(work, 'laptop'));
+    expect(reg.dir).toBe(join(work.path, 'laptop'));
     expect((await stat(reg.paths.privateKey)).mode & 0o777).toBe(0o600);
     expect(await readFile(reg.paths.config, 'utf8')).toContain(reg.paths.privateKey);
 

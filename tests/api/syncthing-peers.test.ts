@@ -2,9 +2,7 @@
 // and raw HTTP against the function served by Deno: who may call them, what
 // the peer list holds (only the project's other live devices), ETag / 304,
 // and refusals that leave the database unchanged.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { isVidsyncError, NebulaClient } from '../../client/src/index.ts';
@@ -14,44 +12,28 @@ import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-
 import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { generateEd25519KeyPair } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { syncthingDeviceIdFromSha256 } from '../../supabase/functions/_shared/syncthing/index.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
+import { useTempDir } from '../support/temp-dir.ts';
 import { singleSubstitutions } from '../support/syncthing-ids.ts';
-import { ACTORS, actorTokens, addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
+import { ACTORS, callWith, createProject, newDeviceKey, useTeam } from './helpers.ts';
 import type { Actor } from './helpers.ts';
 
-
-let api: ApiHarness;
-let tokens: Record<Actor, string>;
-let projectId: string;
-let workDir: string;
+const api = useApi();
+const team = useTeam(api, 'st', 'Peers');
+const workDir = useTempDir('vidsync-peers');
 const ids = fc.sample(fc.uint8Array({ minLength: 32, maxLength: 32 }), { numRuns: 40, seed: 2611 }).map(syncthingDeviceIdFromSha256);
 let nextId = 0;
 const freshSyncthingId = () => ids[nextId++]!;
 
-beforeAll(async () => {
-  api = await startApi();
-  workDir = await mkdtemp(join(tmpdir(), 'vidsync-peers-'));
-  const actors = await actorTokens(api, 'st');
-  tokens = actors.tokens;
-  projectId = (await createProject(api.client(tokens.owner), 'Peers')).projectId;
-  await addMember(api.sql, projectId, actors.users.admin.id, 'admin');
-  await addMember(api.sql, projectId, actors.users.member.id, 'member');
-});
-
-afterAll(async () => {
-  await api?.stop();
-});
-
 function call(actor: Actor, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) {
-  return callWith(api, tokens[actor], method, path, body, headers);
+  return callWith(api, team.tokens[actor], method, path, body, headers);
 }
 
 async function register(actor: Actor, options: { syncthingDeviceId?: string; lighthouse?: boolean; name?: string } = {}) {
   const deviceId = crypto.randomUUID();
   const key = await newDeviceKey();
   const result = await call(actor, 'POST', 'register', {
-    projectId,
+    projectId: team.projectId,
     deviceId,
     deviceName: options.name ?? `${actor} device ${deviceId.slice(0, 8)}`,
     publicKey: key.publicKeyPem,
@@ -92,7 +74,7 @@ describe('PUT /devices/:deviceId/syncthing', () => {
   it('keeps the ID when the device registers again without one (the agent re-registers; the ID was set by PUT)', async () => {
     const deviceId = crypto.randomUUID();
     const key = await newDeviceKey();
-    const body = { projectId, deviceId, deviceName: `kept ${deviceId.slice(0, 8)}`, publicKey: key.publicKeyPem };
+    const body = { projectId: team.projectId, deviceId, deviceName: `kept ${deviceId.slice(0, 8)}`, publicKey: key.publicKeyPem };
     expect((await call('member', 'POST', 'register', body)).status).toBe(200);
     const id = freshSyncthingId();
     expect((await call('member', 'PUT', `devices/${deviceId}/syncthing`, { deviceId: id })).status).toBe(200);
@@ -113,10 +95,10 @@ describe('PUT /devices/:deviceId/syncthing', () => {
     expect(await put({ deviceId: freshSyncthingId(), extra: 1 })).toMatchObject({ status: 400, code: 'validation_failed' });
     expect(await put({ deviceId: 42 })).toMatchObject({ status: 400, code: 'validation_failed' });
     expect(await storedId(device.deviceId)).toBeNull();
-    const bad = await api.fetch(`devices/not-a-uuid/syncthing`, { method: 'PUT', token: tokens.owner, body: '{"deviceId":null}' });
+    const bad = await api.fetch(`devices/not-a-uuid/syncthing`, { method: 'PUT', token: team.tokens.owner, body: '{"deviceId":null}' });
     expect(bad.status).toBe(400);
     const registeredWrong = await call('owner', 'POST', 'register', {
-      projectId,
+      projectId: team.projectId,
       deviceId: crypto.randomUUID(),
       deviceName: 'wrong check',
       publicKey: (await newDeviceKey()).publicKeyPem,
@@ -150,7 +132,7 @@ describe('GET /peers/:deviceId', () => {
 
   it("lists the project's other live devices with what Syncthing needs, not the device itself", async () => {
     const { list } = await listOf();
-    expect(list).toMatchObject({ deviceId: self.deviceId, projectId, ip: self.ip, syncthingDeviceId: selfId });
+    expect(list).toMatchObject({ deviceId: self.deviceId, projectId: team.projectId, ip: self.ip, syncthingDeviceId: selfId });
     // The project's subnet, the one its devices' addresses come from.
     expect(prefixWithin(parseCidr(`${self.ip}/32`), parseCidr(list.subnet))).toBe(true);
     expect(peerIn(list, self.deviceId)).toBeUndefined();
@@ -192,24 +174,19 @@ describe('GET /peers/:deviceId', () => {
     expect((await listOf()).etag).toBe(fresh.etag);
   });
 
-  it('leaves out released devices, and answers a released device 404', async () => {
-    const leaving = await register('member', { syncthingDeviceId: freshSyncthingId(), name: 'leaving' });
-    expect(peerIn((await listOf()).list, leaving.deviceId)).toBeDefined();
-    expect((await call('member', 'POST', `release/${leaving.deviceId}`)).status).toBe(200);
-    expect(peerIn((await listOf()).list, leaving.deviceId)).toBeUndefined();
-    expect(await call('member', 'GET', `peers/${leaving.deviceId}`)).toMatchObject({ status: 404, code: 'not_found' });
-  });
-
-  it('leaves out revoked devices, and answers a revoked device 410 device_revoked', async () => {
-    const revoked = await register('member', { syncthingDeviceId: freshSyncthingId(), name: 'revoked' });
-    expect(peerIn((await listOf()).list, revoked.deviceId)).toBeDefined();
-    expect((await call('owner', 'POST', `revoke/${revoked.deviceId}`)).status).toBe(200);
-    expect(peerIn((await listOf()).list, revoked.deviceId)).toBeUndefined();
-    expect(await call('member', 'GET', `peers/${revoked.deviceId}`)).toMatchObject({ status: 410, code: 'device_revoked' });
+  it.each([
+    { gone: 'released', by: 'member', route: 'release', answer: { status: 404, code: 'not_found' } },
+    { gone: 'revoked', by: 'owner', route: 'revoke', answer: { status: 410, code: 'device_revoked' } },
+  ] as const)('leaves out $gone devices, and answers a $gone device $answer.status $answer.code', async ({ gone, by, route, answer }) => {
+    const device = await register('member', { syncthingDeviceId: freshSyncthingId(), name: gone });
+    expect(peerIn((await listOf()).list, device.deviceId)).toBeDefined();
+    expect((await call(by, 'POST', `${route}/${device.deviceId}`)).status).toBe(200);
+    expect(peerIn((await listOf()).list, device.deviceId)).toBeUndefined();
+    expect(await call('member', 'GET', `peers/${device.deviceId}`)).toMatchObject(answer);
   });
 
   it('does not reach across projects', async () => {
-    const other = await createProject(api.client(tokens.owner), 'Other peers');
+    const other = await createProject(api.client(team.tokens.owner), 'Other peers');
     const key = await newDeviceKey();
     const elsewhere = crypto.randomUUID();
     await call('owner', 'POST', 'register', { projectId: other.projectId, deviceId: elsewhere, deviceName: 'elsewhere', publicKey: key.publicKeyPem, syncthingDeviceId: selfId });
@@ -219,25 +196,25 @@ describe('GET /peers/:deviceId', () => {
 
 describe('the SDK', () => {
   it('sets the Syncthing device ID, refuses a wrong one before sending, and polls peers with the ETag', async () => {
-    const owner = new NebulaClient({ supabase: api.client(tokens.owner), baseDir: join(workDir, 'owner') });
-    const member = new NebulaClient({ supabase: api.client(tokens.member), baseDir: join(workDir, 'member') });
-    const a = await owner.register({ projectId, deviceName: 'sdk a' });
-    const b = await member.register({ projectId, deviceName: 'sdk b' });
+    const owner = new NebulaClient({ supabase: api.client(team.tokens.owner), baseDir: join(workDir.path, 'owner') });
+    const member = new NebulaClient({ supabase: api.client(team.tokens.member), baseDir: join(workDir.path, 'member') });
+    const a = await owner.register({ projectId: team.projectId, deviceName: 'sdk a' });
+    const b = await member.register({ projectId: team.projectId, deviceName: 'sdk b' });
     const id = freshSyncthingId();
-    await member.setSyncthingDeviceId(projectId, id);
-    await expect(member.setSyncthingDeviceId(projectId, singleSubstitutions(id)[0]!)).rejects.toSatisfy((e) => isVidsyncError(e, 'validation_failed'));
+    await member.setSyncthingDeviceId(team.projectId, id);
+    await expect(member.setSyncthingDeviceId(team.projectId, singleSubstitutions(id)[0]!)).rejects.toSatisfy((e) => isVidsyncError(e, 'validation_failed'));
 
-    const first = await owner.peers(projectId);
+    const first = await owner.peers(team.projectId);
     if (!first.changed) throw new Error('the first poll has no ETag to match');
     expect(first.list.peers.find((p) => p.deviceId === b.deviceId)).toMatchObject({ ip: b.ip, syncthingDeviceId: id });
     expect(first.list.ip).toBe(a.ip);
-    expect(await owner.peers(projectId, { etag: first.etag })).toEqual({ changed: false, etag: first.etag });
+    expect(await owner.peers(team.projectId, { etag: first.etag })).toEqual({ changed: false, etag: first.etag });
 
-    await member.release(projectId);
-    const after = await owner.peers(projectId, { etag: first.etag });
+    await member.release(team.projectId);
+    const after = await owner.peers(team.projectId, { etag: first.etag });
     expect(after.changed).toBe(true);
     if (after.changed) expect(after.list.peers.find((p) => p.deviceId === b.deviceId)).toBeUndefined();
-    await expect(member.peers(projectId)).rejects.toSatisfy((e) => isVidsyncError(e, 'not_found'));
+    await expect(member.peers(team.projectId)).rejects.toSatisfy((e) => isVidsyncError(e, 'not_found'));
   });
 });
 

@@ -8,19 +8,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCertificatePem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { parseGoDuration } from '../../cli/flags.ts';
-import { main } from '../../cli/main.ts';
+import { runCli } from '../support/cli.ts';
 import { binary, missing } from '../../scripts/e2e/requirements.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cert-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
-async function cli(cwd: string, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, cwd });
-  return { code, stdout, stderr };
-}
+const cli = (cwd: string, ...args: string[]) => runCli(cwd, args);
 
 function freshDir(): string {
   const d = join(root, `d${n++}`);

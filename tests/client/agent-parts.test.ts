@@ -1,42 +1,31 @@
 // Parts of the device agent that need no server: the nebula version check
 // (a clear refusal for a missing or too old binary) and `vidsync status`,
 // which reads what the agent last recorded.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { main } from '../../cli/main.ts';
+import { runCli } from '../support/cli.ts';
+import { useTempDir } from '../support/temp-dir.ts';
 import { AGENT_STATE_FILE, nebulaVersion } from '../../client/src/index.ts';
 import type { AgentState } from '../../client/src/index.ts';
 import { binary, missing } from '../../scripts/e2e/requirements.ts';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vidsync-agent-parts-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('vidsync-agent-parts');
 
 async function fakeNebula(version: string): Promise<string> {
-  const path = join(dir, `nebula-${version}`);
+  const path = join(dir.path, `nebula-${version}`);
   await writeFile(path, `#!/bin/sh\necho "Version: ${version}"\n`);
   await chmod(path, 0o755);
   return path;
 }
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, cwd: dir });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCli(dir.path, args);
 
 describe('nebulaVersion', () => {
   it('reads the version and refuses one older than 1.6.0 or a missing binary, with a clear message', async () => {
     expect(await nebulaVersion(await fakeNebula('1.9.2'))).toEqual([1, 9, 2]);
     await expect(nebulaVersion(await fakeNebula('1.5.2'))).rejects.toThrow(/nebula 1\.5\.2 is too old; need 1\.6\.0 or later/);
-    await expect(nebulaVersion(join(dir, 'no-such-nebula'))).rejects.toThrow(/cannot run .*no-such-nebula \(ENOENT\)/);
+    await expect(nebulaVersion(join(dir.path, 'no-such-nebula'))).rejects.toThrow(/cannot run .*no-such-nebula \(ENOENT\)/);
   });
 
   it.skipIf(missing(binary('nebula')))('accepts the installed nebula', async () => {
@@ -64,22 +53,22 @@ describe('vidsync status', () => {
   };
 
   it('shows what the running agent recorded', async () => {
-    await writeFile(join(dir, AGENT_STATE_FILE), JSON.stringify(state));
-    const r = await cli(['status', '-project', projectId, '-dir', dir]);
+    await writeFile(join(dir.path, AGENT_STATE_FILE), JSON.stringify(state));
+    const r = await cli(['status', '-project', projectId, '-dir', dir.path]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`agent:            running (pid ${process.pid})`);
-    expect(r.out).toContain('overlay IP:       10.99.3.7');
-    expect(r.out).toContain('certificate:      abababababababab… until 2026-12-07T12:00:00.000Z');
-    expect(r.out).toContain('nebula:           1.6.1 (pid 4242, started 1×)');
-    expect(r.out).toContain('lighthouses:      10.99.3.1 (reachable), 10.99.3.2 (not reached)');
-    expect(r.out).toContain('last heartbeat:   2026-11-30T12:00:00.000Z');
+    expect(r.stdout).toContain(`agent:            running (pid ${process.pid})`);
+    expect(r.stdout).toContain('overlay IP:       10.99.3.7');
+    expect(r.stdout).toContain('certificate:      abababababababab… until 2026-12-07T12:00:00.000Z');
+    expect(r.stdout).toContain('nebula:           1.6.1 (pid 4242, started 1×)');
+    expect(r.stdout).toContain('lighthouses:      10.99.3.1 (reachable), 10.99.3.2 (not reached)');
+    expect(r.stdout).toContain('last heartbeat:   2026-11-30T12:00:00.000Z');
   });
 
   it('says when the agent that wrote it is gone, and when none ever ran', async () => {
-    await writeFile(join(dir, AGENT_STATE_FILE), JSON.stringify({ ...state, pid: 2 ** 22 + 17 }));
-    expect((await cli(['status', '-project', projectId, '-dir', dir])).out).toContain('agent:            not running (agent gone)');
-    const none = await cli(['status', '-project', projectId, '-dir', join(dir, 'empty')]);
+    await writeFile(join(dir.path, AGENT_STATE_FILE), JSON.stringify({ ...state, pid: 2 ** 22 + 17 }));
+    expect((await cli(['status', '-project', projectId, '-dir', dir.path])).stdout).toContain('agent:            not running (agent gone)');
+    const none = await cli(['status', '-project', projectId, '-dir', join(dir.path, 'empty')]);
     expect(none.code).toBe(1);
-    expect(none.err).toBe(`Error: no agent has run for project ${projectId} in ${join(dir, 'empty')} (start one with: vidsync up -project ${projectId})\n`);
+    expect(none.stderr).toBe(`Error: no agent has run for project ${projectId} in ${join(dir.path, 'empty')} (start one with: vidsync up -project ${projectId})\n`);
   });
 });

@@ -2,45 +2,32 @@
 // -share without a Syncthing (and starts nothing Syncthing-related without
 // one), and `vidsync status` prints the agent's Syncthing state, a line per
 // shared folder.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
+import { useTempDir } from '../support/temp-dir.ts';
 import { folderLine } from '../../cli/status/index.ts';
 import { AGENT_STATE_FILE, type AgentState } from '../../client/src/index.ts';
 
-let dir: string;
+const dir = useTempDir('vidsync-cli-st');
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vidsync-cli-st-'));
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, cwd: dir });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCli(dir.path, args);
 
 describe('vidsync up and Syncthing', () => {
   it('refuses -share or -folder-id without -syncthing-home or -syncthing-api, before doing anything', async () => {
-    const offline = ['-url', 'http://127.0.0.1:9', '-anon-key', 'k', '-token', 't', '-dir', join(dir, 'p')];
+    const offline = ['-url', 'http://127.0.0.1:9', '-anon-key', 'k', '-token', 't', '-dir', join(dir.path, 'p')];
     for (const extra of [['-share', 'videos'], ['-folder-id', 'videos']]) {
       const r = await cli('up', '-project', 'p', ...offline, ...extra);
       expect(r.code).toBe(1);
-      expect(r.err).toBe('Error: -share needs a Syncthing: give -syncthing-home or -syncthing-api\n');
+      expect(r.stderr).toBe('Error: -share needs a Syncthing: give -syncthing-home or -syncthing-api\n');
     }
   });
 
   it('lists the Syncthing flags in its help', async () => {
     const r = await cli('up', '-h');
     for (const flag of ['-syncthing-home', '-syncthing-api', '-syncthing-api-key', '-share', '-folder-id', '-folder-label', '-peers-poll']) {
-      expect(r.out + r.err).toContain(flag);
+      expect(r.stdout + r.stderr).toContain(flag);
     }
   });
 });
@@ -66,10 +53,10 @@ describe('vidsync status and Syncthing', () => {
         folders: [{ folderId: 'vidsync-p', label: 'Videos', state: 'syncing', completion: 10, errors: 0, needBytes: 5_000_000 }],
       },
     };
-    await writeFile(join(dir, AGENT_STATE_FILE), JSON.stringify(state));
-    const r = await cli('status', '-project', 'p', '-dir', dir);
+    await writeFile(join(dir.path, AGENT_STATE_FILE), JSON.stringify(state));
+    const r = await cli('status', '-project', 'p', '-dir', dir.path);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('syncthing:        ABCDEFG… (2 peers)\n');
-    expect(r.out).toContain('folder vidsync-p: Videos: syncing 10% (5.0 MB to go)\n');
+    expect(r.stdout).toContain('syncthing:        ABCDEFG… (2 peers)\n');
+    expect(r.stdout).toContain('folder vidsync-p: Videos: syncing 10% (5.0 MB to go)\n');
   });
 });
