@@ -448,20 +448,6 @@ begin
 end
 $$;
 
--- Releases the device's live address: it cools until the release's time +
--- the cooling interval before anyone gets it again. Releasing a device that
--- holds no address is a no-op returning false, so a retried release is
--- harmless; an unknown device is VS003. The reason, when given, is display
--- text of at most 200 characters (VS005).
---
--- The release's time is the clock after the device's row lock, not now()
--- (the start of its transaction). A registration holds that lock from its
--- upsert until it commits, and signs the certificate by the database's clock
--- read under it (the nebula function's store/settings.ts, signingClock), for
--- at most the cooling interval. With now(), a release that waited for the
--- lock stamped a time before the registration signed: the certificate then
--- stayed valid past the IP's reusable_after by as long as the release had
--- waited (5 s was reproduced).
 -- Locks a device for a change, its project first (key share), then the
 -- device row (for update): the order a registration takes them in (project,
 -- then pool and device rows). A deletion of the project (project FOR UPDATE,
@@ -481,6 +467,20 @@ end
 $$;
 revoke all on function vidsync.lock_device(uuid) from public, anon, authenticated, service_role;
 
+-- Releases the device's live address: it cools until the release's time +
+-- the cooling interval before anyone gets it again. Releasing a device that
+-- holds no address is a no-op returning false, so a retried release is
+-- harmless; an unknown device is VS003. The reason, when given, is display
+-- text of at most 200 characters (VS005).
+--
+-- The release's time is the clock after the device's row lock, not now()
+-- (the start of its transaction). A registration holds that lock from its
+-- upsert until it commits, and signs the certificate by the database's clock
+-- read under it (the nebula function's store/settings.ts, signingClock), for
+-- at most the cooling interval. With now(), a release that waited for the
+-- lock stamped a time before the registration signed: the certificate then
+-- stayed valid past the IP's reusable_after by as long as the release had
+-- waited (5 s was reproduced).
 create function vidsync.release_ip(device_id uuid, released_by uuid, reason text) returns boolean
   language plpgsql
   set search_path = ''
