@@ -12,17 +12,16 @@
 //    (DELETE /ca/:id/:fp) its peers refuse it: their agents rewrite ca.crt
 //    and restart nebula 1.6.1 (whose SIGHUP keeps established tunnels of a CA
 //    that left).
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NebulaAgent, NebulaClient } from '../../client/src/index.ts';
 import { parseCertificatePem } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { startApi, type ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
+import { useE2eWorld } from '../support/e2e.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 import { canPing, waitForPing } from '../../scripts/e2e/nebula-host.ts';
-import { Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'));
 const LIGHTHOUSE_PORT = 4242;
@@ -34,20 +33,18 @@ const PING_SECONDS = 24;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
-  let api: ApiHarness;
-  let underlay: Underlay;
-  let dir: string;
+  const api = useApi();
+  const world = useE2eWorld('vidsync-rotation', ['lh', 'a', 'b', 'c']);
   let project: CreatedProject;
   const tokens: Record<string, string> = {};
-  const hosts: Record<string, UnderlayHost> = {};
   const agents: Record<string, NebulaAgent> = {};
   const logs: Record<string, string[]> = {};
   const ips: Record<string, string> = {};
   let oldCa = '';
   let newCa = '';
 
-  const dirOf = (name: string) => join(dir, name, 'overlay');
-  const clientOf = (name: string) => new NebulaClient({ supabase: api.client(tokens[name]!), baseDir: join(dir, name) });
+  const dirOf = (name: string) => join(world.dir, name, 'overlay');
+  const clientOf = (name: string) => new NebulaClient({ supabase: api.client(tokens[name]!), baseDir: join(world.dir, name) });
   /** The CA that signed the certificate an agent runs now (node.crt on disk). */
   const issuerOf = async (name: string) => parseCertificatePem(await readFile(join(dirOf(name), 'node.crt'), 'utf8')).details.issuer;
   const trusted = async () => {
@@ -64,7 +61,7 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
       client: clientOf(name),
       deviceName: `rotation ${name}`,
       accessToken: options.headless ? undefined : async () => tokens[name]!,
-      nebulaWrapper: ['ip', 'netns', 'exec', hosts[name]!.ns],
+      nebulaWrapper: ['ip', 'netns', 'exec', world.hosts[name]!.ns],
       configPollSeconds: options.pollSeconds,
       heartbeatSeconds: 600,
       log: (line) => lines.push(`${new Date().toISOString()} ${line}`),
@@ -75,10 +72,6 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vidsync-rotation-'));
-    api = await startApi();
-    underlay = await Underlay.create();
-    for (const name of ['lh', 'a', 'b', 'c']) hosts[name] = await underlay.addHost(name);
     const users = await Promise.all(['rotowner', 'rota', 'rotb', 'rotc'].map((n) => api.user(n)));
     ['lh', 'a', 'b', 'c'].forEach((name, i) => (tokens[name] = users[i]!.accessToken));
     project = await createProject(api.client(tokens.lh!), 'e2e rotation');
@@ -87,7 +80,7 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
       projectId: project.projectId,
       dir: dirOf('lh'),
       deviceName: 'rotation lh',
-      lighthouse: { endpoints: [`${hosts.lh!.ip}:${LIGHTHOUSE_PORT}`] },
+      lighthouse: { endpoints: [`${world.hosts.lh!.ip}:${LIGHTHOUSE_PORT}`] },
     });
     ips.lh = lh.ip;
     // A with its user's session, B headless (its device key: the CA bundle through GET /config/:id/ca),
@@ -100,17 +93,14 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
     await agent('b', { pollSeconds: POLL_SECONDS, headless: true }).start();
     await agent('c', { pollSeconds: 600 }).start();
     for (const name of ['a', 'b', 'c']) ips[name] = agents[name]!.state.ip!;
-    await waitForPing(hosts.a!, ips.b!, { timeoutMs: 15_000 });
-    await waitForPing(hosts.b!, ips.a!, { timeoutMs: 15_000 });
-    await waitForPing(hosts.a!, ips.c!, { timeoutMs: 15_000 });
+    await waitForPing(world.hosts.a!, ips.b!, { timeoutMs: 15_000 });
+    await waitForPing(world.hosts.b!, ips.a!, { timeoutMs: 15_000 });
+    await waitForPing(world.hosts.a!, ips.c!, { timeoutMs: 15_000 });
     oldCa = await issuerOf('a');
   }, 60_000);
 
   afterAll(async () => {
     for (const a of Object.values(agents)) await a.stop().catch(() => undefined);
-    await underlay?.destroy();
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   // The namespaces are gone after teardown: show the agents' and nebulas' logs on failure.
@@ -123,8 +113,8 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
   it('rotating while A and B ping each other: afterwards A, B and the lighthouse run certificates of the new CA; pings lost are few', async () => {
     const count = Math.round(PING_SECONDS / PING_INTERVAL_SECONDS);
     const pingArgs = (to: string) => ['-n', '-i', String(PING_INTERVAL_SECONDS), '-W', '1', '-c', String(count), '-w', String(PING_SECONDS + 2), to];
-    const aToB = underlay.exec(hosts.a!, 'ping', pingArgs(ips.b!), { allowFailure: true, timeoutMs: (PING_SECONDS + 15) * 1000 });
-    const bToA = underlay.exec(hosts.b!, 'ping', pingArgs(ips.a!), { allowFailure: true, timeoutMs: (PING_SECONDS + 15) * 1000 });
+    const aToB = world.underlay.exec(world.hosts.a!, 'ping', pingArgs(ips.b!), { allowFailure: true, timeoutMs: (PING_SECONDS + 15) * 1000 });
+    const bToA = world.underlay.exec(world.hosts.b!, 'ping', pingArgs(ips.a!), { allowFailure: true, timeoutMs: (PING_SECONDS + 15) * 1000 });
     await sleep(1000);
 
     const t0 = performance.now();
@@ -164,7 +154,7 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
       select count(*)::int as n from vidsync.issued_certificates
        where fingerprint = any(${[agents.a!.state.fingerprint!, agents.b!.state.fingerprint!]}) and ca_fingerprint = ${newCa}`;
     expect(row!.n).toBe(2);
-    expect(await canPing(hosts.a!, ips.b!, 3)).toBe(true);
+    expect(await canPing(world.hosts.a!, ips.b!, 3)).toBe(true);
   }, 60_000);
 
   it('C, still on the old CA, keeps working until the old CA is retired; then its peers refuse it', async () => {
@@ -176,11 +166,11 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
     await writeFile(join(dirOf('c'), 'ca.crt'), await caBundle.text());
     await agent('c', { pollSeconds: 600 }).start();
     expect(await issuerOf('c')).toBe(oldCa);
-    await waitForPing(hosts.c!, ips.lh!, { timeoutMs: 15_000 });
+    await waitForPing(world.hosts.c!, ips.lh!, { timeoutMs: 15_000 });
     // C's current certificate keeps the old CA trusted.
     expect(await trusted()).toEqual([newCa, oldCa]);
-    expect(await canPing(hosts.a!, ips.c!, 3)).toBe(true);
-    expect(await canPing(hosts.c!, ips.b!, 3)).toBe(true);
+    expect(await canPing(world.hosts.a!, ips.c!, 3)).toBe(true);
+    expect(await canPing(world.hosts.c!, ips.b!, 3)).toBe(true);
 
     const t0 = performance.now();
     const retired = await api.fetch(`ca/${project.projectId}/${oldCa}`, { method: 'DELETE', token: tokens.lh });
@@ -193,11 +183,11 @@ describe.runIf(!reason)('CA rotation e2e on nebula 1.6.1', () => {
     const appliedMs = performance.now() - t0;
     expect(['lh', 'a', 'b'].filter(applied)).toEqual(['lh', 'a', 'b']);
     // Up again, and refusing C: A reaches the lighthouse but not C, C reaches neither A nor B.
-    await waitForPing(hosts.a!, ips.lh!, { timeoutMs: 10_000 });
-    await waitForPing(hosts.b!, ips.lh!, { timeoutMs: 10_000 });
-    expect(await canPing(hosts.a!, ips.c!, 3)).toBe(false);
-    expect(await canPing(hosts.c!, ips.b!, 3)).toBe(false);
-    expect(await canPing(hosts.c!, ips.a!, 3)).toBe(false);
+    await waitForPing(world.hosts.a!, ips.lh!, { timeoutMs: 10_000 });
+    await waitForPing(world.hosts.b!, ips.lh!, { timeoutMs: 10_000 });
+    expect(await canPing(world.hosts.a!, ips.c!, 3)).toBe(false);
+    expect(await canPing(world.hosts.c!, ips.b!, 3)).toBe(false);
+    expect(await canPing(world.hosts.c!, ips.a!, 3)).toBe(false);
     const refusals = [...logs.a!, ...logs.b!, ...logs.lh!].filter((l) => l.includes('Invalid certificate from host') && l.includes('rotation c'));
     expect(refusals.length).toBeGreaterThan(0);
     console.log(`old CA retired → every peer of C had rewritten ca.crt and restarted nebula after ${(appliedMs / 1000).toFixed(1)} s (agents poll every ${POLL_SECONDS} s); then C was refused`);

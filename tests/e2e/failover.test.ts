@@ -5,49 +5,31 @@
 // through the remaining lighthouse's relay. Real nebula 1.6.1 in network
 // namespaces, bundles from the API through the SDK.
 import { DEFAULT_LIGHTHOUSE_PORT } from '../../supabase/functions/_shared/bundle/index.ts';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { NebulaClient, type Registration } from '../../client/src/index.ts';
-import { startApi, type ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
 import { createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
-import { canPing, NebulaHost, waitForPing } from '../../scripts/e2e/nebula-host.ts';
-import { sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
-import { printNebulaLogsOnFailure } from '../support/e2e.ts';
+import { canPing, waitForPing } from '../../scripts/e2e/nebula-host.ts';
+import { printNebulaLogsOnFailure, SdkDevices, useE2eWorld } from '../support/e2e.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('nft'));
 
 describe.runIf(!reason)('lighthouse failover e2e: two lighthouses, one stopped', () => {
-  let api: ApiHarness;
-  let underlay: Underlay;
-  let dir: string;
+  const api = useApi();
+  const world = useE2eWorld('vidsync-failover', ['lh1', 'lh2', 'a', 'b']);
+  const devices = new SdkDevices(world, { deviceNamePrefix: 'failover' });
+  const { registrations, nebula } = devices;
   let project: CreatedProject;
   let owner: SupabaseClient;
-  const hosts: Record<string, UnderlayHost> = {};
-  const registrations: Record<string, Registration> = {};
-  const nebula: Record<string, NebulaHost> = {};
 
-  const register = (name: string, lighthouse = false) =>
-    new NebulaClient({ supabase: owner, baseDir: join(dir, name) })
-      .register({
-        projectId: project.projectId,
-        deviceName: `failover ${name}`,
-        ...(lighthouse ? { lighthouse: { endpoints: [`${hosts[name]!.ip}:${DEFAULT_LIGHTHOUSE_PORT}`] } } : {}),
-      })
-      .then((reg) => (registrations[name] = reg));
-  const start = async (name: string) => (nebula[name] = await NebulaHost.start(underlay, hosts[name]!, registrations[name]!.paths.config, { logPath: join(dir, `${name}.log`) }));
-  const ip = (name: string) => registrations[name]!.ip;
+  const register = (name: string, lighthouse = false) => devices.register(name, owner, project.projectId, { lighthouse });
+  const start = (name: string) => devices.start(name);
+  const ip = (name: string) => devices.ip(name);
 
   beforeAll(async () => {
-    sweepStale();
-    dir = await mkdtemp(join(tmpdir(), 'vidsync-failover-'));
-    api = await startApi();
-    underlay = await Underlay.create();
-    for (const name of ['lh1', 'lh2', 'a', 'b']) hosts[name] = await underlay.addHost(name);
     const user = await api.user('failover-owner');
     owner = api.client(user!.accessToken);
     project = await createProject(owner, 'e2e failover');
@@ -59,12 +41,6 @@ describe.runIf(!reason)('lighthouse failover e2e: two lighthouses, one stopped',
 
   printNebulaLogsOnFailure(nebula);
 
-  afterAll(async () => {
-    await underlay?.destroy();
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
   it('nebula.yml lists both lighthouses: static_host_map, lighthouse.hosts and relays', async () => {
     const config = parseYaml(await readFile(registrations.a!.paths.config, 'utf8')) as {
       static_host_map: Record<string, string[]>;
@@ -72,8 +48,8 @@ describe.runIf(!reason)('lighthouse failover e2e: two lighthouses, one stopped',
       relay: { relays: string[]; use_relays: boolean };
     };
     expect(config.static_host_map).toEqual({
-      [ip('lh1')]: [`${hosts.lh1!.ip}:${DEFAULT_LIGHTHOUSE_PORT}`],
-      [ip('lh2')]: [`${hosts.lh2!.ip}:${DEFAULT_LIGHTHOUSE_PORT}`],
+      [ip('lh1')]: [`${world.hosts.lh1!.ip}:${DEFAULT_LIGHTHOUSE_PORT}`],
+      [ip('lh2')]: [`${world.hosts.lh2!.ip}:${DEFAULT_LIGHTHOUSE_PORT}`],
     });
     expect([...config.lighthouse.hosts].sort()).toEqual([ip('lh1'), ip('lh2')].sort());
     expect([...config.relay.relays].sort()).toEqual([ip('lh1'), ip('lh2')].sort());
@@ -86,31 +62,31 @@ describe.runIf(!reason)('lighthouse failover e2e: two lighthouses, one stopped',
     await nebula.b!.waitForLog(() => nebula.b!.handshakeCompletedWith(ip('lh1')) && nebula.b!.handshakeCompletedWith(ip('lh2')), 5_000);
     await nebula.lh1!.stop();
     expect(nebula.lh1!.running).toBe(false);
-    expect(await canPing(hosts.b!, ip('lh1'), 1)).toBe(false);
+    expect(await canPing(world.hosts.b!, ip('lh1'), 1)).toBe(false);
 
     const t0 = performance.now();
     await start('a');
-    const firstPingMs = await waitForPing(hosts.a!, ip('b'), { since: t0, timeoutMs: 10_000 });
+    const firstPingMs = await waitForPing(world.hosts.a!, ip('b'), { since: t0, timeoutMs: 10_000 });
     console.log(`lh1 down: A's nebula start → first overlay ping to B through lh2: ${firstPingMs.toFixed(0)} ms`);
     expect(nebula.a!.handshakeCompletedWith(ip('b'))).toBe(true);
     expect(nebula.a!.handshakeCompletedWith(ip('lh1'))).toBe(false);
     expect(nebula.a!.handshakeCompletedWith(ip('lh2'))).toBe(true);
-    expect(await canPing(hosts.b!, ip('a'))).toBe(true);
+    expect(await canPing(world.hosts.b!, ip('a'))).toBe(true);
   });
 
   it('with lh1 still stopped and the direct path dropped, A and B reach each other through lh2\'s relay', async () => {
     await nebula.a!.stop();
     await nebula.b!.stop();
-    await underlay.dropDirectPath(hosts.a!, hosts.b!);
+    await world.underlay.dropDirectPath(world.hosts.a!, world.hosts.b!);
     try {
       await start('a');
       await start('b');
-      const firstPingMs = await waitForPing(hosts.a!, ip('b'), { timeoutMs: 15_000 });
+      const firstPingMs = await waitForPing(world.hosts.a!, ip('b'), { timeoutMs: 15_000 });
       console.log(`lh1 down, no direct path: first ping A→B through lh2's relay ${firstPingMs.toFixed(0)} ms after both started`);
       expect(nebula.a!.handshakeViaRelayWith(ip('b'))).toBe(true);
-      expect(await canPing(hosts.b!, ip('a'))).toBe(true);
+      expect(await canPing(world.hosts.b!, ip('a'))).toBe(true);
     } finally {
-      await underlay.restoreDirectPath(hosts.a!, hosts.b!);
+      await world.underlay.restoreDirectPath(world.hosts.a!, world.hosts.b!);
     }
   });
 });

@@ -7,20 +7,18 @@
 // The API (Deno on 127.0.0.1) and the SDK run in the root namespace; only
 // nebula runs inside the namespaces: registering needs no overlay.
 import { DEFAULT_LIGHTHOUSE_PORT } from '../../supabase/functions/_shared/bundle/index.ts';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { NebulaClient, type Registration } from '../../client/src/index.ts';
-import { startApi, type ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
-import { canPing, NebulaHost, formatRtts, pingRtts, waitForPing } from '../../scripts/e2e/nebula-host.ts';
-import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+import { canPing, formatRtts, pingRtts, waitForPing } from '../../scripts/e2e/nebula-host.ts';
+import { listNamespaces } from '../../scripts/e2e/netns.ts';
 import { isAlive } from '../support/outcomes.ts';
-import { printNebulaLogsOnFailure } from '../support/e2e.ts';
+import { printNebulaLogsOnFailure, SdkDevices, useE2eWorld } from '../support/e2e.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('nft'));
 
@@ -28,44 +26,19 @@ const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), b
 const LIGHTHOUSE_PORT = DEFAULT_LIGHTHOUSE_PORT;
 
 describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in network namespaces', () => {
-  let api: ApiHarness;
-  let underlay: Underlay;
-  let dir: string;
+  const api = useApi();
+  const world = useE2eWorld('vidsync-overlay', ['lh1', 'a', 'b', 'lh2', 'c']);
+  const devices = new SdkDevices(world, { deviceNamePrefix: 'e2e', lighthousePort: LIGHTHOUSE_PORT });
+  const { registrations, nebula, nebulaPids } = devices;
   let p1: CreatedProject;
   let p2: CreatedProject;
-  const hosts: Record<string, UnderlayHost> = {};
   const users: Record<string, SupabaseClient> = {};
-  const registrations: Record<string, Registration> = {};
-  const nebula: Record<string, NebulaHost> = {};
-  const nebulaPids: number[] = [];
 
-  /** Each device is a machine of its own: its own SDK client and directory. */
-  const register = (name: string, as: SupabaseClient, project: CreatedProject, lighthouse = false) => {
-    const device = new NebulaClient({ supabase: as, baseDir: join(dir, name) });
-    return device
-      .register({
-        projectId: project.projectId,
-        deviceName: `e2e ${name}`,
-        ...(lighthouse ? { lighthouse: { endpoints: [`${hosts[name]!.ip}:${LIGHTHOUSE_PORT}`] } } : {}),
-      })
-      .then((reg) => (registrations[name] = reg));
-  };
-  const startNebula = async (name: string, configPath = registrations[name]!.paths.config) => {
-    const running = await NebulaHost.start(underlay, hosts[name]!, configPath, { logPath: join(dir, `${name}.log`) });
-    if (running.pid) nebulaPids.push(running.pid);
-    nebula[name] = running;
-    return running;
-  };
-  const overlayIp = (name: string) => registrations[name]!.ip;
+  const register = (name: string, as: SupabaseClient, project: CreatedProject, lighthouse = false) => devices.register(name, as, project.projectId, { lighthouse });
+  const startNebula = (name: string, configPath?: string) => devices.start(name, configPath);
+  const overlayIp = (name: string) => devices.ip(name);
 
   beforeAll(async () => {
-    const swept = sweepStale();
-    if (swept.length) console.log(`swept stale namespaces: ${swept.join(' ')}`);
-    dir = await mkdtemp(join(tmpdir(), 'vidsync-overlay-'));
-    api = await startApi();
-    underlay = await Underlay.create();
-    for (const name of ['lh1', 'a', 'b', 'lh2', 'c']) hosts[name] = await underlay.addHost(name);
-
     // P1: an owner who runs the lighthouse, two members with a device each.
     // P2: another owner with its own lighthouse and device C. Both subnets
     // are picked by the API, so they differ.
@@ -91,19 +64,13 @@ describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in networ
   // The namespaces and logs are gone after teardown: show the logs on failure.
   printNebulaLogsOnFailure(nebula);
 
-  afterAll(async () => {
-    await underlay?.destroy();
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
   it('A registers through the SDK and pings B over the overlay, found through the lighthouse', async () => {
     const t0 = performance.now();
     await register('a', users.a!, p1);
     const registeredMs = performance.now() - t0;
     await startNebula('a');
     const tunUpMs = performance.now() - t0;
-    const firstPingMs = await waitForPing(hosts.a!, overlayIp('b'), { since: t0, timeoutMs: 10_000 });
+    const firstPingMs = await waitForPing(world.hosts.a!, overlayIp('b'), { since: t0, timeoutMs: 10_000 });
     console.log(
       `registration → first overlay ping: ${firstPingMs.toFixed(0)} ms (goal ≤ 3000); ` +
         `registered after ${registeredMs.toFixed(0)} ms, tun up after ${tunUpMs.toFixed(0)} ms`,
@@ -114,12 +81,12 @@ describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in networ
       static_host_map: Record<string, string[]>;
       lighthouse: { hosts: string[] };
     };
-    expect(config.static_host_map).toEqual({ [overlayIp('lh1')]: [`${hosts.lh1!.ip}:${LIGHTHOUSE_PORT}`] });
+    expect(config.static_host_map).toEqual({ [overlayIp('lh1')]: [`${world.hosts.lh1!.ip}:${LIGHTHOUSE_PORT}`] });
     expect(config.lighthouse.hosts).toEqual([overlayIp('lh1')]);
 
     expect(nebula.a!.handshakeCompletedWith(overlayIp('b'))).toBe(true);
     expect(nebula.b!.handshakeCompletedWith(overlayIp('a'))).toBe(true);
-    expect(await canPing(hosts.b!, overlayIp('a'))).toBe(true);
+    expect(await canPing(world.hosts.b!, overlayIp('a'))).toBe(true);
   });
 
   it('C (P2, another CA) reaches A, B and lh1 on the underlay but completes no handshake with them', async () => {
@@ -131,21 +98,21 @@ describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in networ
     // makes C send handshakes to A, B and lh1.
     const [decoyA, decoyB, decoyLh1] = lastHostAddresses(p2.subnet, 3);
     const probes: Record<string, string> = {
-      [decoyA!]: `${hosts.a!.ip}:${await nebula.a!.udpPort()}`,
-      [decoyB!]: `${hosts.b!.ip}:${await nebula.b!.udpPort()}`,
-      [decoyLh1!]: `${hosts.lh1!.ip}:${LIGHTHOUSE_PORT}`,
+      [decoyA!]: `${world.hosts.a!.ip}:${await nebula.a!.udpPort()}`,
+      [decoyB!]: `${world.hosts.b!.ip}:${await nebula.b!.udpPort()}`,
+      [decoyLh1!]: `${world.hosts.lh1!.ip}:${LIGHTHOUSE_PORT}`,
     };
-    const probeConfig = join(dir, 'c-probe.yml');
+    const probeConfig = join(world.dir, 'c-probe.yml');
     await writeFile(probeConfig, withStaticHosts(await readFile(registrations.c!.paths.config, 'utf8'), probes));
     await startNebula('c', probeConfig);
 
-    for (const target of ['a', 'b', 'lh1']) expect(await canPing(hosts.c!, hosts[target]!.ip), `underlay ${target}`).toBe(true);
-    const decoyPings = await Promise.all(Object.keys(probes).map((ip) => canPing(hosts.c!, ip, 2)));
+    for (const target of ['a', 'b', 'lh1']) expect(await canPing(world.hosts.c!, world.hosts[target]!.ip), `underlay ${target}`).toBe(true);
+    const decoyPings = await Promise.all(Object.keys(probes).map((ip) => canPing(world.hosts.c!, ip, 2)));
     expect(decoyPings).toEqual([false, false, false]);
-    for (const target of ['lh1', 'a', 'b']) expect(await canPing(hosts.c!, overlayIp(target), 1), `overlay ${target}`).toBe(false);
+    for (const target of ['lh1', 'a', 'b']) expect(await canPing(world.hosts.c!, overlayIp(target), 1), `overlay ${target}`).toBe(false);
 
     // C's handshakes did arrive, and each P1 host refused C's certificate...
-    const fromC = (addr: string) => addr.startsWith(`${hosts.c!.ip}:`);
+    const fromC = (addr: string) => addr.startsWith(`${world.hosts.c!.ip}:`);
     for (const target of ['a', 'b', 'lh1']) {
       await nebula[target]!.waitForLog((e) => e.msg === 'Invalid certificate from host' && fromC(e.fields.udpAddr ?? ''), 5_000);
       expect(nebula[target]!.rejectedCertificatesFrom().some(fromC), target).toBe(true);
@@ -160,31 +127,31 @@ describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in networ
     // Fresh processes, so the tunnel has to be built anew with the path already gone.
     await nebula.a!.stop();
     await nebula.b!.stop();
-    await underlay.dropDirectPath(hosts.a!, hosts.b!);
+    await world.underlay.dropDirectPath(world.hosts.a!, world.hosts.b!);
     try {
-      expect(await canPing(hosts.a!, hosts.b!.ip, 1)).toBe(false);
-      expect(await canPing(hosts.a!, hosts.lh1!.ip, 1)).toBe(true);
+      expect(await canPing(world.hosts.a!, world.hosts.b!.ip, 1)).toBe(false);
+      expect(await canPing(world.hosts.a!, world.hosts.lh1!.ip, 1)).toBe(true);
       await startNebula('a');
       await startNebula('b');
 
-      const firstPingMs = await waitForPing(hosts.a!, overlayIp('b'), { timeoutMs: 15_000 });
-      const relayRtts = await pingRtts(hosts.a!, overlayIp('b'));
+      const firstPingMs = await waitForPing(world.hosts.a!, overlayIp('b'), { timeoutMs: 15_000 });
+      const relayRtts = await pingRtts(world.hosts.a!, overlayIp('b'));
       console.log(`A→B through the lighthouse relay: first ping ${firstPingMs.toFixed(0)} ms after both started; rtt ${formatRtts(relayRtts)} ms`);
 
       expect(nebula.a!.handshakeViaRelayWith(overlayIp('b'))).toBe(true);
       expect(nebula.b!.handshakeViaRelayWith(overlayIp('a'))).toBe(true);
-      expect(await canPing(hosts.b!, overlayIp('a'))).toBe(true);
+      expect(await canPing(world.hosts.b!, overlayIp('a'))).toBe(true);
     } finally {
-      await underlay.restoreDirectPath(hosts.a!, hosts.b!);
+      await world.underlay.restoreDirectPath(world.hosts.a!, world.hosts.b!);
     }
   });
 
   it('teardown leaves no namespace and no nebula process behind', async () => {
-    expect(listNamespaces().filter((ns) => ns.startsWith(underlay.prefix)).length).toBeGreaterThan(0);
+    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix)).length).toBeGreaterThan(0);
     // lh1, lh2, b, a, c, then a and b again for the relay test.
     expect(nebulaPids.length).toBe(7);
-    await underlay.destroy();
-    expect(listNamespaces().filter((ns) => ns.startsWith(underlay.prefix))).toEqual([]);
+    await world.underlay.destroy();
+    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix))).toEqual([]);
     expect(nebulaPids.filter(isAlive)).toEqual([]);
   });
 });

@@ -22,18 +22,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NebulaAgent, NebulaClient, readAgentState } from '../../client/src/index.ts';
 import { SyncthingApi } from '../../client/src/syncthing/rest.ts';
-import { startApi, type ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
+import { useE2eWorld } from '../support/e2e.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 import { canPing } from '../../scripts/e2e/nebula-host.ts';
 import { NamespaceProcess } from '../../scripts/e2e/namespace-process.ts';
-import { sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+import type { UnderlayHost } from '../../scripts/e2e/netns.ts';
 import { generateSyncthingHome, type SyncthingIdentity } from '../../scripts/e2e/syncthing.ts';
 import { tunDeviceName } from '../../supabase/functions/_shared/bundle/nebula-config.ts';
 
@@ -63,9 +63,8 @@ interface Device {
 }
 
 describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from the cloud, no hand configuration', () => {
-  let api: ApiHarness;
-  let underlay: Underlay;
-  let dir: string;
+  const api = useApi();
+  const world = useE2eWorld('vidsync-stp', ['lh', ...DEVICES]);
   let project: CreatedProject;
   const tokens: Record<string, string> = {};
   const devices = {} as Record<Name, Device>;
@@ -77,7 +76,7 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
   const overlayIpOf = (name: Name) => (name === 'd' ? undefined : devices[name].agent!.state.ip!);
 
   async function startSyncthing(d: Device): Promise<void> {
-    const child = underlay.spawn(d.host, 'syncthing', [
+    const child = world.underlay.spawn(d.host, 'syncthing', [
       'serve',
       '--home',
       d.identity.home,
@@ -87,7 +86,7 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
       '--logflags=3',
       `--gui-address=unix://${d.socket}`,
     ]);
-    d.syncthing = new NamespaceProcess(child, join(dir, `${d.name}.syncthing.log`));
+    d.syncthing = new NamespaceProcess(child, join(world.dir, `${d.name}.syncthing.log`));
   }
 
   /** The agent as `vidsync up` builds it, in this process (A with its user's session, B and C headless). */
@@ -96,7 +95,7 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
       projectId: project.projectId,
       dir: d.dir,
       functionsUrl: api.functions.functionsUrl,
-      client: new NebulaClient({ supabase: api.client(tokens[d.name]!), baseDir: join(dir, d.name) }),
+      client: new NebulaClient({ supabase: api.client(tokens[d.name]!), baseDir: join(world.dir, d.name) }),
       deviceName: `e2e ${d.name}`,
       accessToken: headless ? undefined : async () => tokens[d.name]!,
       nebulaWrapper: ['ip', 'netns', 'exec', d.host.ns],
@@ -112,20 +111,16 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
   }
 
   beforeAll(async () => {
-    const swept = sweepStale();
-    if (swept.length) console.log(`swept stale namespaces: ${swept.join(' ')}`);
-    dir = await mkdtemp(join(tmpdir(), 'vidsync-stp-'));
-    const identities = await Promise.all(DEVICES.map((n) => generateSyncthingHome(join(dir, `st-${n}`))));
-    [api, underlay] = await Promise.all([startApi(), Underlay.create()]);
-    const lhHost = await underlay.addHost('lh');
+    const identities = await Promise.all(DEVICES.map((n) => generateSyncthingHome(join(world.dir, `st-${n}`))));
+    const lhHost = world.hosts.lh!;
     for (const [i, name] of DEVICES.entries()) {
       devices[name] = {
         name,
-        host: await underlay.addHost(name),
-        dir: join(dir, name, 'overlay'),
-        folder: join(dir, `folder-${name}`),
+        host: world.hosts[name]!,
+        dir: join(world.dir, name, 'overlay'),
+        folder: join(world.dir, `folder-${name}`),
         identity: identities[i]!,
-        socket: join(dir, `${name}.sock`),
+        socket: join(world.dir, `${name}.sock`),
         log: [],
       };
     }
@@ -137,8 +132,8 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
     project = await createProject(api.client(tokens.lh), 'e2e syncthing product');
     await addMember(api.sql, project.projectId, alice!.id, 'member');
     await addMember(api.sql, project.projectId, dan!.id, 'member');
-    const lhDir = join(dir, 'lh', 'overlay');
-    await new NebulaClient({ supabase: api.client(tokens.lh), baseDir: join(dir, 'lh') }).register({
+    const lhDir = join(world.dir, 'lh', 'overlay');
+    await new NebulaClient({ supabase: api.client(tokens.lh), baseDir: join(world.dir, 'lh') }).register({
       projectId: project.projectId,
       dir: lhDir,
       deviceName: 'e2e lh',
@@ -181,9 +176,6 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
       await d.syncthing?.stop().catch(() => undefined);
     }
     await lighthouse?.stop().catch(() => undefined);
-    await underlay?.destroy();
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('B and C receive A’s folder, a big file and many small ones, with identical SHA-256s; the heartbeat says in sync', async () => {
@@ -305,7 +297,7 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
     let dIp: string | undefined;
     await Promise.all([
       watch('tun', null, async () => {
-        const addr = await underlay.exec(d.host, 'ip', ['-o', '-4', 'addr', 'show', 'dev', tunDeviceName(project.projectId)], { allowFailure: true });
+        const addr = await world.underlay.exec(d.host, 'ip', ['-o', '-4', 'addr', 'show', 'dev', tunDeviceName(project.projectId)], { allowFailure: true });
         dIp = / inet ([0-9.]+)\//.exec(addr.stdout)?.[1];
         return dIp !== undefined;
       }),
@@ -348,8 +340,8 @@ describe.runIf(!reason)('syncthing product e2e: agents configure Syncthing from 
       // Syncthing's sockets in the namespace: TCP on the overlay IP only; no QUIC (UDP 22000) and no local
       // discovery (UDP 21027). (A fresh Syncthing's default config looks for NAT gateways until the agent
       // switches that off, a fraction of a second after its API is up: those short-lived ephemeral UDP sockets are not listeners.)
-      const tcp = await underlay.exec(d.host, 'ss', ['-Hltnp'], { allowFailure: true });
-      const udp = await underlay.exec(d.host, 'ss', ['-Hlunp'], { allowFailure: true });
+      const tcp = await world.underlay.exec(d.host, 'ss', ['-Hltnp'], { allowFailure: true });
+      const udp = await world.underlay.exec(d.host, 'ss', ['-Hlunp'], { allowFailure: true });
       const listeners = tcp.stdout.split('\n').filter((l) => l.includes('syncthing')).map((l) => l.trim().split(/\s+/)[3]);
       expect(listeners, name).toEqual([`${ip}:22000`]);
       expect(udp.stdout.split('\n').filter((l) => l.includes('syncthing') && /:(22000|21027)\s/.test(l)), name).toEqual([]);

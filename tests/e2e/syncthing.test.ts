@@ -8,26 +8,18 @@
 // The API, the SDK and the file checks run in the root namespace; nebula and
 // Syncthing run inside the namespaces.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { NebulaClient, type Registration } from '../../client/src/index.ts';
-import { startApi, type ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
-import { NebulaHost, waitForPing } from '../../scripts/e2e/nebula-host.ts';
-import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
-import {
-  generateSyncthingHome,
-  SYNCTHING_GUI_ADDRESS,
-  SYNCTHING_PORT,
-  SyncthingInstance,
-  type SyncthingIdentity,
-} from '../../scripts/e2e/syncthing.ts';
+import { waitForPing } from '../../scripts/e2e/nebula-host.ts';
+import { listNamespaces } from '../../scripts/e2e/netns.ts';
+import { generateSyncthingHome, SYNCTHING_GUI_ADDRESS, SYNCTHING_PORT, SyncthingInstance, type SyncthingIdentity } from '../../scripts/e2e/syncthing.ts';
 import { isAlive } from '../support/outcomes.ts';
-import { printNebulaLogsOnFailure } from '../support/e2e.ts';
+import { printNebulaLogsOnFailure, SdkDevices, useE2eWorld } from '../support/e2e.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('syncthing'), binary('curl'));
 
@@ -36,58 +28,40 @@ const LIGHTHOUSE_PORT = 4242;
 const FOLDER_ID = 'vidsync-e2e-videos';
 
 describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over the Nebula overlay', () => {
-  let api: ApiHarness;
-  let underlay: Underlay;
-  let dir: string;
+  const api = useApi();
+  const world = useE2eWorld('vidsync-syncthing', ['lh1', 'a', 'b']);
+  const devices = new SdkDevices(world, { deviceNamePrefix: 'e2e', lighthousePort: LIGHTHOUSE_PORT, logSuffix: '.nebula.log' });
+  const { registrations, nebula } = devices;
   let project: CreatedProject;
-  const hosts: Record<string, UnderlayHost> = {};
   const users: Record<string, SupabaseClient> = {};
-  const registrations: Record<string, Registration> = {};
   const identities: Record<string, SyncthingIdentity> = {};
-  const nebula: Record<string, NebulaHost> = {};
   const syncthing: Record<string, SyncthingInstance> = {};
-  const pids: number[] = [];
+  /** Every nebula and Syncthing process started, to check none outlives the suite. */
+  const pids = devices.nebulaPids;
   let syncthingStartedAt = 0;
 
-  const overlayIp = (name: string) => registrations[name]!.ip;
-  const folderOf = (name: string) => join(dir, `folder-${name}`);
+  const overlayIp = (name: string) => devices.ip(name);
+  const folderOf = (name: string) => join(world.dir, `folder-${name}`);
 
   const register = (name: string, as: SupabaseClient, lighthouse = false) =>
-    new NebulaClient({ supabase: as, baseDir: join(dir, name) })
-      .register({
-        projectId: project.projectId,
-        deviceName: `e2e ${name}`,
-        ...(identities[name] ? { syncthingDeviceId: identities[name].deviceId } : {}),
-        ...(lighthouse ? { lighthouse: { endpoints: [`${hosts[name]!.ip}:${LIGHTHOUSE_PORT}`] } } : {}),
-      })
-      .then((reg) => (registrations[name] = reg));
-
-  const startNebula = async (name: string) => {
-    const running = await NebulaHost.start(underlay, hosts[name]!, registrations[name]!.paths.config, { logPath: join(dir, `${name}.nebula.log`) });
-    if (running.pid) pids.push(running.pid);
-    nebula[name] = running;
-  };
+    devices.register(name, as, project.projectId, { lighthouse, syncthingDeviceId: identities[name]?.deviceId });
+  const startNebula = (name: string) => devices.start(name);
 
   const startSyncthing = async (name: string, peer: string) => {
-    const running = await SyncthingInstance.start(underlay, hosts[name]!, {
+    const running = await SyncthingInstance.start(world.underlay, world.hosts[name]!, {
       identity: identities[name]!,
       name: `e2e ${name}`,
       listenIp: overlayIp(name),
       peers: [{ deviceId: identities[peer]!.deviceId, name: `e2e ${peer}`, ip: overlayIp(peer) }],
       folder: { id: FOLDER_ID, path: folderOf(name) },
-      logPath: join(dir, `${name}.syncthing.log`),
+      logPath: join(world.dir, `${name}.syncthing.log`),
     });
     pids.push(...(await running.processIds()));
     syncthing[name] = running;
   };
 
   beforeAll(async () => {
-    const swept = sweepStale();
-    if (swept.length) console.log(`swept stale namespaces: ${swept.join(' ')}`);
-    dir = await mkdtemp(join(tmpdir(), 'vidsync-syncthing-'));
-    const started = Promise.all([startApi(), Underlay.create(), generateSyncthingHome(join(dir, 'st-a')), generateSyncthingHome(join(dir, 'st-b'))]);
-    [api, underlay, identities.a, identities.b] = await started;
-    for (const name of ['lh1', 'a', 'b']) hosts[name] = await underlay.addHost(name);
+    [identities.a, identities.b] = await Promise.all([generateSyncthingHome(join(world.dir, 'st-a')), generateSyncthingHome(join(world.dir, 'st-b'))]);
 
     // An owner runs the lighthouse; two members bring a device each.
     const [owner, memberA, memberB] = await Promise.all(['stowner', 'sta', 'stb'].map((n) => api.user(n)));
@@ -103,7 +77,7 @@ describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over
     await Promise.all([register('a', users.a), register('b', users.b)]);
     await Promise.all([startNebula('a'), startNebula('b')]);
     // Syncthing's first dial should find the overlay up.
-    await waitForPing(hosts.a!, overlayIp('b'), { timeoutMs: 10_000 });
+    await waitForPing(world.hosts.a!, overlayIp('b'), { timeoutMs: 10_000 });
 
     // One after the other, never both at once: Syncthing dials from its
     // listening port (SO_REUSEPORT), so when both devices dial each other in
@@ -128,12 +102,6 @@ describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over
         console.error(`--- syncthing log of ${name} (last 40 lines) ---\n${st.logText().split('\n').slice(-40).join('\n')}`);
       }
     });
-  });
-
-  afterAll(async () => {
-    await underlay?.destroy();
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('the API recorded each device with its Syncthing device ID', async () => {
@@ -205,11 +173,11 @@ describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over
   });
 
   it('teardown leaves no namespace, no nebula and no syncthing process behind', async () => {
-    expect(listNamespaces().filter((ns) => ns.startsWith(underlay.prefix)).length).toBeGreaterThan(0);
+    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix)).length).toBeGreaterThan(0);
     // nebula on lh1, a and b; syncthing's monitor and worker on a and b.
     expect(pids.length).toBe(7);
-    await underlay.destroy();
-    expect(listNamespaces().filter((ns) => ns.startsWith(underlay.prefix))).toEqual([]);
+    await world.underlay.destroy();
+    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix))).toEqual([]);
     expect(pids.filter(isAlive)).toEqual([]);
   });
 });

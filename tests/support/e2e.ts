@@ -1,7 +1,91 @@
-// What the overlay suites share: the nebula logs of a failed test, printed
-// before teardown deletes the namespaces they came from.
-import { beforeEach } from 'vitest';
-import type { NebulaHost } from '../../scripts/e2e/nebula-host.ts';
+// What the overlay suites share: the world they run in (swept of stale
+// namespaces, a temporary directory, an underlay with a host per device,
+// all gone after the suite), devices registered through the SDK and run on
+// real nebula, and the nebula logs of a failed test, printed before teardown
+// deletes the namespaces they came from.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { DEFAULT_LIGHTHOUSE_PORT } from '../../supabase/functions/_shared/bundle/index.ts';
+import { NebulaClient, type Registration } from '../../client/src/index.ts';
+import { NebulaHost } from '../../scripts/e2e/nebula-host.ts';
+import { sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+
+export interface E2eWorld {
+  /** The suite's temporary directory. */
+  readonly dir: string;
+  readonly underlay: Underlay;
+  /** A host (network namespace on the underlay) per name given. */
+  readonly hosts: Readonly<Record<string, UnderlayHost>>;
+}
+
+/**
+ * The opening of an e2e suite: namespaces left by crashed runs swept, a
+ * temporary directory (`${prefix}-…`), an underlay with one host per name.
+ * afterAll destroys the underlay (and every process in it), then the
+ * directory. The object returned holds them from beforeAll on.
+ */
+export function useE2eWorld(prefix: string, hostNames: readonly string[]): E2eWorld {
+  const world = { hosts: {} } as { dir: string; underlay: Underlay; hosts: Record<string, UnderlayHost> };
+  beforeAll(async () => {
+    const swept = sweepStale();
+    if (swept.length) console.log(`swept stale namespaces: ${swept.join(' ')}`);
+    world.dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+    world.underlay = await Underlay.create();
+    for (const name of hostNames) world.hosts[name] = await world.underlay.addHost(name);
+  });
+  afterAll(async () => {
+    await world.underlay?.destroy();
+    if (world.dir) await rm(world.dir, { recursive: true, force: true });
+  });
+  return world;
+}
+
+/**
+ * Devices as the product makes them: each a machine of its own (its own SDK
+ * client and directory, on the host of its name), registered through the
+ * SDK, its bundle run by real nebula.
+ */
+export class SdkDevices {
+  readonly registrations: Record<string, Registration> = {};
+  readonly nebula: Record<string, NebulaHost> = {};
+  /** Every nebula started, to check none outlives the suite. */
+  readonly nebulaPids: number[] = [];
+
+  constructor(
+    private readonly world: E2eWorld,
+    private readonly options: { deviceNamePrefix: string; lighthousePort?: number; logSuffix?: string },
+  ) {}
+
+  /** Registers `name` as the user of `as`; a lighthouse announces its host's underlay address. */
+  async register(name: string, as: SupabaseClient, projectId: string, extra: { lighthouse?: boolean; syncthingDeviceId?: string } = {}): Promise<Registration> {
+    const port = this.options.lighthousePort ?? DEFAULT_LIGHTHOUSE_PORT;
+    const registration = await new NebulaClient({ supabase: as, baseDir: join(this.world.dir, name) }).register({
+      projectId,
+      deviceName: `${this.options.deviceNamePrefix} ${name}`,
+      ...(extra.syncthingDeviceId ? { syncthingDeviceId: extra.syncthingDeviceId } : {}),
+      ...(extra.lighthouse ? { lighthouse: { endpoints: [`${this.world.hosts[name]!.ip}:${port}`] } } : {}),
+    });
+    this.registrations[name] = registration;
+    return registration;
+  }
+
+  /** Starts nebula on `name`'s host with its bundle's config (or another one). */
+  async start(name: string, configPath: string = this.registrations[name]!.paths.config): Promise<NebulaHost> {
+    const logPath = join(this.world.dir, `${name}${this.options.logSuffix ?? '.log'}`);
+    const running = await NebulaHost.start(this.world.underlay, this.world.hosts[name]!, configPath, { logPath });
+    if (running.pid) this.nebulaPids.push(running.pid);
+    this.nebula[name] = running;
+    return running;
+  }
+
+  /** The overlay address the API gave `name`. */
+  ip(name: string): string {
+    return this.registrations[name]!.ip;
+  }
+}
 
 export function printNebulaLogsOnFailure(nebula: Readonly<Record<string, NebulaHost>>, lines = 40): void {
   beforeEach(({ onTestFailed }) => {
