@@ -7,8 +7,6 @@
 // Nothing may leave this machine: the peer registered first holds the lower
 // overlay IP, so this device waits to be dialled (`dynamic`, discovery off)
 // and dials no overlay address; its listen address on the overlay cannot bind.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -18,16 +16,17 @@ import { DeviceApi } from '../../client/src/agent/device-api.ts';
 import type { StDevice, StFolder } from '../../client/src/syncthing/bridge.ts';
 import { syncthingDeviceIdFromSha256 } from '../../supabase/functions/_shared/syncthing/index.ts';
 import { binary, missing } from '../../scripts/e2e/requirements.ts';
-import { startApi, type ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
+import { useTempDir } from '../support/temp-dir.ts';
 import { startLocalSyncthing, type LocalSyncthing } from '../support/syncthing-local.ts';
-import { createProject } from '../api/helpers.ts';
+import { createOwnedProject } from '../api/helpers.ts';
 
 const [PEER_ST_ID] = fc.sample(fc.uint8Array({ minLength: 32, maxLength: 32 }), { numRuns: 1, seed: 2026 }).map(syncthingDeviceIdFromSha256) as [string];
 
 describe.skipIf(missing(binary('syncthing')))('AgentSyncthing: a local Syncthing kept in step with the project', () => {
-  let api: ApiHarness;
+  const api = useApi();
+  const dir = useTempDir('vidsync-agent-st');
   let st: LocalSyncthing;
-  let dir: string;
   let token: string;
   let agent: AgentSyncthing;
   let self: { deviceId: string; ip: string };
@@ -36,17 +35,15 @@ describe.skipIf(missing(binary('syncthing')))('AgentSyncthing: a local Syncthing
   let changes = 0;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vidsync-agent-st-'));
-    [api, st] = await Promise.all([startApi(), startLocalSyncthing({ name: 'agent' })]);
-    const owner = (await api.user('agst-owner'))!;
-    token = owner.accessToken;
-    const client = new NebulaClient({ supabase: api.client(token), baseDir: dir });
-    const { projectId } = await createProject(api.client(token), 'agent syncthing');
-    peer = await client.register({ projectId, deviceName: 'peer', dir: join(dir, 'peer'), syncthingDeviceId: PEER_ST_ID });
-    self = await client.register({ projectId, deviceName: 'self', dir: join(dir, 'self') });
+    st = await startLocalSyncthing({ name: 'agent' });
+    let projectId: string;
+    ({ token, projectId } = await createOwnedProject(api, 'agst-owner', 'agent syncthing'));
+    const client = new NebulaClient({ supabase: api.client(token), baseDir: dir.path });
+    peer = await client.register({ projectId, deviceName: 'peer', dir: join(dir.path, 'peer'), syncthingDeviceId: PEER_ST_ID });
+    self = await client.register({ projectId, deviceName: 'self', dir: join(dir.path, 'self') });
     agent = new AgentSyncthing({
-      syncthing: { url: st.url, apiKey: st.apiKey, share: [{ folderId: 'videos', path: join(dir, 'videos'), label: 'Videos' }], peersPollSeconds: 1, folderPollSeconds: 1 },
-      dir: join(dir, 'self'),
+      syncthing: { url: st.url, apiKey: st.apiKey, share: [{ folderId: 'videos', path: join(dir.path, 'videos'), label: 'Videos' }], peersPollSeconds: 1, folderPollSeconds: 1 },
+      dir: join(dir.path, 'self'),
       api: new DeviceApi({ functionsUrl: api.functions.functionsUrl, deviceId: self.deviceId, accessToken: async () => token }),
       log: (line) => log.push(line),
       onChange: () => changes++,
@@ -57,8 +54,6 @@ describe.skipIf(missing(binary('syncthing')))('AgentSyncthing: a local Syncthing
   afterAll(async () => {
     agent?.stop();
     await st?.stop();
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('this device waits to be dialled (the precondition for staying on loopback)', () => {

@@ -12,9 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 import { createCliProject, startCliNode, type CliProject } from '../../scripts/e2e/cli-project.ts';
 import { canPing, formatRtts, pingRtts, waitForPing, type NebulaHost } from '../../scripts/e2e/nebula-host.ts';
-import { listNamespaces } from '../../scripts/e2e/netns.ts';
-import { isAlive } from '../support/outcomes.ts';
-import { printNebulaLogsOnFailure, useE2eWorld } from '../support/e2e.ts';
+import { expectTeardownLeavesNothing, printNebulaLogsOnFailure, useE2eWorld } from '../support/e2e.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('nebula-cert'), binary('ip'), binary('ping'), binary('nft'));
 
@@ -110,10 +108,6 @@ describe.runIf(!reason)('e2e harness: real nebula in network namespaces', () => 
   });
 
   it('destroy() leaves no namespace and no nebula process behind', async () => {
-    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix)).length).toBeGreaterThan(0);
-    expect(nebulaPids.length).toBe(7);
-    await world.underlay.destroy();
-    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix))).toEqual([]);
-    expect(nebulaPids.filter(isAlive)).toEqual([]);
+    await expectTeardownLeavesNothing(world, nebulaPids, 7);
   });
 });

@@ -16,9 +16,7 @@ import { useApi } from '../support/api.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 import { canPing, formatRtts, pingRtts, waitForPing } from '../../scripts/e2e/nebula-host.ts';
-import { listNamespaces } from '../../scripts/e2e/netns.ts';
-import { isAlive } from '../support/outcomes.ts';
-import { printNebulaLogsOnFailure, SdkDevices, useE2eWorld } from '../support/e2e.ts';
+import { expectTeardownLeavesNothing, printNebulaLogsOnFailure, SdkDevices, useE2eWorld } from '../support/e2e.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('nft'));
 
@@ -147,12 +145,8 @@ describe.runIf(!reason)('overlay e2e: API + SDK bundles on real nebula in networ
   });
 
   it('teardown leaves no namespace and no nebula process behind', async () => {
-    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix)).length).toBeGreaterThan(0);
     // lh1, lh2, b, a, c, then a and b again for the relay test.
-    expect(nebulaPids.length).toBe(7);
-    await world.underlay.destroy();
-    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix))).toEqual([]);
-    expect(nebulaPids.filter(isAlive)).toEqual([]);
+    await expectTeardownLeavesNothing(world, nebulaPids, 7);
   });
 });
 

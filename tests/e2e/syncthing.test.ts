@@ -16,10 +16,8 @@ import { useApi } from '../support/api.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 import { waitForPing } from '../../scripts/e2e/nebula-host.ts';
-import { listNamespaces } from '../../scripts/e2e/netns.ts';
 import { generateSyncthingHome, SYNCTHING_GUI_ADDRESS, SYNCTHING_PORT, SyncthingInstance, type SyncthingIdentity } from '../../scripts/e2e/syncthing.ts';
-import { isAlive } from '../support/outcomes.ts';
-import { printNebulaLogsOnFailure, SdkDevices, useE2eWorld } from '../support/e2e.ts';
+import { expectTeardownLeavesNothing, printNebulaLogsOnFailure, SdkDevices, useE2eWorld } from '../support/e2e.ts';
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'), binary('syncthing'), binary('curl'));
 
@@ -173,12 +171,8 @@ describe.runIf(!reason)('syncthing e2e: a folder synced between two devices over
   });
 
   it('teardown leaves no namespace, no nebula and no syncthing process behind', async () => {
-    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix)).length).toBeGreaterThan(0);
     // nebula on lh1, a and b; syncthing's monitor and worker on a and b.
-    expect(pids.length).toBe(7);
-    await world.underlay.destroy();
-    expect(listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix))).toEqual([]);
-    expect(pids.filter(isAlive)).toEqual([]);
+    await expectTeardownLeavesNothing(world, pids, 7);
   });
 });
 

@@ -6,12 +6,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { DEFAULT_LIGHTHOUSE_PORT } from '../../supabase/functions/_shared/bundle/index.ts';
 import { NebulaClient, type Registration } from '../../client/src/index.ts';
 import { NebulaHost } from '../../scripts/e2e/nebula-host.ts';
-import { sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
+import { isAlive } from './outcomes.ts';
 
 export interface E2eWorld {
   /** The suite's temporary directory. */
@@ -85,6 +86,20 @@ export class SdkDevices {
   ip(name: string): string {
     return this.registrations[name]!.ip;
   }
+}
+
+/**
+ * The last test of a suite that checks its own teardown: the world's
+ * namespaces are there and `started` processes were recorded in `pids`;
+ * destroying the underlay leaves no namespace and none of them running.
+ */
+export async function expectTeardownLeavesNothing(world: E2eWorld, pids: readonly number[], started: number): Promise<void> {
+  const namespaces = () => listNamespaces().filter((ns) => ns.startsWith(world.underlay.prefix));
+  expect(namespaces().length).toBeGreaterThan(0);
+  expect(pids.length).toBe(started);
+  await world.underlay.destroy();
+  expect(namespaces()).toEqual([]);
+  expect(pids.filter(isAlive)).toEqual([]);
 }
 
 export function printNebulaLogsOnFailure(nebula: Readonly<Record<string, NebulaHost>>, lines = 40): void {
