@@ -63,10 +63,17 @@ export function openPool(open: () => Sql, log: PoolLogger): Sql {
       throw error;
     });
   };
+  // For transactions on a reserved connection (store/transaction.ts): the pool it came from is replaced, if still in use.
+  const reporter = () => {
+    const pool = current;
+    return () => {
+      if (pool === current) replace('a connection closed under a transaction');
+    };
+  };
   const target = function () {} as unknown as Sql;
   const sql = new Proxy(target, {
     apply: (_target, _this, args: unknown[]) => (current as unknown as (...a: unknown[]) => unknown)(...args),
-    get: (_target, property) => (property === 'begin' ? begin : Reflect.get(current, property)),
+    get: (_target, property) => (property === 'begin' ? begin : property === LOSS_REPORTER ? reporter : Reflect.get(current, property)),
   });
 
   if (typeof globalThis.addEventListener === 'function' && 'Deno' in globalThis) {
@@ -77,6 +84,19 @@ export function openPool(open: () => Sql, log: PoolLogger): Sql {
     });
   }
   return sql;
+}
+
+const LOSS_REPORTER = Symbol('vidsync.db.lossReporter');
+
+/**
+ * For a transaction about to reserve a connection of `sql`: what to call
+ * when that connection turns out to be gone (it closed, or could not take
+ * the ROLLBACK), so that the pool it came from is replaced as for sql.begin
+ * above. A plain postgres.js pool has nothing to replace.
+ */
+export function lossReporterOf(sql: Sql): () => void {
+  const reporter = (sql as unknown as Record<symbol, unknown>)[LOSS_REPORTER];
+  return typeof reporter === 'function' ? (reporter as () => () => void)() : () => {};
 }
 
 /** The function's pool: postgres.js with the function's options. */

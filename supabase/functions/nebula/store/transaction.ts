@@ -18,8 +18,9 @@
 // issued meanwhile. Hence asServiceRole's rule: await every user-scoped step
 // before calling it (tests/api/authz.test.ts registers a lighthouse as a
 // plain member to catch the reverse).
-import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres';
+import type { PendingQuery, ReservedSql, Row, Sql, TransactionSql } from 'postgres';
 import type { Caller } from '../../_shared/auth/index.ts';
+import { isConnectionLoss, lossReporterOf } from '../db.ts';
 
 export type Tx = TransactionSql<Record<string, unknown>>;
 
@@ -28,17 +29,41 @@ const DB_ROLES = ['anon', 'authenticated', 'service_role'] as const;
 
 export type DbRole = (typeof DB_ROLES)[number];
 
-/** Runs `fn` in one transaction as the caller; any throw rolls everything back. */
+/**
+ * Runs `fn` in one transaction as the caller; any throw rolls everything
+ * back. On a connection of its own, driven here rather than by postgres.js's
+ * sql.begin, which waits for BEGIN's answer before fn's first query and for
+ * the last statement's before COMMIT: two round trips of every request that
+ * nothing needs. Here BEGIN and the identity go out with fn's first query,
+ * and COMMIT right behind the statements fn left to the end (endWith).
+ */
 export async function inTransaction<T>(sql: Sql, caller: Caller, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return (await sql.begin(async (tx) => {
-    const pending: Promise<unknown>[] = [];
-    endings.set(tx, pending);
-    // Not awaited on its own: it goes out in one write with fn's first query.
-    const identity = tx`select set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true), set_config('role', ${checkedRole(caller.role)}, true)`.execute();
-    const result = await fn(tx as Tx);
-    await Promise.all([identity, ...pending]);
+  const reportLoss = lossReporterOf(sql);
+  const connection = await sql.reserve();
+  const statements = new StatementWatch();
+  const tx = statements.watch(connection);
+  const closing = new ConnectionWatch();
+  let reusable = true;
+  try {
+    // Not awaited on their own: they go out in one write with fn's first query.
+    const opening = [
+      closing.begin(tx).execute(),
+      tx`select set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true), set_config('role', ${checkedRole(caller.role)}, true)`.execute(),
+    ];
+    const result = await closing.unlessClosed(fn(tx));
+    await closing.unlessClosed(Promise.all([...opening, ...endings.get(tx)!, tx.unsafe('commit').execute()]));
+    // A statement fn caught and went on from aborted the transaction: its COMMIT was a ROLLBACK.
+    statements.throwIfAnyFailed();
     return result;
-  })) as T;
+  } catch (error) {
+    reusable = !isConnectionLoss(error) && (await closing.unlessClosed(rolledBack(connection)).catch(() => false));
+    if (!reusable) reportLoss();
+    throw statements.causeOf(error);
+  } finally {
+    closing.forget();
+    // A connection that closed under us is in the driver's closed queue already; releasing it would mark it open.
+    if (reusable) connection.release();
+  }
 }
 
 /** The statements each open transaction leaves to its end (endWith), by its tx. */
@@ -47,15 +72,119 @@ const endings = new WeakMap<object, Promise<unknown>[]>();
 /**
  * Leaves `statements` (already sent, in the order they must run) to the end
  * of the transaction: fn returns without waiting for their answer, and
- * inTransaction waits for it before COMMIT. For a route's last writes (the
- * certificate and its audit row): the bundle is built while they run, and a
- * failed write still fails the request and rolls everything back. Nothing
- * sent after them may need their answer.
+ * COMMIT goes out right behind them, in the same round trip. For a route's
+ * last writes (the certificate and its audit row): the bundle is built while
+ * they run, and a failed write still fails the request and rolls everything
+ * back (COMMIT then ends the aborted transaction as a ROLLBACK).
  */
 export function endWith(tx: Tx, ...statements: Promise<unknown>[]): void {
   const pending = endings.get(tx);
   if (!pending) throw new Error('endWith: not a transaction of inTransaction');
   pending.push(...statements);
+}
+
+/**
+ * Notes every statement's failure as it happens, so that none is an
+ * unhandled rejection (a statement a failed step left unawaited would end
+ * the Deno process) and the request fails with the first one's error, not
+ * with the 25P02 of a later statement that was awaited first (as sql.begin
+ * does). The handler is attached with the native then, which, unlike the
+ * driver's, does not start the query: it still goes out when its caller
+ * first awaits or executes it.
+ */
+class StatementWatch {
+  #first: unknown;
+  #failed = false;
+
+  watch(connection: ReservedSql): Tx {
+    const note = (error: unknown) => {
+      if (!this.#failed) [this.#failed, this.#first] = [true, error];
+    };
+    const watched = <Q>(query: Q): Q => {
+      if (query instanceof Promise) Promise.prototype.then.call(query, undefined, note);
+      return query;
+    };
+    const tx = new Proxy(connection, {
+      // A tagged template makes a query; sql(value) and sql(name) only make its parts.
+      apply: (target, thisArg, args: unknown[]) => {
+        const made = Reflect.apply(target, thisArg, args);
+        return isTemplate(args[0]) ? watched(made) : made;
+      },
+      get: (target, property) => {
+        if (property === 'unsafe') return (...args: Parameters<ReservedSql['unsafe']>) => watched(target.unsafe(...args));
+        return Reflect.get(target, property);
+      },
+    }) as unknown as Tx;
+    endings.set(tx, []);
+    return tx;
+  }
+
+  throwIfAnyFailed(): void {
+    if (this.#failed) throw this.#first;
+  }
+
+  /** The error a failed transaction reports: the first failed statement's when `error` only says the transaction had already failed. */
+  causeOf(error: unknown): unknown {
+    return this.#failed && (error as { code?: unknown } | null)?.code === '25P02' ? this.#first : error;
+  }
+}
+
+function isTemplate(value: unknown): value is TemplateStringsArray {
+  return Array.isArray(value) && Array.isArray((value as { raw?: unknown }).raw);
+}
+
+/** The driver's connection object, as much of it as a closing needs. */
+interface DriverConnection {
+  onclose: ((error?: unknown) => void) | null;
+}
+
+/**
+ * Whether the reserved connection closes under the transaction. A statement
+ * already sent fails when it does, but one the driver still holds back (it
+ * waits for an unprepared statement's description first) would wait
+ * forever, and so would the request. sql.begin races its transaction
+ * against the connection's close for the same reason; this does the same,
+ * through the driver's per-query `onexecute` hook (postgres.js 3.4, as
+ * sql.begin itself learns its connection) and the connection's `onclose`.
+ */
+class ConnectionWatch {
+  #connection: DriverConnection | null = null;
+  #closed: Promise<never>;
+  #close!: (error: unknown) => void;
+
+  constructor() {
+    this.#closed = new Promise<never>((_, reject) => (this.#close = reject));
+    this.#closed.catch(() => {});
+  }
+
+  /** BEGIN, which tells us its connection when it is sent; true keeps the connection open to the statements behind it. */
+  begin(tx: Tx) {
+    const onexecute = (c: DriverConnection) => {
+      this.#connection = c;
+      c.onclose = (error) => this.#close(error ?? Object.assign(new Error('the connection closed'), { code: 'CONNECTION_CLOSED' }));
+      return true;
+    };
+    return tx.unsafe('begin', [], { onexecute } as never);
+  }
+
+  unlessClosed<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.#closed]);
+  }
+
+  /** The connection outlives the transaction (back in the pool): its next close is not ours. */
+  forget(): void {
+    if (this.#connection?.onclose) this.#connection.onclose = null;
+  }
+}
+
+/** Ends a failed transaction; false when the connection cannot say it did (it is gone). */
+async function rolledBack(connection: ReservedSql): Promise<boolean> {
+  try {
+    await connection.unsafe('rollback');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,0 +1,106 @@
+// store/transaction.ts inTransaction against the real Postgres: it drives the
+// transaction on a reserved connection itself (BEGIN goes out with the first
+// query, COMMIT behind the last), so it must keep what sql.begin promised:
+// all or nothing, the first failure as the cause, no statement left to fail
+// unheard, and a connection that dies under it fails the request at once
+// and its pool is replaced (the driver would send its stale bytes again).
+import { describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import type { Sql } from 'postgres';
+import { openPool } from '../../supabase/functions/nebula/db.ts';
+import { asServiceRole, inTransaction } from '../../supabase/functions/nebula/store/transaction.ts';
+import type { Tx } from '../../supabase/functions/nebula/store/transaction.ts';
+import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
+import { freshDatabaseWithOwner } from '../support/db.ts';
+
+let sql: Sql;
+let url: string;
+freshDatabaseWithOwner((db) => {
+  sql = db.sql;
+  url = db.url;
+});
+const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role' } };
+
+const bucket = (tx: Tx, subject: string) =>
+  tx`insert into vidsync.rate_buckets (subject, route_class, scope, tokens, updated_at) values (${subject}, 'test', 'user', 1, now())`;
+const written = async (subject: string) => (await sql`select 1 from vidsync.rate_buckets where subject = ${subject}`).length;
+const asService = <T>(pool: Sql, fn: (tx: Tx) => Promise<T>) => inTransaction(pool, SERVICE, (tx) => asServiceRole(tx, fn));
+
+describe('inTransaction', () => {
+  it('is one transaction: its statements share one transaction id, and a throw rolls all of them back', async () => {
+    const ids = await asService(sql, async (tx) => {
+      const [a] = await tx<{ id: string }[]>`select txid_current()::text as id`;
+      const [b] = await tx<{ id: string }[]>`select txid_current()::text as id`;
+      return [a!.id, b!.id];
+    });
+    expect(ids[0]).toBe(ids[1]);
+
+    const subject = crypto.randomUUID();
+    const thrown = await asService(sql, async (tx) => {
+      await bucket(tx, subject);
+      throw new Error('after the write');
+    }).catch((e: Error) => e.message);
+    expect(thrown).toBe('after the write');
+    expect(await written(subject)).toBe(0);
+  });
+
+  it('fails with the first failed statement, not with the 25P02 of one awaited before it', async () => {
+    const failure = await asService(sql, async (tx) => {
+      const first = tx`select 1 / 0`.execute();
+      const second = tx`select 1`.execute();
+      await second;
+      await first;
+    }).catch((e: unknown) => e);
+    expect((failure as { code?: string }).code).toBe('22012');
+  });
+
+  it('does not commit when fn caught a failed statement and went on', async () => {
+    const subject = crypto.randomUUID();
+    const failure = await asService(sql, async (tx) => {
+      await bucket(tx, subject);
+      await tx`select 1 / 0`.catch(() => 'swallowed');
+      return 'went on';
+    }).catch((e: unknown) => e);
+    expect((failure as { code?: string }).code).toBe('22012');
+    expect(await written(subject)).toBe(0);
+  });
+
+  it('leaves no statement to fail unheard when fn throws before awaiting it', async () => {
+    // Vitest fails the run on an unhandled rejection: the unawaited statement's must be heard.
+    const thrown = await asService(sql, async (tx) => {
+      void tx`select 1 / 0`.execute();
+      throw new Error('before awaiting');
+    }).catch((e: Error) => e.message);
+    expect(thrown).toBe('before awaiting');
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
+  it('fails at once when its connection is dropped mid-transaction, even waiting on a statement the driver held back, and the pool serves the next one', async () => {
+    // The function's pool: a connection lost under a transaction is never used again, the pool is replaced (nebula/db.ts).
+    const replaced: string[] = [];
+    const pool = openPool(() => postgres(url, { max: 1, onnotice: () => {} }), { error: (m) => replaced.push(m) });
+    const watcher = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const subject = crypto.randomUUID();
+      const started = performance.now();
+      const failure = await asService(pool, async (tx) => {
+        await bucket(tx, subject);
+        const [me] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        setTimeout(() => void watcher`select pg_terminate_backend(${me!.pid})`.execute(), 300);
+        // A statement new to the connection is described first; the driver holds the next one back meanwhile.
+        const slow = tx.unsafe(`select pg_sleep(3), $1::text as marker /* ${subject} */`, [subject]).execute();
+        const heldBack = tx`select 2`.execute();
+        await heldBack;
+        await slow;
+      }).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(Error);
+      expect(performance.now() - started).toBeLessThan(2_500);
+      expect(await written(subject)).toBe(0);
+      expect(replaced).toHaveLength(1);
+      expect(await asService(pool, async (tx) => (await tx<{ n: number }[]>`select 1 as n`)[0]!.n)).toBe(1);
+    } finally {
+      await pool.end({ timeout: 1 });
+      await watcher.end({ timeout: 1 });
+    }
+  });
+});
