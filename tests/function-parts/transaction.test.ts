@@ -75,6 +75,27 @@ describe('inTransaction', () => {
     await new Promise((r) => setTimeout(r, 50));
   });
 
+  it('works the same without prepared statements (Supavisor\'s transaction mode)', async () => {
+    const pool = postgres(url, { max: 1, prepare: false, onnotice: () => {} });
+    try {
+      const subject = crypto.randomUUID();
+      expect(await asService(pool, async (tx) => {
+        await bucket(tx, subject);
+        const [row] = await tx<{ n: number }[]>`select ${41}::int + 1 as n`;
+        return row!.n;
+      })).toBe(42);
+      expect(await written(subject)).toBe(1);
+      const failure = await asService(pool, async (tx) => {
+        const first = tx`select ${1}::int / 0`.execute();
+        await tx`select ${2}::int`;
+        await first;
+      }).catch((e: unknown) => e);
+      expect((failure as { code?: string }).code).toBe('22012');
+    } finally {
+      await pool.end({ timeout: 1 });
+    }
+  });
+
   it('fails at once when its connection is dropped mid-transaction, even waiting on a statement the driver held back, and the pool serves the next one', async () => {
     // The function's pool: a connection lost under a transaction is never used again, the pool is replaced (nebula/db.ts).
     const replaced: string[] = [];
