@@ -98,6 +98,26 @@ begin
   return d;
 end
 $$;
+-- What revoking a device does, for revoke_device and for remove_member
+-- (each checks and locks in its own order first): its still-valid
+-- certificates go on the project's blocklist, its address is released (it
+-- cools), and it is marked revoked, once (a revoked device keeps the time it
+-- was first revoked). Returns the number of certificates revoked.
+create function vidsync.revoke_and_release(device_id uuid, revoked_by uuid, reason text) returns integer
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  revoked integer;
+begin
+  revoked := vidsync.revoke_certificates(revoke_and_release.device_id);
+  perform vidsync.release_ip(revoke_and_release.device_id, revoke_and_release.revoked_by, revoke_and_release.reason);
+  update vidsync.devices d set revoked_at = pg_catalog.now(), updated_at = pg_catalog.now()
+   where d.id = revoke_and_release.device_id and d.revoked_at is null;
+  return revoked;
+end
+$$;
+
 -- Revokes a device (its owner, a project owner/admin, or privileged): every
 -- still-valid certificate goes on the project's blocklist, the address is
 -- released (it cools), and the device may neither renew nor register again.
@@ -109,17 +129,11 @@ create function vidsync_api.revoke_device(device uuid, reason text default null)
   set search_path = ''
 as $$
 #variable_conflict use_column
-declare
-  was_revoked timestamptz;
 begin
   project_id := vidsync.require_device_access(revoke_device.device, auth.uid(), true);
   perform vidsync.lock_device(revoke_device.device);
-  select d.revoked_at, d.overlay_ip into was_revoked, released_ip from vidsync.devices d where d.id = revoke_device.device;
-  revoked_certificates := vidsync.revoke_certificates(revoke_device.device);
-  perform vidsync.release_ip(revoke_device.device, auth.uid(), coalesce(revoke_device.reason, 'revoked'));
-  if was_revoked is null then
-    update vidsync.devices d set revoked_at = pg_catalog.now(), updated_at = pg_catalog.now() where d.id = revoke_device.device;
-  end if;
+  select d.overlay_ip into released_ip from vidsync.devices d where d.id = revoke_device.device;
+  revoked_certificates := vidsync.revoke_and_release(revoke_device.device, auth.uid(), coalesce(revoke_device.reason, 'revoked'));
   return next;
 end
 $$;
@@ -239,6 +253,7 @@ $$;
 revoke all on function
   vidsync.revoke_certificates(uuid),
   vidsync.require_live_device(uuid),
+  vidsync.revoke_and_release(uuid, uuid, text),
   vidsync.devices_lifecycle(),
   vidsync_api.revoke_device(uuid, text),
   vidsync_api.prepare_renewal(uuid, text),

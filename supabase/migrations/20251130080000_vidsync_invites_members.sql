@@ -363,9 +363,7 @@ begin
      order by d.id
      for update
   loop
-    perform vidsync.revoke_certificates(dev.id);
-    perform vidsync.release_ip(dev.id, caller, 'member removed');
-    update vidsync.devices d set revoked_at = pg_catalog.now(), updated_at = pg_catalog.now() where d.id = dev.id;
+    perform vidsync.revoke_and_release(dev.id, caller, 'member removed');
     revoked_devices := revoked_devices + 1;
   end loop;
   delete from vidsync.project_members m where m.project_id = remove_member.project and m.user_id = remove_member.user_id;
