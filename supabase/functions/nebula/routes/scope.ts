@@ -4,7 +4,7 @@
 import { DeviceParams, jsonResponse, ProjectParams, validate } from '../../_shared/http/index.ts';
 import type { AuditFacts } from '../audit.ts';
 import type { RequestContext } from '../context.ts';
-import { inTransaction, visibleDevice } from '../store/index.ts';
+import { endWith, inTransaction, visibleDevice } from '../store/index.ts';
 import type { Device, Tx } from '../store/index.ts';
 import { requireSignedIn } from './guards.ts';
 
@@ -27,7 +27,8 @@ export async function projectList(ctx: RequestContext, key: string, read: (tx: T
 export function inAuditedTransaction<T>(ctx: RequestContext, facts: AuditFacts, work: (tx: Tx) => Promise<T>, httpStatus?: number): Promise<T> {
   return inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const result = await work(tx);
-    await ctx.audit.record(tx, facts, httpStatus);
+    // The transaction's last write: COMMIT goes out right behind it.
+    endWith(tx, ctx.audit.record(tx, facts, httpStatus));
     return result;
   });
 }
