@@ -14,7 +14,7 @@ import { taggedResponse } from '../../_shared/http/etag.ts';
 import { CaParams, RotateCaBody } from '../../_shared/http/ca-schemas.ts';
 import type { SealedCa } from '../ca.ts';
 import type { RequestContext } from '../context.ts';
-import { asServiceRole, authorizeCaImport, caLimits, inTransaction, insertSigningCa, trustedCas, visibleProject } from '../store/index.ts';
+import { asServiceRole, authorizeCaImport, caLimits, endWith, inTransaction, insertSigningCa, trustedCas, visibleProject } from '../store/index.ts';
 import type { Tx } from '../store/index.ts';
 import { retireCa as markRetired, supersedeEarlierCas } from '../store/cas.ts';
 import type { TrustedCa } from '../store/cas.ts';
@@ -56,8 +56,7 @@ export async function importProjectCa(ctx: RequestContext): Promise<Response> {
     return asServiceRole(tx, async (tx) => {
       const ca = await ctx.cas.readImport(project, body.caCertificate, body.caKey, await caLimits(tx));
       // The database refuses a CA past the project's limit of trusted CAs (too_many_cas).
-      await insertSigningCa(tx, project.id, ca, 'imported', userId);
-      await ctx.audit.record(tx, {}, 201);
+      endWith(tx, insertSigningCa(tx, project.id, ca, 'imported', userId), ctx.audit.record(tx, {}, 201));
       return ca;
     });
   });

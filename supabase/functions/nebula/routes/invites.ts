@@ -14,7 +14,7 @@ import { jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shar
 import { INVITE_CODE_ALPHABET, INVITE_CODE_CHARS, InviteParams, JoinBody, canonicalInviteCode } from '../../_shared/http/people-schemas.ts';
 import { AnyInviteBody } from '../../_shared/http/enroll-schemas.ts';
 import type { RequestContext } from '../context.ts';
-import { createInvite as insertInvite, inTransaction, listInvites, redeemInvite, revokeInvite as markRevoked } from '../store/index.ts';
+import { createInvite as insertInvite, endWith, inTransaction, listInvites, redeemInvite, revokeInvite as markRevoked } from '../store/index.ts';
 import { createDeviceInvite } from '../store/invites.ts';
 import { requireSignedIn, requireUser } from './guards.ts';
 import { inAuditedTransaction, projectList } from './scope.ts';
@@ -72,7 +72,7 @@ export async function joinProject(ctx: RequestContext): Promise<Response> {
     const hash = await inviteCodeHash(code);
     const joined = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
       const joined = await redeemInvite(tx, hash);
-      await ctx.audit.record(tx, { projectId: joined.projectId }, joined.joined ? 201 : 200);
+      endWith(tx, ctx.audit.record(tx, { projectId: joined.projectId }, joined.joined ? 201 : 200));
       return joined;
     });
     return jsonResponse(joined, joined.joined ? 201 : 200);

@@ -9,7 +9,7 @@
 import { CreateProjectBody, jsonResponse, ProjectParams, readJsonBody, validate } from '../../_shared/http/index.ts';
 import { DeleteProjectBody } from '../../_shared/http/role-schemas.ts';
 import type { RequestContext } from '../context.ts';
-import { asServiceRole, caLimits, createProject as insertProject, inTransaction, insertSigningCa } from '../store/index.ts';
+import { asServiceRole, caLimits, createProject as insertProject, endWith, inTransaction, insertSigningCa } from '../store/index.ts';
 import { deleteProject as erase } from '../store/projects.ts';
 import { requireUser } from './guards.ts';
 
@@ -20,8 +20,8 @@ export async function createProject(ctx: RequestContext): Promise<Response> {
     const project = await insertProject(tx, body.name, body.subnet ?? null);
     return asServiceRole(tx, async (tx) => {
       const ca = await ctx.cas.generate(project, await caLimits(tx));
-      await insertSigningCa(tx, project.id, ca, 'generated', userId);
-      await ctx.audit.record(tx, { projectId: project.id }, 201);
+      // The transaction's last writes: COMMIT goes out right behind them.
+      endWith(tx, insertSigningCa(tx, project.id, ca, 'generated', userId), ctx.audit.record(tx, { projectId: project.id }, 201));
       return { project, ca };
     });
   });
@@ -43,7 +43,7 @@ export async function deleteProject(ctx: RequestContext): Promise<Response> {
   const { confirm } = await readJsonBody(ctx.request, DeleteProjectBody);
   const deleted = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const deleted = await erase(tx, projectId, confirm);
-    await ctx.audit.record(tx, { projectId });
+    endWith(tx, ctx.audit.record(tx, { projectId }));
     return deleted;
   });
   return jsonResponse({
