@@ -1,0 +1,60 @@
+// Review of store/transaction.ts inTransaction (helper RX): the connection
+// closes while fn has no statement in flight (it is signing, say). The
+// request fails at once (ConnectionWatch, not a statement's error), the
+// function's pool is replaced, and the statement fn sends when it wakes up
+// runs nowhere: the old pool's end terminated the connection, so the driver
+// refuses it (CONNECTION_DESTROYED) instead of writing to the closed socket
+// (an uncaught TypeError, porsager/postgres#1154) or running it elsewhere.
+import { describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import type { Sql } from 'postgres';
+import { openPool } from '../../supabase/functions/nebula/db.ts';
+import { asServiceRole, inTransaction } from '../../supabase/functions/nebula/store/transaction.ts';
+import type { Tx } from '../../supabase/functions/nebula/store/transaction.ts';
+import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
+import { freshDatabaseWithOwner } from '../support/db.ts';
+
+let sql: Sql;
+let url: string;
+freshDatabaseWithOwner((db) => {
+  sql = db.sql;
+  url = db.url;
+});
+const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role' } };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const bucket = (tx: Tx, subject: string) =>
+  tx`insert into vidsync.rate_buckets (subject, route_class, scope, tokens, updated_at) values (${subject}, 'test', 'user', 1, now())`;
+const written = async (subject: string) => (await sql`select 1 from vidsync.rate_buckets where subject = ${subject}`).length;
+
+describe('inTransaction: the connection closes while fn awaits something else', () => {
+  it('fails at once, replaces the pool, and the statement fn sends afterwards runs nowhere', async () => {
+    const replaced: string[] = [];
+    const pool = openPool(() => postgres(url, { max: 1, onnotice: () => {} }), { error: (m) => replaced.push(m) });
+    const watcher = postgres(url, { max: 1, onnotice: () => {} });
+    const [before, after] = [crypto.randomUUID(), crypto.randomUUID()];
+    let late: unknown = 'not sent';
+    try {
+      const started = performance.now();
+      const failure = await inTransaction(pool, SERVICE, (tx) =>
+        asServiceRole(tx, async (tx) => {
+          await bucket(tx, before);
+          const [me] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+          await watcher`select pg_terminate_backend(${me!.pid})`;
+          await sleep(1_000); // no statement in flight: only the connection's close can tell
+          late = await bucket(tx, after).then(() => 'ran', (e: { code?: string }) => e.code);
+        }),
+      ).catch((e: { code?: string }) => e.code);
+      expect(failure).toBe('CONNECTION_CLOSED');
+      expect(performance.now() - started).toBeLessThan(900);
+      expect(replaced).toHaveLength(1);
+      await sleep(1_300);
+      expect(late).toBe('CONNECTION_DESTROYED');
+      expect([await written(before), await written(after)]).toEqual([0, 0]);
+      expect(await inTransaction(pool, SERVICE, async (tx) => (await tx<{ n: number }[]>`select 1 as n`)[0]!.n)).toBe(1);
+      expect(replaced).toHaveLength(1);
+    } finally {
+      await pool.end({ timeout: 1 });
+      await watcher.end({ timeout: 1 });
+    }
+  });
+});
