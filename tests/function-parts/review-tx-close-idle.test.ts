@@ -2,9 +2,9 @@
 // closes while fn has no statement in flight (it is signing, say). The
 // request fails at once (ConnectionWatch, not a statement's error), the
 // function's pool is replaced, and the statement fn sends when it wakes up
-// runs nowhere: the old pool's end terminated the connection, so the driver
-// refuses it (CONNECTION_DESTROYED) instead of writing to the closed socket
-// (an uncaught TypeError, porsager/postgres#1154) or running it elsewhere.
+// runs nowhere: the transaction has ended, so inTransaction refuses it
+// (TRANSACTION_ENDED) before the driver would write it to the closed socket
+// (an uncaught TypeError, porsager/postgres#1154) or run it elsewhere.
 import { describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
@@ -48,7 +48,7 @@ describe('inTransaction: the connection closes while fn awaits something else', 
       expect(performance.now() - started).toBeLessThan(900);
       expect(replaced).toHaveLength(1);
       await sleep(1_300);
-      expect(late).toBe('CONNECTION_DESTROYED');
+      expect(late).toBe('TRANSACTION_ENDED');
       expect([await written(before), await written(after)]).toEqual([0, 0]);
       expect(await inTransaction(pool, SERVICE, async (tx) => (await tx<{ n: number }[]>`select 1 as n`)[0]!.n)).toBe(1);
       expect(replaced).toHaveLength(1);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { openPool } from '../../supabase/functions/nebula/db.ts';
-import { asServiceRole, inTransaction } from '../../supabase/functions/nebula/store/transaction.ts';
+import { asServiceRole, endWith, inTransaction } from '../../supabase/functions/nebula/store/transaction.ts';
 import type { Tx } from '../../supabase/functions/nebula/store/transaction.ts';
 import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
 import { freshDatabaseWithOwner } from '../support/db.ts';
@@ -72,6 +72,18 @@ describe('inTransaction', () => {
       throw new Error('before awaiting');
     }).catch((e: Error) => e.message);
     expect(thrown).toBe('before awaiting');
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
+  it('leaves no statement left to the end to fail unheard when the transaction fails before waiting for it', async () => {
+    // Vitest fails the run on an unhandled rejection: the ending's 25P02 must be heard.
+    const failure = await asService(sql, async (tx) => {
+      await tx`select 1 / 0`.catch(() => 'swallowed');
+      // An async step, as AuditTrail.record is: its own promise fails with its statement.
+      endWith(tx, (async () => void (await tx`select 2`))());
+      return 'went on';
+    }).catch((e: unknown) => e);
+    expect((failure as { code?: string }).code).toBe('22012');
     await new Promise((r) => setTimeout(r, 50));
   });
 

@@ -51,15 +51,18 @@ export async function inTransaction<T>(sql: Sql, caller: Caller, fn: (tx: Tx) =>
       tx`select set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true), set_config('role', ${checkedRole(caller.role)}, true)`.execute(),
     ];
     const result = await closing.unlessClosed(fn(tx));
-    await closing.unlessClosed(Promise.all([...opening, ...endings.get(tx)!, tx.unsafe('commit').execute()]));
-    // A statement fn caught and went on from aborted the transaction: its COMMIT was a ROLLBACK.
+    // A failure fn caught and went on from: no COMMIT (one the driver refused never reached Postgres to abort it).
+    statements.throwIfAnyFailed();
+    await closing.unlessClosed(Promise.all([...opening, ...endings.get(tx)!, statements.last(tx.unsafe('commit')).execute()]));
+    // A statement that failed after fn returned aborted the transaction: its COMMIT was a ROLLBACK.
     statements.throwIfAnyFailed();
     return result;
   } catch (error) {
-    reusable = !isConnectionLoss(error) && (await closing.unlessClosed(rolledBack(connection)).catch(() => false));
+    reusable = !isConnectionLoss(error) && (await closing.unlessClosed(rolledBack(statements, tx)).catch(() => false));
     if (!reusable) reportLoss();
     throw statements.causeOf(error);
   } finally {
+    statements.end();
     closing.forget();
     // A connection that closed under us is in the driver's closed queue already; releasing it would mark it open.
     if (reusable) connection.release();
@@ -70,16 +73,21 @@ export async function inTransaction<T>(sql: Sql, caller: Caller, fn: (tx: Tx) =>
 const endings = new WeakMap<object, Promise<unknown>[]>();
 
 /**
- * Leaves `statements` (already sent, in the order they must run) to the end
- * of the transaction: fn returns without waiting for their answer, and
- * COMMIT goes out right behind them, in the same round trip. For a route's
- * last writes (the certificate and its audit row): the bundle is built while
- * they run, and a failed write still fails the request and rolls everything
- * back (COMMIT then ends the aborted transaction as a ROLLBACK).
+ * Leaves `statements` to the end of the transaction: fn returns without
+ * waiting for their answer, and COMMIT goes out right behind them, in the
+ * same round trip. For a route's last writes (the certificate and its audit
+ * row): the bundle is built while they run, and a failed write still fails
+ * the request and rolls everything back (COMMIT then ends the aborted
+ * transaction as a ROLLBACK). Each must be already sent when it is passed
+ * here: a query executed or awaited, or an async step that does so before
+ * its first await of anything else (AuditTrail.record does); a statement
+ * that reaches the driver after COMMIT is refused, not run.
  */
 export function endWith(tx: Tx, ...statements: Promise<unknown>[]): void {
   const pending = endings.get(tx);
   if (!pending) throw new Error('endWith: not a transaction of inTransaction');
+  // Heard even when the transaction fails before it waits for them (their statements' errors are noted as all are).
+  for (const statement of statements) Promise.prototype.then.call(statement, undefined, () => {});
   pending.push(...statements);
 }
 
@@ -95,24 +103,30 @@ export function endWith(tx: Tx, ...statements: Promise<unknown>[]): void {
 class StatementWatch {
   #first: unknown;
   #failed = false;
+  #ended = false;
 
   watch(connection: ReservedSql): Tx {
     const note = (error: unknown) => {
       if (!this.#failed) [this.#failed, this.#first] = [true, error];
     };
     const watched = <Q>(query: Q): Q => {
-      if (query instanceof Promise) Promise.prototype.then.call(query, undefined, note);
-      return query;
+      if (!(query instanceof Promise)) return query;
+      Promise.prototype.then.call(query, undefined, note);
+      return this.#gated(query, (driver) => (q) => (this.#ended ? q.reject(ended()) : driver(q)));
     };
     const tx = new Proxy(connection, {
       // A tagged template makes a query; sql(value) and sql(name) only make its parts.
       apply: (target, thisArg, args: unknown[]) => {
-        const made = Reflect.apply(target, thisArg, args);
-        return isTemplate(args[0]) ? watched(made) : made;
+        if (!isTemplate(args[0])) return Reflect.apply(target, thisArg, args);
+        refuseUndefined(args.slice(1));
+        return watched(Reflect.apply(target, thisArg, args));
       },
       get: (target, property) => {
-        if (property === 'unsafe') return (...args: Parameters<ReservedSql['unsafe']>) => watched(target.unsafe(...args));
-        return Reflect.get(target, property);
+        if (property !== 'unsafe') return Reflect.get(target, property);
+        return (...args: Parameters<ReservedSql['unsafe']>) => {
+          refuseUndefined(args[1] ?? []);
+          return watched(target.unsafe(...args));
+        };
       },
     }) as unknown as Tx;
     endings.set(tx, []);
@@ -123,9 +137,61 @@ class StatementWatch {
     if (this.#failed) throw this.#first;
   }
 
+  /**
+   * The statement that ends the transaction (COMMIT, ROLLBACK): once the
+   * driver has it, every later statement of the transaction is refused. One
+   * that a step still sends after a failure (a sibling in a Promise.all, say)
+   * would otherwise run after ROLLBACK, outside any transaction and as the
+   * pool's own role, or inside the next request's transaction on this
+   * connection, as that request's caller.
+   */
+  last<Q>(query: Q): Q {
+    return this.#gated(query, (driver) => (q) => {
+      this.#ended = true;
+      return driver(q);
+    });
+  }
+
+  /** The transaction is over, whatever ended it. */
+  end(): void {
+    this.#ended = true;
+  }
+
+  /**
+   * Puts `gate` between the query and the driver: postgres.js hands a query
+   * to its connection through the query's own `handler` (query.js handle(),
+   * postgres.js 3.4), once, when it is first executed or awaited.
+   */
+  #gated<Q>(query: Q, gate: (driver: DriverHandler) => DriverHandler): Q {
+    const held = query as unknown as { handler: DriverHandler };
+    // Gates replace each other: each stands before the driver's own handler.
+    const driver = held.handler.driver ?? held.handler;
+    held.handler = Object.assign(gate(driver), { debug: driver.debug, driver });
+    return query;
+  }
+
   /** The error a failed transaction reports: the first failed statement's when `error` only says the transaction had already failed. */
   causeOf(error: unknown): unknown {
     return this.#failed && (error as { code?: unknown } | null)?.code === '25P02' ? this.#first : error;
+  }
+}
+
+type DriverHandler = ((query: { reject(error: unknown): void }) => unknown) & { debug?: unknown; driver?: DriverHandler };
+
+function ended(): Error {
+  return Object.assign(new Error('a statement of a transaction that has ended (COMMIT or ROLLBACK sent) is not run'), { code: 'TRANSACTION_ENDED' });
+}
+
+/**
+ * postgres.js refuses an undefined parameter while it builds the statement,
+ * after it queued it on the connection, and hands the error to the
+ * statement then in flight (BEGIN, here) instead: the undefined one would
+ * wait forever. Refused here, before the driver sees it, as the driver
+ * words it.
+ */
+function refuseUndefined(values: readonly unknown[]): void {
+  if (values.some((v) => v === undefined)) {
+    throw Object.assign(new Error('Undefined values are not allowed'), { code: 'UNDEFINED_VALUE' });
   }
 }
 
@@ -178,9 +244,9 @@ class ConnectionWatch {
 }
 
 /** Ends a failed transaction; false when the connection cannot say it did (it is gone). */
-async function rolledBack(connection: ReservedSql): Promise<boolean> {
+async function rolledBack(statements: StatementWatch, tx: Tx): Promise<boolean> {
   try {
-    await connection.unsafe('rollback');
+    await statements.last(tx.unsafe('rollback'));
     return true;
   } catch {
     return false;
