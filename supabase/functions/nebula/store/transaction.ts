@@ -4,13 +4,14 @@
 // connection, and RLS decides exactly as it would through the public API.
 //
 // Round trips are the cost of a request, so a statement whose result nobody
-// waits for goes out with the next one: the identity with the transaction's
-// first query, a switch to service_role with the first query after it, and a
-// route's last writes are answered while it builds its answer (endWith).
-// Postgres runs them in the order they are sent, and once one fails every
-// later one fails too (25P02). (postgres.js pipelines a query with
-// parameters only once it is a prepared statement on that connection; see
-// dbPreparedStatements in ../settings.ts.)
+// waits for goes out with the next one: BEGIN and the identity with the
+// transaction's first query, a switch to service_role with the first query
+// after it, and COMMIT right behind a route's last writes, which are
+// answered while it builds its answer (endWith). Postgres runs them in the
+// order they are sent, and once one fails every later one fails too
+// (25P02). (postgres.js pipelines a query with parameters only once it is a
+// prepared statement on that connection; see dbPreparedStatements in
+// ../settings.ts.)
 //
 // Order is the security here. postgres.js sends a query when something first
 // calls its then(), and `await` on a query calls it a microtask late, so
