@@ -10,25 +10,15 @@ import type { Sql } from 'postgres';
 import { openPool } from '../../supabase/functions/nebula/db.ts';
 import { asServiceRole, endWith, inTransaction } from '../../supabase/functions/nebula/store/transaction.ts';
 import type { Tx } from '../../supabase/functions/nebula/store/transaction.ts';
-import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
-import { freshDatabaseWithOwner } from '../support/db.ts';
+import { SERVICE, useTransactionWorld, writeMarker } from '../support/transactions.ts';
 
-let sql: Sql;
-let url: string;
-freshDatabaseWithOwner((db) => {
-  sql = db.sql;
-  url = db.url;
-});
-const SERVICE: Caller = { userId: '', role: 'service_role', claims: { role: 'service_role' } };
+const world = useTransactionWorld();
 
-const bucket = (tx: Tx, subject: string) =>
-  tx`insert into vidsync.rate_buckets (subject, route_class, scope, tokens, updated_at) values (${subject}, 'test', 'user', 1, now())`;
-const written = async (subject: string) => (await sql`select 1 from vidsync.rate_buckets where subject = ${subject}`).length;
 const asService = <T>(pool: Sql, fn: (tx: Tx) => Promise<T>) => inTransaction(pool, SERVICE, (tx) => asServiceRole(tx, fn));
 
 describe('inTransaction', () => {
   it('is one transaction: its statements share one transaction id, and a throw rolls all of them back', async () => {
-    const ids = await asService(sql, async (tx) => {
+    const ids = await asService(world.sql, async (tx) => {
       const [a] = await tx<{ id: string }[]>`select txid_current()::text as id`;
       const [b] = await tx<{ id: string }[]>`select txid_current()::text as id`;
       return [a!.id, b!.id];
@@ -36,16 +26,16 @@ describe('inTransaction', () => {
     expect(ids[0]).toBe(ids[1]);
 
     const subject = crypto.randomUUID();
-    const thrown = await asService(sql, async (tx) => {
-      await bucket(tx, subject);
+    const thrown = await asService(world.sql, async (tx) => {
+      await writeMarker(tx, subject);
       throw new Error('after the write');
     }).catch((e: Error) => e.message);
     expect(thrown).toBe('after the write');
-    expect(await written(subject)).toBe(0);
+    expect(await world.written(subject)).toBe(0);
   });
 
   it('fails with the first failed statement, not with the 25P02 of one awaited before it', async () => {
-    const failure = await asService(sql, async (tx) => {
+    const failure = await asService(world.sql, async (tx) => {
       const first = tx`select 1 / 0`.execute();
       const second = tx`select 1`.execute();
       await second;
@@ -56,18 +46,18 @@ describe('inTransaction', () => {
 
   it('does not commit when fn caught a failed statement and went on', async () => {
     const subject = crypto.randomUUID();
-    const failure = await asService(sql, async (tx) => {
-      await bucket(tx, subject);
+    const failure = await asService(world.sql, async (tx) => {
+      await writeMarker(tx, subject);
       await tx`select 1 / 0`.catch(() => 'swallowed');
       return 'went on';
     }).catch((e: unknown) => e);
     expect((failure as { code?: string }).code).toBe('22012');
-    expect(await written(subject)).toBe(0);
+    expect(await world.written(subject)).toBe(0);
   });
 
   it('leaves no statement to fail unheard when fn throws before awaiting it', async () => {
     // Vitest fails the run on an unhandled rejection: the unawaited statement's must be heard.
-    const thrown = await asService(sql, async (tx) => {
+    const thrown = await asService(world.sql, async (tx) => {
       void tx`select 1 / 0`.execute();
       throw new Error('before awaiting');
     }).catch((e: Error) => e.message);
@@ -77,7 +67,7 @@ describe('inTransaction', () => {
 
   it('leaves no statement left to the end to fail unheard when the transaction fails before waiting for it', async () => {
     // Vitest fails the run on an unhandled rejection: the ending's 25P02 must be heard.
-    const failure = await asService(sql, async (tx) => {
+    const failure = await asService(world.sql, async (tx) => {
       await tx`select 1 / 0`.catch(() => 'swallowed');
       // An async step, as AuditTrail.record is: its own promise fails with its statement.
       endWith(tx, (async () => void (await tx`select 2`))());
@@ -88,15 +78,15 @@ describe('inTransaction', () => {
   });
 
   it('works the same without prepared statements (Supavisor\'s transaction mode)', async () => {
-    const pool = postgres(url, { max: 1, prepare: false, onnotice: () => {} });
+    const pool = postgres(world.url, { max: 1, prepare: false, onnotice: () => {} });
     try {
       const subject = crypto.randomUUID();
       expect(await asService(pool, async (tx) => {
-        await bucket(tx, subject);
+        await writeMarker(tx, subject);
         const [row] = await tx<{ n: number }[]>`select ${41}::int + 1 as n`;
         return row!.n;
       })).toBe(42);
-      expect(await written(subject)).toBe(1);
+      expect(await world.written(subject)).toBe(1);
       const failure = await asService(pool, async (tx) => {
         const first = tx`select ${1}::int / 0`.execute();
         await tx`select ${2}::int`;
@@ -111,13 +101,13 @@ describe('inTransaction', () => {
   it('fails at once when its connection is dropped mid-transaction, even waiting on a statement the driver held back, and the pool serves the next one', async () => {
     // The function's pool: a connection lost under a transaction is never used again, the pool is replaced (nebula/db.ts).
     const replaced: string[] = [];
-    const pool = openPool(() => postgres(url, { max: 1, onnotice: () => {} }), { error: (m) => replaced.push(m) });
-    const watcher = postgres(url, { max: 1, onnotice: () => {} });
+    const pool = openPool(() => postgres(world.url, { max: 1, onnotice: () => {} }), { error: (m) => replaced.push(m) });
+    const watcher = postgres(world.url, { max: 1, onnotice: () => {} });
     try {
       const subject = crypto.randomUUID();
       const started = performance.now();
       const failure = await asService(pool, async (tx) => {
-        await bucket(tx, subject);
+        await writeMarker(tx, subject);
         const [me] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
         setTimeout(() => void watcher`select pg_terminate_backend(${me!.pid})`.execute(), 300);
         // A statement new to the connection is described first; the driver holds the next one back meanwhile.
@@ -128,7 +118,7 @@ describe('inTransaction', () => {
       }).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(Error);
       expect(performance.now() - started).toBeLessThan(2_500);
-      expect(await written(subject)).toBe(0);
+      expect(await world.written(subject)).toBe(0);
       expect(replaced).toHaveLength(1);
       expect(await asService(pool, async (tx) => (await tx<{ n: number }[]>`select 1 as n`)[0]!.n)).toBe(1);
     } finally {

@@ -1,6 +1,6 @@
-// Review of store/transaction.ts inTransaction (helper RX): what it must keep
-// whatever fn's first statement is. The caller's identity goes out pipelined
-// with fn's first query, so no statement of fn may reach Postgres before
+// inTransaction applies the caller's identity before anything of fn's, whatever
+// fn's first statement is. The identity goes out pipelined with fn's first
+// query, so no statement of fn may reach Postgres before
 // `set_config('role', …)`: not a parametrised one (held back for its
 // description), not an unparametrised or simple-protocol one (pipelined at
 // once), with or without prepared statements (Supavisor's transaction mode).
@@ -13,14 +13,9 @@ import type { Sql } from 'postgres';
 import { asServiceRole, endWith, inTransaction } from '../../supabase/functions/nebula/store/transaction.ts';
 import type { Tx } from '../../supabase/functions/nebula/store/transaction.ts';
 import type { Caller } from '../../supabase/functions/_shared/auth/index.ts';
-import { freshDatabaseWithOwner } from '../support/db.ts';
+import { useTransactionWorld } from '../support/transactions.ts';
 
-let url: string;
-let owner: string;
-freshDatabaseWithOwner((db) => {
-  url = db.url;
-  owner = db.owner;
-});
+const world = useTransactionWorld();
 
 type Seen = { role: string; sub: string | null; xid: string };
 const seen = (rows: readonly Record<string, unknown>[]): Seen => {
@@ -33,14 +28,14 @@ describe.each([
   ['no prepared statements (Supavisor transaction mode)', false],
 ])('inTransaction with %s', (_name, prepare) => {
   const withPool = async <T>(fn: (pool: Sql) => Promise<T>) => {
-    const pool = postgres(url, { max: 1, prepare, onnotice: () => {} });
+    const pool = postgres(world.url, { max: 1, prepare, onnotice: () => {} });
     try {
       return await fn(pool);
     } finally {
       await pool.end({ timeout: 1 });
     }
   };
-  const user = (): Caller => ({ userId: owner, role: 'authenticated', claims: { sub: owner, role: 'authenticated' } });
+  const user = (): Caller => ({ userId: world.owner, role: 'authenticated', claims: { sub: world.owner, role: 'authenticated' } });
   const firsts: Array<[string, (tx: Tx) => Promise<readonly Record<string, unknown>[]>]> = [
     ['a parametrised statement, executed before any await', (tx) => tx`select current_setting('role') as role, auth.uid()::text as sub, txid_current()::text as xid, ${1}::int as n`.execute()],
     ['an unparametrised statement', (tx) => tx`select current_setting('role') as role, auth.uid()::text as sub, txid_current()::text as xid`.execute()],
@@ -53,7 +48,7 @@ describe.each([
       for (let i = 0; i < 2; i++) {
         const got = await inTransaction(pool, user(), async (tx) => seen(await first(tx)));
         expect(got.role).toBe('authenticated');
-        expect(got.sub).toBe(owner);
+        expect(got.sub).toBe(world.owner);
       }
     });
   });
