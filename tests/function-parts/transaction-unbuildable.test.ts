@@ -35,3 +35,18 @@ describe.each([
     }
   }, 15_000);
 });
+
+describe('inTransaction: a statement with a value the driver cannot send (an undefined inside an array)', () => {
+  it('fails the request at once and the next transaction on the connection runs', async () => {
+    const pool = postgres(world.url, { max: 1, onnotice: () => {} });
+    try {
+      await inTransaction(pool, SERVICE, async (tx) => tx`select 1`); // the identity statement is prepared: pipelined from now on
+      const outcome = await within(2_000, inTransaction(pool, SERVICE, async (tx) => (await tx`select ${[1, undefined] as never}::int[] as a`)[0]));
+      expect(outcome).not.toBe('hung');
+      expect((outcome as { e?: unknown }).e).toBeInstanceOf(Error);
+      expect(await within(2_000, inTransaction(pool, SERVICE, async (tx) => (await tx<{ n: number }[]>`select 1 as n`)[0]!.n))).toEqual({ v: 1 });
+    } finally {
+      void pool.end({ timeout: 0.2 });
+    }
+  }, 15_000);
+});

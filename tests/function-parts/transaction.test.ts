@@ -44,14 +44,20 @@ describe('inTransaction', () => {
     expect((failure as { code?: string }).code).toBe('22012');
   });
 
-  it('does not commit when fn caught a failed statement and went on', async () => {
+  // Postgres aborts the transaction on the first; the second, which the driver refuses while it builds it
+  // (an undefined inside an array), never reaches Postgres, so COMMIT would commit: inTransaction stops first.
+  it.each([
+    ['Postgres refused', (tx: Tx) => tx`select 1 / 0`, '22012'],
+    ['the driver refused before sending it', (tx: Tx) => tx`select ${[1, undefined] as never}::int[]`, 'UNDEFINED_VALUE'],
+  ])('does not commit when fn caught a statement %s and went on', async (_what, failing, code) => {
     const subject = crypto.randomUUID();
     const failure = await asService(world.sql, async (tx) => {
       await writeMarker(tx, subject);
-      await tx`select 1 / 0`.catch(() => 'swallowed');
+      await failing(tx).catch(() => 'swallowed');
       return 'went on';
     }).catch((e: unknown) => e);
-    expect((failure as { code?: string }).code).toBe('22012');
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as { code?: string }).code).toBe(code);
     expect(await world.written(subject)).toBe(0);
   });
 
