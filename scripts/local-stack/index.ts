@@ -84,12 +84,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await bootstrapDatabase(sql);
         log('bootstrap: roles, auth and extensions schemas in place');
       }
-    } finally {
-      await sql.end();
-    }
-    if (!externalUrl) {
-      const check = postgres(dbUrl, { max: 1, onnotice: () => {} });
-      const stale = await staleMigrationVersions(check).finally(() => check.end());
+      const stale = externalUrl ? [] : await staleMigrationVersions(sql);
       if (stale.length > 0) {
         throw new Error(
           `the local database (${options.dataDir ?? defaultDataDir}) was migrated from migration files that have since been reshaped ` +
@@ -97,6 +92,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             'start again on a fresh one with `npm run dev -- --reset`.',
         );
       }
+    } finally {
+      await sql.end();
     }
     await applyMigrations(dbUrl, log);
     log(`ready in ${Math.round(performance.now() - t0)} ms: ${redact(dbUrl)}`);
