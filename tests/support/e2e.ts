@@ -3,8 +3,6 @@
 // all gone after the suite), devices registered through the SDK and run on
 // real nebula, and the nebula logs of a failed test, printed before teardown
 // deletes the namespaces they came from.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { SupabaseClient } from '@supabase/supabase-js';
@@ -13,6 +11,7 @@ import { NebulaClient, type Registration } from '../../client/src/index.ts';
 import { NebulaHost } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
 import { isAlive } from './outcomes.ts';
+import { useTempDir } from './temp-dir.ts';
 
 export interface E2eWorld {
   /** The suite's temporary directory. */
@@ -24,22 +23,27 @@ export interface E2eWorld {
 
 /**
  * The opening of an e2e suite: namespaces left by crashed runs swept, a
- * temporary directory (`${prefix}-…`), an underlay with one host per name.
- * afterAll destroys the underlay (and every process in it), then the
- * directory. The object returned holds them from beforeAll on.
+ * temporary directory (useTempDir(prefix)), an underlay with one host per
+ * name. afterAll destroys the underlay (and every process in it), then
+ * (vitest runs afterAll hooks last-registered first) the directory. The
+ * object returned holds them from beforeAll on.
  */
 export function useE2eWorld(prefix: string, hostNames: readonly string[]): E2eWorld {
-  const world = { hosts: {} } as { dir: string; underlay: Underlay; hosts: Record<string, UnderlayHost> };
+  const temp = useTempDir(prefix);
+  const world = {
+    hosts: {},
+    get dir() {
+      return temp.path;
+    },
+  } as { readonly dir: string; underlay: Underlay; hosts: Record<string, UnderlayHost> };
   beforeAll(async () => {
     const swept = sweepStale();
     if (swept.length) console.log(`swept stale namespaces: ${swept.join(' ')}`);
-    world.dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
     world.underlay = await Underlay.create();
     for (const name of hostNames) world.hosts[name] = await world.underlay.addHost(name);
   });
   afterAll(async () => {
     await world.underlay?.destroy();
-    if (world.dir) await rm(world.dir, { recursive: true, force: true });
   });
   return world;
 }
