@@ -22,6 +22,7 @@ import { createLocalIssuer } from '../../scripts/local-functions/local-issuer.ts
 import type { LocalIssuer } from '../../scripts/local-functions/local-issuer.ts';
 import { ensureUser } from '../../scripts/local-functions/users.ts';
 import { generateMasterKey } from '../../supabase/functions/_shared/secrets/index.ts';
+import { newDeviceKey } from './helpers.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const DENO = join(REPO, 'node_modules', '.bin', 'deno');
@@ -119,6 +120,22 @@ describe('the function as deployed', () => {
         const audit = await call('GET', `audit/${project.projectId}?action=ca.rotate`);
         expect(audit.status, JSON.stringify(audit.json)).toBe(200);
         expect((audit.json.entries as { action: string }[]).map((e) => e.action)).toEqual(['ca.rotate']);
+        // And the routes whose transactions end with their writes (endWith): renew's certificate and its audit row,
+        // the device- and project-scoped reads (routes/scope.ts), a heartbeat's folders (_shared/api-types.ts).
+        const deviceId = crypto.randomUUID();
+        const key = await newDeviceKey();
+        const registered = await call('POST', 'register', { projectId: project.projectId, deviceId, deviceName: 'deployed', publicKey: key.publicKeyPem });
+        expect(registered.status, JSON.stringify(registered.json)).toBe(200);
+        const beat = await call('POST', `heartbeat/${deviceId}`, { folders: [{ folderId: 'videos', state: 'idle', completion: 100, errors: 0 }] });
+        expect(beat.status, JSON.stringify(beat.json)).toBe(200);
+        const renewed = await call('POST', `renew/${deviceId}`);
+        expect(renewed.status, JSON.stringify(renewed.json)).toBe(200);
+        for (const path of [`status/${deviceId}`, `projects/${project.projectId}/members`, `projects/${project.projectId}/invites`]) {
+          const read = await call('GET', path);
+          expect(read.status, `${path} ${JSON.stringify(read.json)}`).toBe(200);
+        }
+        const renewals = await call('GET', `audit/${project.projectId}?action=device.renew`);
+        expect((renewals.json.entries as { deviceId: string; result: string }[]).map((e) => [e.deviceId, e.result])).toEqual([[deviceId, 'ok']]);
         const deleted = await call('DELETE', `projects/${project.projectId}`, { confirm: 'deployed' });
         expect(deleted.status, JSON.stringify(deleted.json)).toBe(200);
         expect((await call('GET', `projects/${project.projectId}`)).status).toBe(404);
