@@ -167,7 +167,9 @@ $$;
 -- A caller who is not a member of the project hears it is not found before
 -- hearing how full it is (VS011 would tell a stranger that a full project
 -- exists); the catalog is asked whether the caller is privileged only for a
--- non-member.
+-- non-member. Only a privileged caller names another user as `owner_id` (the
+-- enrollment, for the invite's creator): a user who does is answered as a
+-- non-member, whoever they name.
 create function vidsync_api.check_device_quota(project uuid, device uuid, owner_id uuid default null) returns void
   -- Volatile, not stable: after waiting for a lock it must count with a new
   -- snapshot, which a stable function's statements do not take.
@@ -182,7 +184,8 @@ declare
   highest inet;
   bound bigint;
 begin
-  if vidsync.member_role(check_device_quota.project, member) is null and not vidsync.caller_is_privileged() then
+  if (member is distinct from auth.uid() or vidsync.member_role(check_device_quota.project, member) is null)
+     and not vidsync.caller_is_privileged() then
     raise exception 'project % not found', check_device_quota.project using errcode = 'VS003';
   end if;
   -- By the primary key alone: with the project in the condition too, a plan
