@@ -12,7 +12,7 @@ import { generateEd25519KeyPair } from '../../supabase/functions/_shared/nebula-
 import { startApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import type { LocalUser } from '../../scripts/local-functions/start.ts';
-import { addMember, callWith, createProject, newDeviceKey } from './helpers.ts';
+import { addMember, callWith, createProject, newDeviceKey, registerSigningDevice } from './helpers.ts';
 import type { CallResult } from './helpers.ts';
 
 let api: ApiHarness;
@@ -58,10 +58,8 @@ beforeAll(async () => {
   await addMember(api.sql, projectId, removed.id, 'member');
   expect((await callWith(api, owner.accessToken, 'DELETE', `projects/${projectId}/members/${removed.id}`)).status).toBe(200);
   strangerProjectId = (await createProject(api.client(stranger.accessToken), 'Review attacker', '10.214.0.0/24')).projectId;
-  const deviceId = await register(stranger.accessToken, strangerProjectId);
-  const apiKey = await generateEd25519KeyPair();
-  expect((await callWith(api, stranger.accessToken, 'POST', `credential/${deviceId}`, { apiKey: bytesToBase64(apiKey.publicKey) })).status).toBe(200);
-  strangerDevice = { deviceId, privateKey: apiKey.privateKey };
+  const device = await registerSigningDevice(api, stranger.accessToken, strangerProjectId);
+  strangerDevice = { deviceId: device.id, privateKey: device.privateKey };
   adminDeviceId = await register(admin.accessToken, projectId);
 });
 afterAll(async () => api?.stop());
