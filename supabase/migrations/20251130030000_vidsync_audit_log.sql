@@ -83,6 +83,8 @@ $$;
 create trigger audit_log_no_truncate
   before truncate on vidsync.audit_log
   for each statement execute function vidsync.audit_log_no_truncate();
+-- Later than the API's revoke of the schema's functions: take PUBLIC's grant back here.
+revoke all on function vidsync.audit_log_append_only(), vidsync.audit_log_no_truncate() from public, anon, authenticated, service_role;
 
 -- Writing ---------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ describe('grants as deployed', () => {
 
   it('vidsync: every security definer helper has an empty search_path, and none of them (nor any trigger function) is callable by anon or PUBLIC', async () => {
     const internal = (await functions()).filter((f) => f.schema === 'vidsync');
-    for (const f of internal.filter((f) => f.definer)) {
+    for (const f of internal.filter((f) => f.definer || f.isTrigger)) {
       expect({ fn: label(f), config: f.config, anon: f.anon, publicExecute: f.publicExecute }).toEqual({ fn: label(f), config: ['search_path=""'], anon: false, publicExecute: false });
     }
     // anon has no USAGE on vidsync, so it could call nothing there anyway; the grants must not rely on that alone for definers.
