@@ -5,17 +5,16 @@
 // did (or could have). Callers: the project's owner and admin, a plain
 // member, a removed member, a stranger who owns another project, a device
 // of that other project signing its own requests, and the anon key.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signDeviceRequest } from '../../supabase/functions/_shared/auth/device-signature.ts';
 import { bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { generateEd25519KeyPair } from '../../supabase/functions/_shared/nebula-cert/index.ts';
-import { startApi } from '../support/api.ts';
-import type { ApiHarness } from '../support/api.ts';
+import { useApi } from '../support/api.ts';
 import type { LocalUser } from '../../scripts/local-functions/start.ts';
 import { addMember, callWith, createProject, newDeviceKey, registerSigningDevice } from './helpers.ts';
 import type { CallResult } from './helpers.ts';
 
-let api: ApiHarness;
+const api = useApi();
 let owner: LocalUser;
 let admin: LocalUser;
 let member: LocalUser;
@@ -49,7 +48,6 @@ async function signed(device: { deviceId: string; privateKey: Uint8Array }, meth
 }
 
 beforeAll(async () => {
-  api = await startApi();
   [owner, admin, member, removed, stranger] = (await Promise.all(['rv-owner', 'rv-admin', 'rv-member', 'rv-removed', 'rv-stranger'].map((n) => api.user(n)))) as LocalUser[] as [LocalUser, LocalUser, LocalUser, LocalUser, LocalUser];
   projectName = 'Review target';
   projectId = (await createProject(api.client(owner.accessToken), projectName, '10.213.0.0/24')).projectId;
@@ -62,7 +60,6 @@ beforeAll(async () => {
   strangerDevice = { deviceId: device.id, privateKey: device.privateKey };
   adminDeviceId = await register(admin.accessToken, projectId);
 });
-afterAll(async () => api?.stop());
 
 describe('POST /enroll cannot take over a device that exists', () => {
   async function enrollAs(code: unknown, deviceId: string) {
