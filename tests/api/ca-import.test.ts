@@ -5,9 +5,6 @@
 // the deployment allows (vidsync.settings.max_ca_lifetime). And a project
 // trusts at most MAX_TRUSTED_CAS CAs at once: every bundle carries them all,
 // and 34 of them made the SDK refuse every bundle of the project.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NebulaClient } from '../../client/src/index.ts';
 import { MAX_TRUSTED_CAS } from '../../supabase/functions/_shared/limits.ts';
@@ -16,6 +13,7 @@ import type { CaOptionsV1 } from '../../supabase/functions/_shared/nebula-cert/s
 import { useApi } from '../support/api.ts';
 import type { ApiHarness } from '../support/api.ts';
 import { sqlstateOf } from '../support/db.ts';
+import { useTempDir } from '../support/temp-dir.ts';
 import { createProject } from './helpers.ts';
 
 const DAY = 86_400;
@@ -34,6 +32,7 @@ async function importCa(api: ApiHarness, token: string, projectId: string, optio
 
 describe('on the shared database', () => {
   const api = useApi();
+  const temp = useTempDir('vidsync-cas');
   let token: string;
 
   beforeAll(async () => {
@@ -84,7 +83,7 @@ describe('on the shared database', () => {
     expect(await importCa(api, token, projectId, { name: 'one too many', ips: [subnet] })).toEqual({ status: 409, code: 'too_many_cas' });
 
     // The SDK verifies the bundle (all trusted CAs in ca.crt) before installing it.
-    const sdk = new NebulaClient({ supabase: client, baseDir: await mkdtemp(join(tmpdir(), 'vidsync-cas-')) });
+    const sdk = new NebulaClient({ supabase: client, baseDir: temp.path });
     const reg = await sdk.register({ projectId, deviceName: 'with many CAs' });
     expect(reg.ip).toBeTruthy();
 
