@@ -14,12 +14,8 @@ export const PROJECT_DIR_FLAGS = {
   dir: { kind: 'string', usage: 'Optional: the project directory (default ~/.vidsync/nebula/<project>)' },
 } as const satisfies FlagSpecs;
 
-export function agentDir(flags: ParsedFlags, io: CliIo, projectId: string): string {
-  return flags.strings.dir ? pathIn(io, flags.strings.dir) : join(defaultBaseDir(), projectId);
-}
-
 /** The project an agent command names (-project, required) and its directory. */
 export function agentProject(flags: ParsedFlags, io: CliIo): { projectId: string; dir: string } {
   const projectId = required(flags, 'project');
-  return { projectId, dir: agentDir(flags, io, projectId) };
+  return { projectId, dir: flags.strings.dir ? pathIn(io, flags.strings.dir) : join(defaultBaseDir(), projectId) };
 }
