@@ -49,7 +49,8 @@ create table vidsync.project_invites (
 create index project_invites_project_id_idx on vidsync.project_invites (project_id);
 
 alter table vidsync.project_invites enable row level security;
--- Only the functions below read or write invites (they are security definer).
+-- Only the functions below read or write invites: the vidsync_api ones are
+-- security definer, and the vidsync helpers run only inside them.
 revoke all on vidsync.project_invites from public, anon, authenticated;
 grant select, insert, update, delete on vidsync.project_invites to service_role;
 
@@ -61,7 +62,6 @@ grant select, insert, update, delete on vidsync.project_invites to service_role;
 create function vidsync.new_invite(project uuid, code_hash bytea, kind text, role text, max_uses integer, expires_in_seconds integer)
   returns table (invite_id uuid, expires_at timestamptz)
   language plpgsql
-  security definer
   set search_path = ''
 as $$
 #variable_conflict use_column
@@ -150,7 +150,6 @@ $$;
 create function vidsync.invite_by_code(code_hash bytea, kind text)
   returns vidsync.project_invites
   language plpgsql
-  security definer
   set search_path = ''
 as $$
 declare
@@ -176,7 +175,6 @@ $$;
 create function vidsync.check_invite_usable(i vidsync.project_invites)
   returns void
   language plpgsql
-  security definer
   set search_path = ''
 as $$
 begin

@@ -94,3 +94,14 @@ describe('a user of another project', () => {
     }
   });
 });
+
+describe('security definer in vidsync', () => {
+  it('only where a caller without the owner\'s rights runs the function (a policy, a trigger, a grant to authenticated): the invite helpers run only inside vidsync_api definers', async () => {
+    const definers = await sql<{ name: string }[]>`
+      select p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'vidsync' and p.prosecdef order by 1`;
+    expect(definers.map((d) => d.name)).toEqual([
+      'authorize_ca_import', 'claim_device_subnet', 'claim_owner_subnet', 'is_project_member', 'project_owner_follows', 'release_expired_subnet_holds',
+    ]);
+  });
+});
