@@ -56,7 +56,7 @@ describe('a user of another project', () => {
         from (values ('1e1000'::jsonb, false), ('-0.0', true), ('"5"', false), ('null', false), ('[1]', false),
                      ('{"a":1}', false), ('100.0000000000000000001', false), ('99.5', true), ('0', true)) as x(v, w)`);
     expect(numbers.map((r) => r.v)).toEqual([false, true, false, false, false, false, false, false, true]);
-    for (const value of [null, '', '   ', 'a\u202eb', 'a\u0000b'.replace('\u0000', '\u0007'), 'x'.repeat(65), '\u200b']) {
+    for (const value of [null, '', '   ', 'a\u202eb', 'a\u0007b', 'x'.repeat(65), '\u200b']) {
       expect(await asOther((tx) => tx`select vidsync.require_display_text(${value}, 64, 'name')`)).toBe('VS005');
     }
     const [ok] = await asUser(sql, other, 'authenticated', (tx) => tx<{ v: string }[]>`select vidsync.require_display_text('  fine  ', 64, 'name') as v`);
