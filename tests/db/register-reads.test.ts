@@ -6,25 +6,23 @@
 // Counted with the rows Postgres fetched through the table's indexes, on one
 // connection, so the plans cached by the first registrations are the ones
 // the later ones use (before the fix: 405 rows with 400 devices).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { asUser, createUser, freshDatabase } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { asUser, freshDatabaseWithOwner } from '../support/db.ts';
 
-let db: FreshDatabase;
 let sql: Sql;
 let owner: string;
 let projectId: string;
 
-beforeAll(async () => {
-  db = await freshDatabase({ max: 1 });
-  sql = db.sql;
-  owner = await createUser(sql);
-  await sql`update vidsync.settings set max_devices_per_member = 100000, max_devices_per_project = 100000`;
-  const [row] = await sql<{ id: string }[]>`select id from vidsync_api.create_project('reads', '10.13.0.0/20', ${owner})`;
-  projectId = row!.id;
-});
-afterAll(async () => db?.drop());
+freshDatabaseWithOwner(
+  async (db) => {
+    ({ sql, owner } = db);
+    await sql`update vidsync.settings set max_devices_per_member = 100000, max_devices_per_project = 100000`;
+    const [row] = await sql<{ id: string }[]>`select id from vidsync_api.create_project('reads', '10.13.0.0/20', ${owner})`;
+    projectId = row!.id;
+  },
+  { max: 1 },
+);
 
 /** Device rows fetched through the table's indexes so far (the pending counters of this backend). */
 const FETCHED = `
