@@ -4,21 +4,19 @@
 // needs it, until retire_at) and vidsync_api.retire_ca (owners and admins;
 // VS070 for the signing CA, VS003 for an unknown CA or project, VS004 for a
 // member; anon may not call it).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql, TransactionSql } from 'postgres';
-import { asUser, createUser, freshDatabase, sqlstateOf } from '../support/db.ts';
-import type { FreshDatabase } from '../support/db.ts';
+import { asUser, freshDatabaseWithTeam, registerDeviceAs, sqlstateOf } from '../support/db.ts';
+import { fakeFingerprint as fp } from '../support/fake-certificates.ts';
 
-let db: FreshDatabase;
+const team = freshDatabaseWithTeam('trust', null);
 let sql: Sql;
 let owner: string;
 let member: string;
 let outsider: string;
 let project: string;
 let device: string;
-let n = 0;
 
-const fp = () => (++n).toString(16).padStart(64, '0');
 const as = <T>(userId: string | null, fn: (tx: TransactionSql) => Promise<T>) => asUser(sql, userId, userId ? 'authenticated' : 'anon', fn);
 const trusted = async () => (await sql<{ fingerprint: string }[]>`select fingerprint from vidsync.trusted_cas(${project})`).map((r) => r.fingerprint);
 
@@ -38,16 +36,9 @@ async function issue(ca: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  sql = db.sql;
-  [owner, member, outsider] = (await Promise.all(['owner', 'member', 'outsider'].map((w) => createUser(sql, `${w}-${crypto.randomUUID()}@example.com`)))) as [string, string, string];
-  const [p] = await as(owner, (tx) => tx<{ id: string }[]>`select id from vidsync_api.create_project('trust', null)`);
-  project = p!.id;
-  await as(owner, (tx) => tx`select vidsync_api.add_project_member(${project}, ${member}, 'member')`);
-  device = crypto.randomUUID();
-  await as(owner, (tx) => tx`select * from vidsync_api.register_device(${project}, ${device}, 'd', 'key')`);
+  ({ sql, owner, member, stranger: outsider, project } = team);
+  device = (await registerDeviceAs(sql, owner, project, 'd')).id;
 });
-afterAll(async () => db?.drop());
 
 describe('vidsync.trusted_cas', () => {
   it('keeps a CA an import superseded; drops one a rotation superseded once the device renewed; honours retire_at', async () => {
