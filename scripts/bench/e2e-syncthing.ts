@@ -112,13 +112,15 @@ export class BenchSyncthing {
   }
 
   /** Closes the connection to `peer` and keeps it closed until `setPeer` (which unpauses); nothing before the first `setPeer`. */
-  async pause(peer: BenchSyncthing): Promise<void> {
+  async pause(peer: BenchSyncthing, timeoutMs = 10_000): Promise<void> {
     const devices = await this.rest<{ deviceID: string }[]>('GET', '/rest/config/devices');
     if (!devices.some((d) => d.deviceID === peer.deviceId)) return;
     await this.rest('POST', `/rest/system/pause?device=${peer.deviceId}`);
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { connections } = await this.rest<{ connections: Record<string, { connected: boolean }> }>('GET', '/rest/system/connections');
       if (!connections[peer.deviceId]?.connected) return;
+      if (Date.now() > deadline) throw new Error(`syncthing ${this.device.host.name} still connected to ${peer.device.host.name} ${timeoutMs} ms after pausing it`);
       await sleep(50);
     }
   }
