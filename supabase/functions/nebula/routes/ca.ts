@@ -38,7 +38,7 @@ export async function getProjectCa(ctx: RequestContext): Promise<Response> {
 /** GET /config/:deviceId/ca — the trusted CAs' PEM for the device's project; ETag / 304 like the config. */
 export async function deviceCaBundle(ctx: RequestContext): Promise<Response> {
   const cas = await inDeviceScope(ctx, async (tx, device) => {
-    requireNotRevoked(device, device.id);
+    requireNotRevoked(device);
     return asServiceRole(tx, (tx) => trustedCas(tx, device.projectId));
   });
   return taggedResponse(ctx.request, pemOf(cas), 'application/x-pem-file');

@@ -34,7 +34,7 @@ export async function deviceStatus(ctx: RequestContext): Promise<Response> {
 
 export async function deviceConfig(ctx: RequestContext): Promise<Response> {
   const yaml = await inDeviceScope(ctx, async (tx, device) => {
-    requireAddressed(device, device.id);
+    requireAddressed(device);
     // The project's lighthouses and revoked certificates: RLS already lets the caller see them.
     const [lighthouses, blocklist] = await Promise.all([lighthousesOf(tx, device.projectId), blocklistOf(tx, device.projectId)]);
     // The trusted CAs (no user reads the CA table): a rotation or retirement changes the text, so the agent learns of it.

@@ -17,12 +17,12 @@ export function requireSignedIn(caller: Caller): void {
 }
 
 /** A device asking for its own setup (config, CA, peers) learns it is revoked: 410 device_revoked. */
-export function requireNotRevoked(device: { readonly revokedAt: Date | null }, deviceId: string): void {
-  if (device.revokedAt) throw new VidsyncError('device_revoked', `device ${deviceId} is revoked`);
+export function requireNotRevoked(device: { readonly id: string; readonly revokedAt: Date | null }): void {
+  if (device.revokedAt) throw new VidsyncError('device_revoked', `device ${device.id} is revoked`);
 }
 
 /** As requireNotRevoked, and a released device learns it holds no address: 404 not_found. */
-export function requireAddressed<T extends { readonly revokedAt: Date | null; readonly ip: string | null }>(device: T, deviceId: string): asserts device is T & { readonly ip: string } {
-  requireNotRevoked(device, deviceId);
-  if (!device.ip) throw new VidsyncError('not_found', `device ${deviceId} holds no IP (released); register it again`);
+export function requireAddressed<T extends { readonly id: string; readonly revokedAt: Date | null; readonly ip: string | null }>(device: T): asserts device is T & { readonly ip: string } {
+  requireNotRevoked(device);
+  if (!device.ip) throw new VidsyncError('not_found', `device ${device.id} holds no IP (released); register it again`);
 }

@@ -30,7 +30,7 @@ export async function devicePeers(ctx: RequestContext): Promise<Response> {
   const { self, peers } = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
     const self = await peerSelf(tx, deviceId);
     // As GET /config answers: a revoked device learns it is revoked (410), a released one that it holds no address.
-    requireAddressed(self, deviceId);
+    requireAddressed(self);
     return { self, peers: await peersOf(tx, self.projectId, deviceId) };
   });
   // lastSeenAt itself is left out on purpose: it moves with every heartbeat
