@@ -47,13 +47,6 @@ export async function footprintOf(sql: Sql, userId: string): Promise<Record<stri
   return row!;
 }
 
-export async function errorOf(result: { error: unknown }): Promise<{ status: number; code: string }> {
-  const error = result.error as { context?: Response } | null;
-  if (!error?.context) throw new Error(`expected an HTTP error, got ${String(result.error)}`);
-  const body = (await error.context.json()) as { error: { code: string } };
-  return { status: error.context.status, code: body.error.code };
-}
-
 async function describe(error: unknown): Promise<string> {
   const context = (error as { context?: Response }).context;
   if (context) return `${context.status} ${await context.text()}`;
@@ -103,12 +96,6 @@ export async function callWith(api: ApiHarness, token: string, method: string, p
 
 export type TeamUsers = Awaited<ReturnType<typeof actorTokens>>['users'];
 
-/** Makes the team's admin and member what their names say in a project of the team's owner. */
-export async function addTeam(sql: Sql, projectId: string, users: TeamUsers): Promise<void> {
-  await addMember(sql, projectId, users.admin.id, 'admin');
-  await addMember(sql, projectId, users.member.id, 'member');
-}
-
 export interface Team {
   users: TeamUsers;
   /** The team's tokens, and the anon and service keys. */
@@ -122,7 +109,7 @@ export interface Team {
  * SDK) with an admin and a member, an outsider who belongs to none, and the
  * anon and service keys. Users are named `${prefix}-owner` and so on.
  */
-export async function createTeam(api: ApiHarness, prefix: string, projectName: string, subnet?: string): Promise<Team> {
+async function createTeam(api: ApiHarness, prefix: string, projectName: string, subnet?: string): Promise<Team> {
   const people = await actorTokens(api, prefix);
   return { ...people, ...(await createTeamProject(api, people, projectName, subnet)) };
 }
@@ -130,7 +117,8 @@ export async function createTeam(api: ApiHarness, prefix: string, projectName: s
 /** Another project of the team's owner, with the team's admin and member in it. */
 export async function createTeamProject(api: ApiHarness, team: Pick<Team, 'users' | 'tokens'>, projectName: string, subnet?: string): Promise<{ projectId: string; subnet: string }> {
   const project = await createProject(api.client(team.tokens.owner), projectName, subnet);
-  await addTeam(api.sql, project.projectId, team.users);
+  await addMember(api.sql, project.projectId, team.users.admin.id, 'admin');
+  await addMember(api.sql, project.projectId, team.users.member.id, 'member');
   return { projectId: project.projectId, subnet: project.subnet };
 }
 
