@@ -1,7 +1,7 @@
 // Devices: registration with IP allocation and release (through the SQL API,
 // which holds every rule about who may do what), and lookup under RLS.
 import { VidsyncError } from '../../_shared/errors.ts';
-import type { SyncFolder } from './lifecycle.ts';
+import type { HeartbeatFolder as SyncFolder } from '../../_shared/api-types.ts';
 import type { CallerSteps, Tx } from './transaction.ts';
 import { deviceQuotaCheck } from './quotas.ts';
 

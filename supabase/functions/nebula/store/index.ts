@@ -24,12 +24,12 @@ export {
   revokeDevice,
   setDeviceApiKey,
 } from './lifecycle.ts';
-export type { HeartbeatInfo, PinnedAddress, RenewalTarget, Revocation, SyncFolder } from './lifecycle.ts';
+export type { PinnedAddress, RenewalTarget, Revocation } from './lifecycle.ts';
 export { appendAudit, projectAuditLog } from './audit.ts';
 export type { AuditActorKind, AuditEntry, AuditRecord } from './audit.ts';
 export { peerSelf, peersOf, setSyncthingDeviceId } from './syncthing.ts';
 export type { Peer, PeerSelf } from './syncthing.ts';
 export { createInvite, listInvites, redeemInvite, revokeInvite } from './invites.ts';
-export type { Invite, Redemption } from './invites.ts';
+export type { Redemption } from './invites.ts';
 export { listMembers, removeMember } from './members.ts';
 export type { Member } from './members.ts';

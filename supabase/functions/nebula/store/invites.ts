@@ -6,8 +6,6 @@
 import type { Invite } from '../../_shared/api-types.ts';
 import type { Tx } from './transaction.ts';
 
-export type { Invite };
-
 export interface Redemption {
   readonly projectId: string;
   readonly role: string;

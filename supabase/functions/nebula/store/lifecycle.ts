@@ -2,7 +2,7 @@
 // renewal, heartbeats, and the device's own API key (credential lookup and
 // replay protection). Who may do what is decided in SQL
 // (vidsync_api.revoke_device, prepare_renewal, device_heartbeat, set_device_api_key).
-import type { HeartbeatFolder, HeartbeatInfo } from '../../_shared/api-types.ts';
+import type { HeartbeatInfo } from '../../_shared/api-types.ts';
 import { VidsyncError } from '../../_shared/errors.ts';
 import type { Tx } from './transaction.ts';
 
@@ -71,9 +71,6 @@ export async function recentRenewal(
   return row ? { fingerprint: row.fingerprint, pem: row.certificate_pem, notBefore: row.not_before, notAfter: row.not_after } : null;
 }
 
-export type { HeartbeatInfo };
-/** One folder's sync state, as the agent reported it (http/lifecycle-schemas.ts SyncFolderReport checked it). */
-export type SyncFolder = HeartbeatFolder;
 
 /** Records a heartbeat: one statement. Returns when the device was last seen and whether this one was written. */
 export async function recordHeartbeat(tx: Tx, deviceId: string, info: HeartbeatInfo, minIntervalSeconds: number): Promise<{ lastSeenAt: Date; recorded: boolean }> {

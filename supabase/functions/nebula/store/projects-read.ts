@@ -6,7 +6,7 @@
 // shown.
 import { VidsyncError } from '../../_shared/errors.ts';
 import { asServiceRole } from './transaction.ts';
-import type { SyncFolder } from './lifecycle.ts';
+import type { HeartbeatFolder as SyncFolder } from '../../_shared/api-types.ts';
 import type { Tx } from './transaction.ts';
 
 export type ProjectRole = 'owner' | 'admin' | 'member';
