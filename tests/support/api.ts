@@ -92,8 +92,11 @@ export function useApi(options: SuiteApiOptions = {}): ApiHarness {
     harness = await startApi({ ...apiOptions, dbUrl: db?.url });
   });
   afterAll(async () => {
-    await harness?.stop();
-    await db?.drop();
+    try {
+      await harness?.stop();
+    } finally {
+      await db?.drop();
+    }
   });
   const started = (): ApiHarness => {
     if (!harness) throw new Error('useApi(): the function starts in beforeAll; use it inside hooks and tests');
