@@ -2,7 +2,15 @@
 // migrate.ts): a database that applied a version supabase/migrations/ no
 // longer holds is named as such, so `npm run dev` can say to start afresh
 // (`--reset`) instead of the CLI's advice about remote databases.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort } from '../../scripts/local-stack/free-port.ts';
+import { startLocalStack } from '../../scripts/local-stack/index.ts';
 import { staleMigrationVersions } from '../../scripts/local-stack/migrate.ts';
 import { freshDatabase } from '../support/db.ts';
 import type { FreshDatabase } from '../support/db.ts';
@@ -22,4 +30,23 @@ it('a database migrated from the files as they are has no stale version', async 
 it('a version applied but no longer among the files is named', async () => {
   await db.sql`insert into supabase_migrations.schema_migrations (version, name) values ('20251130999999', 'reshaped_away')`;
   expect(await staleMigrationVersions(db.sql)).toEqual(['20251130999999']);
+});
+
+// The way in: a local cluster of its own (as `npm run dev` keeps one),
+// migrated, then holding a version the files no longer have. Directly under
+// the temp dir, not in a mkdtemp directory: as root the server runs as the
+// postgres OS user, who must reach it.
+it.skipIf(process.env.DATABASE_URL)('startLocalStack refuses such a local database, naming the version and --reset, and stops the Postgres it started', async () => {
+  const dataDir = join(tmpdir(), `vidsync-stale-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const options = { dataDir, port: await freePort(), fsync: false };
+  try {
+    const first = await startLocalStack(options);
+    const sql = postgres(first.dbUrl, { max: 1, onnotice: () => {} });
+    await sql`insert into supabase_migrations.schema_migrations (version, name) values ('20251130999999', 'reshaped_away')`.finally(() => sql.end());
+    await first.stop();
+    await expect(startLocalStack(options)).rejects.toThrow(/20251130999999[\s\S]*npm run dev -- --reset/);
+    expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
