@@ -15,7 +15,7 @@ import { selfLoadingTab } from './tab.ts';
 /** The actions app.ts writes (its ROUTES table); others seen in the log are added to the list as they appear. */
 export const KNOWN_ACTIONS = [
   'project.create', 'project.delete', 'ca.import', 'ca.rotate', 'ca.retire',
-  'device.register', 'device.renew', 'device.release', 'device.revoke', 'device.address', 'device.credential', 'device.syncthing',
+  'device.register', 'device.enroll', 'device.renew', 'device.release', 'device.revoke', 'device.address', 'device.credential', 'device.syncthing',
   'invite.create', 'invite.revoke', 'member.join', 'member.remove', 'member.role',
 ];
 const PAGE = 50;
