@@ -42,7 +42,7 @@ export function printReport(rows: readonly Row[], options: { readonly sizeMb: nu
   printTable([
     ['link', 'nebula.yml', 'nebula (Syncthing)', 'nebula (iperf3)', 'Syncthing'],
     ...rows.map((r) => {
-      const perGb = (c: CpuSplit, group: string, mbps: number) => (((c.groups[group]!.user + c.groups[group]!.system) / mbps) * 1000).toFixed(1);
+      const perGb = (c: CpuSplit, group: string, mbps: number) => ((total(c, group) / mbps) * 1000).toFixed(1);
       return [r.link, r.variant, perGb(r.cpu!, 'nebula', r.overlay!), perGb(r.iperfCpu!, 'nebula', r.iperfOverlay!), perGb(r.cpu!, 'syncthing', r.overlay!)];
     }),
   ]);
@@ -52,8 +52,8 @@ export function printReport(rows: readonly Row[], options: { readonly sizeMb: nu
 /** What bounds the overlay at this link: the link itself, or the CPU (and whose). */
 function limitOf(r: Row): string {
   const c = r.cpu!;
-  const nebula = c.groups.nebula!.user + c.groups.nebula!.system;
-  const syncthing = c.groups.syncthing!.user + c.groups.syncthing!.system;
+  const nebula = total(c, 'nebula');
+  const syncthing = total(c, 'syncthing');
   const linkMBps = r.link.endsWith('Mbit/s') ? Number.parseInt(r.link, 10) / 8 : Infinity;
   const share = (x: number) => `${((x / c.busy) * 100).toFixed(0)} %`;
   const where =
@@ -62,7 +62,6 @@ function limitOf(r: Row): string {
   if ((r.overlay ?? 0) >= 0.9 * linkMBps) return `the link sets the limit; ${where}`;
   return `the CPU sets the limit (${fmt(r.overlay)} MB/s on a ${linkMBps.toFixed(0)} MB/s link; the machine is ${c.busy >= 0.9 * c.cores ? 'saturated' : 'not saturated: the steps of the packet path wait for each other on shared cores'}); ${where}`;
 }
-
 
 function fmt(x: number | undefined): string {
   return x === undefined ? '-' : x.toFixed(1);
