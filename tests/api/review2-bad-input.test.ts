@@ -53,4 +53,11 @@ describe('bad input on the touched routes', () => {
     }
     expect(seen).toEqual([]);
   }, 120_000);
+
+  it('POST /release checks in order: signed in (401), then the id and reason (400), then the device (404)', async () => {
+    const bad = `release/${deviceId}?reason=${encodeURIComponent('x'.repeat(1000))}`;
+    expect(await callWith(api, api.functions.anonKey, 'POST', bad)).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await callWith(api, stranger.accessToken, 'POST', bad)).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(await callWith(api, stranger.accessToken, 'POST', `release/${deviceId}`)).toMatchObject({ status: 404, code: 'not_found' });
+  });
 });

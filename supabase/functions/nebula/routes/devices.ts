@@ -1,13 +1,13 @@
 // Per-device routes: status, a fresh nebula.yml (lighthouses and the
 // blocklist change; the certificate does not need re-signing for that), and
 // release.
-import { jsonResponse } from '../../_shared/http/index.ts';
+import { DeviceParams, jsonResponse, validate } from '../../_shared/http/index.ts';
 import { reasonOf } from '../../_shared/http/lifecycle-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { caTrustOf, configFor } from '../bundles.ts';
 import { cidrOf } from '../issuance.ts';
-import { asServiceRole, blocklistOf, currentCertificate, lighthousesOf, releaseDevice as release, reusableAfter, trustedCas } from '../store/index.ts';
-import { requireAddressed } from './guards.ts';
+import { asServiceRole, blocklistOf, currentCertificate, inTransaction, lighthousesOf, releaseDevice as release, reusableAfter, trustedCas, visibleDevice } from '../store/index.ts';
+import { requireAddressed, requireSignedIn } from './guards.ts';
 import { inDeviceScope } from './scope.ts';
 import { isOnline } from '../presence.ts';
 import { taggedResponse } from '../../_shared/http/etag.ts';
@@ -46,16 +46,20 @@ export async function deviceConfig(ctx: RequestContext): Promise<Response> {
 }
 
 export async function releaseDevice(ctx: RequestContext): Promise<Response> {
+  requireSignedIn(ctx.caller);
+  const deviceId = validate(DeviceParams, ctx.params).deviceId;
+  // Read before the device: a bad reason is a 400 whoever asks, as before the device is looked up.
   const reason = reasonOf(ctx.url, 'released through the API');
-  const released = await inDeviceScope(ctx, async (tx, device) => {
-    await release(tx, device.id, reason);
+  const released = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+    const device = await visibleDevice(tx, deviceId);
+    await release(tx, deviceId, reason);
     await ctx.audit.record(tx, { projectId: device.projectId });
     const ip = device.ip;
     if (!ip) return { device, reusableAfter: null };
     return { device, reusableAfter: await asServiceRole(tx, (tx) => reusableAfter(tx, device.projectId, ip)) };
   });
   return jsonResponse({
-    deviceId: released.device.id,
+    deviceId,
     projectId: released.device.projectId,
     releasedIp: released.device.ip,
     reusableAfter: released.reusableAfter?.toISOString() ?? null,
