@@ -15,6 +15,7 @@ import type { Issued } from '../issuance.ts';
 import { asServiceRole, endWith, inTransaction, prepareRenewal, recentRenewal, recordHeartbeat, revokeDevice as revoke, setDeviceApiKey } from '../store/index.ts';
 import { bundleAnswer } from './bundle-answer.ts';
 import { requireSignedIn } from './guards.ts';
+import { inAuditedTransaction } from './scope.ts';
 
 /**
  * Heartbeats closer together than this are acknowledged but not written,
@@ -83,7 +84,7 @@ export async function revokeDevice(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const reason = reasonOf(ctx.url, 'revoked through the API');
-  const revocation = await inTransaction(ctx.sql, ctx.caller, (tx) => revoke(tx, deviceId, reason));
+  const revocation = await inAuditedTransaction(ctx, {}, (tx) => revoke(tx, deviceId, reason));
   return jsonResponse({
     deviceId,
     projectId: revocation.projectId,
@@ -112,7 +113,7 @@ export async function setDeviceCredential(ctx: RequestContext): Promise<Response
   if (ctx.caller.claims.vidsync_device_id !== undefined) throw new VidsyncError('forbidden', 'a device cannot replace its own credential');
   const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const body = await readJsonBody(ctx.request, DeviceCredentialBody);
-  await inTransaction(ctx.sql, ctx.caller, (tx) => setDeviceApiKey(tx, deviceId, body.apiKey));
+  await inAuditedTransaction(ctx, {}, (tx) => setDeviceApiKey(tx, deviceId, body.apiKey));
   return jsonResponse({ deviceId, apiKey: body.apiKey });
 }
 

@@ -9,13 +9,14 @@ import { SetSyncthingBody } from '../../_shared/http/syncthing-schemas.ts';
 import type { RequestContext } from '../context.ts';
 import { inTransaction, peerSelf, peersOf, setSyncthingDeviceId as store } from '../store/index.ts';
 import { requireAddressed, requireSignedIn } from './guards.ts';
+import { inAuditedTransaction } from './scope.ts';
 import { isOnline } from '../presence.ts';
 
 export async function setSyncthingDeviceId(ctx: RequestContext): Promise<Response> {
   requireSignedIn(ctx.caller);
   const deviceId = validate(DeviceParams, ctx.params).deviceId;
   const body = await readJsonBody(ctx.request, SetSyncthingBody);
-  await inTransaction(ctx.sql, ctx.caller, async (tx) => {
+  await inAuditedTransaction(ctx, {}, async (tx) => {
     // Outside the project the device does not exist (404), as on every device route; inside, the SQL decides (403).
     await peerSelf(tx, deviceId);
     await store(tx, deviceId, body.deviceId);
