@@ -217,7 +217,7 @@ export async function createNebulaApp(settings: NebulaSettings, options: { sql?:
     });
   }
 
-  /** A row in its own short transaction; a failure to write is logged, never the caller's problem. */
+  /** A row in a statement of its own; a failure to write is logged, never the caller's problem. */
   async function writeAlone(audit: AuditTrail, result: string, status: number): Promise<void> {
     try {
       await audit.recordAlone(sql, result, status);

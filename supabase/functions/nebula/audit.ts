@@ -6,7 +6,7 @@
 //    action or not at all (a route that forgets gets its row written by
 //    app.ts right after, on its own);
 //  - on a refusal (authorization, anonymous users, rate limits), app.ts writes
-//    the row in a short transaction of its own, since the request's rolls back;
+//    the row in a statement of its own, since the request's transaction rolls back;
 //    only for a verified caller (not for no caller, nor the anon key), and a
 //    404/401 refusal's row names no project or device.
 // A new mutating route needs an `audit` action in app.ts's table and that one call.
@@ -124,10 +124,10 @@ export class AuditTrail {
     this.#recorded = true;
   }
 
-  /** A row on its own connection (a refusal, or a success the route did not record). */
+  /** A row on its own (a refusal, or a success the route did not record): one statement, committed by itself. */
   async recordAlone(sql: Sql, result: string, httpStatus: number): Promise<void> {
     if (!this.action) return;
-    await sql.begin((tx) => appendAudit(tx as unknown as Tx, this.#row(result, httpStatus)));
+    await appendAudit(sql as unknown as Tx, this.#row(result, httpStatus));
     this.#recorded = true;
   }
 
