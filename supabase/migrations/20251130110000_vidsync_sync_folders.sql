@@ -135,7 +135,7 @@ comment on column vidsync.devices.sync_folders is
 -- runs as its owner, or signs as the device). `info.folders` goes to
 -- sync_folders (absent: the device reports none), the rest to heartbeat.
 -- Heartbeats closer than `min_interval` apart are not written (a flood costs
--- one index lookup each), except a report whose folder states or error
+-- the access check and one read of the device row each), except a report whose folder states or error
 -- counts changed, so that "syncing" -> "idle" reaches the dashboard at once
 -- rather than up to a window later; completion alone does not count.
 -- Returns the device's last_seen_at and whether this one was recorded;
