@@ -59,8 +59,7 @@ create table if not exists auth.users (
 -- auth.uid(), auth.role(), auth.jwt(): the definitions of supabase/auth
 -- (the claim.sub form is the older PostgREST one, kept as Supabase keeps it).
 create or replace function auth.uid() returns uuid
-  language sql stable
-as $$
+  language sql stable as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim.sub', true), ''),
     (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
@@ -68,8 +67,7 @@ as $$
 $$;
 
 create or replace function auth.role() returns text
-  language sql stable
-as $$
+  language sql stable as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim.role', true), ''),
     (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
@@ -77,8 +75,7 @@ as $$
 $$;
 
 create or replace function auth.jwt() returns jsonb
-  language sql stable
-as $$
+  language sql stable as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim', true), ''),
     nullif(current_setting('request.jwt.claims', true), '')

@@ -51,9 +51,7 @@ create index project_members_user_id_idx on vidsync.project_members (user_id);
 -- zeros. The same rule as isEndpoint in supabase/functions/_shared (tested
 -- against each other in tests/db/limits.test.ts).
 create function vidsync.is_endpoint(endpoint text) returns boolean
-  language plpgsql immutable
-  set search_path = ''
-as $$
+  language plpgsql immutable set search_path = '' as $$
 declare
   parts text[];
   host text;
@@ -91,9 +89,7 @@ $$;
 
 -- True when every element is an endpoint (a check constraint cannot hold the subquery itself).
 create function vidsync.are_endpoints(endpoints text[]) returns boolean
-  language sql immutable
-  set search_path = ''
-as $$
+  language sql immutable set search_path = '' as $$
   select coalesce(pg_catalog.bool_and(vidsync.is_endpoint(e)), true) from pg_catalog.unnest(are_endpoints.endpoints) as e
 $$;
 
@@ -184,9 +180,7 @@ create index ip_allocations_project_id_idx on vidsync.ip_allocations (project_id
 -- Append-only, enforced: a row may only be closed once (released_*), and
 -- only deleted together with its project (a cascade runs inside a trigger).
 create function vidsync.ip_allocations_append_only() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   if tg_op = 'DELETE' then
     if pg_catalog.pg_trigger_depth() > 1 then

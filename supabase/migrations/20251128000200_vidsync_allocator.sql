@@ -22,9 +22,7 @@
 -- ('none' when never set, then the session user counts); a security definer
 -- function changes current_user but not this setting, so it names the caller.
 create function vidsync.caller_is_privileged() returns boolean
-  language sql stable
-  set search_path = ''
-as $$
+  language sql stable set search_path = '' as $$
   select coalesce((
     select r.rolsuper or r.rolbypassrls
     from pg_catalog.pg_roles r
@@ -39,9 +37,7 @@ $$;
 -- request step asks it, and a SQL function with SET search_path is planned
 -- again at each call, where PL/pgSQL keeps its plan for the session.
 create function vidsync.member_role(project_id uuid, user_id uuid) returns text
-  language plpgsql stable
-  set search_path = ''
-as $$
+  language plpgsql stable set search_path = '' as $$
 begin
   return (select m.role from vidsync.project_members m
            where m.project_id = member_role.project_id and m.user_id = member_role.user_id);
@@ -52,10 +48,7 @@ $$;
 -- Security definer so that policies on project_members do not recurse.
 create function vidsync.is_project_member(project_id uuid, roles text[] default array['owner', 'admin', 'member'])
   returns boolean
-  language sql stable
-  security definer
-  set search_path = ''
-as $$
+  language sql stable security definer set search_path = '' as $$
   select exists (
     select 1 from vidsync.project_members m
     where m.project_id = is_project_member.project_id
@@ -74,9 +67,7 @@ $$;
 -- same answer: a non-member learns nothing), VS004 when a member lacks the role.
 -- Returns the caller's role; a privileged caller's counts as 'owner'.
 create function vidsync.require_project_role(project_id uuid, user_id uuid, roles text[]) returns text
-  language plpgsql stable
-  set search_path = ''
-as $$
+  language plpgsql stable set search_path = '' as $$
 declare
   caller_role text;
 begin
@@ -102,9 +93,7 @@ $$;
 -- member of; VS004 when a member may see it but not manage it. Returns the
 -- device's project.
 create function vidsync.require_device_access(device_id uuid, user_id uuid, manage boolean) returns uuid
-  language plpgsql stable
-  set search_path = ''
-as $$
+  language plpgsql stable set search_path = '' as $$
 declare
   d record;
   caller_role text;
@@ -132,9 +121,7 @@ $$;
 -- IPv4, between /16 (65,534 hosts: the pool is one row per host, and a /16
 -- populates in well under a second) and /30 (2 hosts).
 create function vidsync.validate_subnet(subnet cidr) returns void
-  language plpgsql immutable
-  set search_path = ''
-as $$
+  language plpgsql immutable set search_path = '' as $$
 begin
   if validate_subnet.subnet is null then
     raise exception 'a subnet is required' using errcode = 'VS005';
@@ -155,9 +142,7 @@ $$;
 -- existing rows, free or not, are left as they are. One set-based insert, so
 -- a /16 takes well under a second. Returns the number of rows added.
 create function vidsync.populate_pool(project_id uuid, pool cidr) returns integer
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   project_subnet cidr;
   added integer;
@@ -199,9 +184,7 @@ $$;
 
 -- Addresses per chunk of a pool on `subnet`. (PL/pgSQL: see member_role.)
 create function vidsync.pool_chunk_size(subnet cidr) returns bigint
-  language plpgsql immutable
-  set search_path = ''
-as $$
+  language plpgsql immutable set search_path = '' as $$
 begin
   return least(2::bigint ^ (32 - pg_catalog.masklen(pool_chunk_size.subnet)),
                greatest(32, (2::bigint ^ (32 - pg_catalog.masklen(pool_chunk_size.subnet)))::bigint / 256))::bigint;
@@ -211,9 +194,7 @@ $$;
 -- Writes chunk `chunk` of the project's pool (its host addresses: never the
 -- subnet's network or broadcast address). Idempotent. Returns the rows added.
 create function vidsync.populate_pool_chunk(project_id uuid, subnet cidr, chunk bigint) returns integer
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   size bigint := (2::bigint ^ (32 - pg_catalog.masklen(populate_pool_chunk.subnet)))::bigint;
   per_chunk bigint := vidsync.pool_chunk_size(populate_pool_chunk.subnet);
@@ -231,9 +212,7 @@ $$;
 
 -- The lock that guards writing one chunk of one project's pool.
 create function vidsync.try_lock_pool_chunk(project_id uuid, chunk bigint, wait boolean default false) returns boolean
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   if try_lock_pool_chunk.wait then
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vidsync.ip_pool:' || try_lock_pool_chunk.project_id::text), try_lock_pool_chunk.chunk::integer);
@@ -278,9 +257,7 @@ $$;
 -- see VS001 although a retry would succeed. Waiting on those locks instead
 -- would make exhaustion slow under load, which is worse for callers.
 create function vidsync.free_ip(project_id uuid) returns inet
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   subnet cidr;
   base inet;
@@ -402,9 +379,7 @@ $$;
 -- the history. The device row's copy (devices.overlay_ip) is the caller's
 -- to write.
 create function vidsync.assign_ip(project_id uuid, device_id uuid, ip inet, allocated_by uuid) returns void
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   update vidsync.ip_pool p set device_id = assign_ip.device_id
   where p.project_id = assign_ip.project_id and p.ip = assign_ip.ip;
@@ -417,9 +392,7 @@ $$;
 -- device row is locked first: allocations for one device are serialised,
 -- and the second finds the first's address.
 create function vidsync.allocate_ip(project_id uuid, device_id uuid, allocated_by uuid) returns inet
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   device_project uuid;
   existing inet;
@@ -455,9 +428,7 @@ $$;
 -- request that waits for it (a deadlock: one of the two would fail). False
 -- when there is no such device (gone with its project, say).
 create function vidsync.lock_device(device_id uuid) returns boolean
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   perform 1 from vidsync.projects p
    where p.id = (select x.project_id from vidsync.devices x where x.id = lock_device.device_id) for key share;
@@ -482,9 +453,7 @@ revoke all on function vidsync.lock_device(uuid) from public, anon, authenticate
 -- stayed valid past the IP's reusable_after by as long as the release had
 -- waited (5 s was reproduced).
 create function vidsync.release_ip(device_id uuid, released_by uuid, reason text) returns boolean
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   released inet;
   cooling interval;

@@ -39,9 +39,7 @@ alter default privileges in schema vidsync_api revoke execute on functions from 
 -- privileged caller (name one) and VS004 for anyone else. Shared by
 -- create_project and register_device.
 create function vidsync.acting_user(owner_id uuid, what text) returns uuid
-  language plpgsql stable
-  set search_path = ''
-as $$
+  language plpgsql stable set search_path = '' as $$
 declare
   actor uuid := auth.uid();
 begin
@@ -68,10 +66,7 @@ $$;
 -- exclusion constraint. Different owners never wait for each other.
 create function vidsync_api.create_project(name text, subnet cidr default null, owner_id uuid default null)
   returns vidsync.projects
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 declare
   owner uuid;
   created vidsync.projects;
@@ -124,10 +119,7 @@ $$;
 -- Adds a member or changes a member's role (owner or admin only). The owner's
 -- own role cannot be changed here.
 create function vidsync_api.add_project_member(project uuid, user_id uuid, role text) returns void
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   perform vidsync.require_project_role(add_project_member.project, auth.uid(), array['owner', 'admin']);
   if add_project_member.role is null or add_project_member.role not in ('admin', 'member') then
@@ -148,10 +140,7 @@ $$;
 -- Adds the host addresses of `cidr` (inside the project's subnet) to the
 -- pool; idempotent. Owner or admin only. Returns the number of addresses added.
 create function vidsync_api.populate_project_pool(project uuid, cidr cidr) returns integer
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   perform vidsync.require_project_role(populate_project_pool.project, auth.uid(), array['owner', 'admin']);
   return vidsync.populate_pool(populate_project_pool.project, populate_project_pool.cidr);
@@ -180,10 +169,7 @@ create function vidsync_api.register_device(
   syncthing_device_id text default null,
   owner_id uuid default null
 ) returns table (device_id uuid, ip inet, subnet cidr)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict error
 declare
   actor uuid := auth.uid();
@@ -304,10 +290,7 @@ $$;
 -- The device must already be registered in `project`. `allocated_by` is
 -- recorded in the history; only a privileged caller may name someone else.
 create function vidsync_api.allocate_nebula_ip(project uuid, device uuid, allocated_by uuid default null) returns inet
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 declare
   actor uuid := auth.uid();
   device_project uuid;
@@ -330,10 +313,7 @@ $$;
 -- interval before reuse. A device without an address is a no-op; an unknown
 -- device is VS003.
 create function vidsync_api.release_nebula_ip(device uuid, reason text default null) returns void
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   perform vidsync.require_device_access(release_nebula_ip.device, auth.uid(), true);
   -- Before its certificates' rows: a project deletion locks in that order too (lock_device).
@@ -346,10 +326,7 @@ $$;
 -- The device's live allocation: one row, or none when it holds no address.
 create function public.get_device_allocation(device uuid)
   returns table (project_id uuid, device_id uuid, ip inet, subnet cidr, allocated_at timestamptz, allocated_by uuid)
-  language plpgsql stable
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql stable security definer set search_path = '' as $$
 begin
   perform vidsync.require_device_access(get_device_allocation.device, auth.uid(), false);
   return query
@@ -363,10 +340,7 @@ $$;
 -- Every live allocation of a project, by address (members only).
 create function public.list_project_allocations(project uuid)
   returns table (device_id uuid, device_name text, owner_id uuid, is_lighthouse boolean, ip inet, allocated_at timestamptz, allocated_by uuid)
-  language plpgsql stable
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql stable security definer set search_path = '' as $$
 begin
   perform vidsync.require_project_role(list_project_allocations.project, auth.uid(), array['owner', 'admin', 'member']);
   return query
@@ -382,10 +356,7 @@ $$;
 -- the rows written so far: unwritten addresses are free.
 create function public.project_pool_stats(project uuid)
   returns table (total integer, used integer, free integer, cooling integer)
-  language plpgsql stable
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql stable security definer set search_path = '' as $$
 declare
   hosts integer;
 begin

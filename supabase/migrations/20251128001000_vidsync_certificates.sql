@@ -61,10 +61,7 @@ grant select, insert, update on vidsync.issued_certificates to service_role;
 -- storing the CA is then done as service_role, which alone may touch
 -- vidsync.project_cas.
 create function vidsync.authorize_ca_import(project_id uuid) returns void
-  language sql stable
-  security definer
-  set search_path = ''
-as $$
+  language sql stable security definer set search_path = '' as $$
   select vidsync.require_project_role(authorize_ca_import.project_id, (select auth.uid()), array['owner', 'admin'])
 $$;
 revoke all on function vidsync.authorize_ca_import(uuid) from public, anon;

@@ -33,9 +33,7 @@ create extension if not exists btree_gist with schema extensions;
 -- True when `range` lies inside a private IPv4 range: RFC 1918, or RFC 6598
 -- (carrier-grade NAT, which an operator may enable in allowed_ranges).
 create function vidsync.is_private_range(range cidr) returns boolean
-  language sql immutable
-  set search_path = ''
-as $$
+  language sql immutable set search_path = '' as $$
   select is_private_range.range is not null
      and pg_catalog.family(is_private_range.range) = 4
      and (is_private_range.range <<= '10.0.0.0/8'::cidr
@@ -45,17 +43,13 @@ as $$
 $$;
 
 create function vidsync.are_private_ranges(ranges cidr[]) returns boolean
-  language sql immutable
-  set search_path = ''
-as $$
+  language sql immutable set search_path = '' as $$
   select coalesce(pg_catalog.bool_and(vidsync.is_private_range(r)), true) from pg_catalog.unnest(are_private_ranges.ranges) as r
 $$;
 
 -- True when `subnet` lies inside one of `ranges`.
 create function vidsync.inside_any(subnet cidr, ranges cidr[]) returns boolean
-  language sql immutable
-  set search_path = ''
-as $$
+  language sql immutable set search_path = '' as $$
   select exists (select 1 from pg_catalog.unnest(inside_any.ranges) as r where inside_any.subnet <<= r)
 $$;
 
@@ -101,10 +95,7 @@ create index projects_subnet_idx on vidsync.projects using gist (subnet inet_ops
 -- editor): an overlap with the owner's own projects fails the insert with
 -- 23P01 (`subnet_overlap`).
 create function vidsync.claim_owner_subnet() returns trigger
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   if tg_op = 'INSERT' then
     insert into vidsync.user_subnets (user_id, project_id, subnet) values (new.owner_id, new.id, new.subnet);
@@ -123,10 +114,7 @@ create trigger projects_claim_owner_subnet
 -- Refused with VS010 when it overlaps a project where that user already has
 -- a device or which they own.
 create function vidsync.claim_device_subnet() returns trigger
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 declare
   project_subnet cidr;
   other record;
@@ -171,9 +159,7 @@ grant execute on function vidsync.is_private_range(cidr), vidsync.are_private_ra
 -- Raises VS005 unless `subnet` is a project subnet this deployment allows:
 -- the shape (vidsync.validate_subnet) and a private range of allowed_ranges.
 create function vidsync.check_subnet_policy(subnet cidr) returns void
-  language plpgsql stable
-  set search_path = ''
-as $$
+  language plpgsql stable set search_path = '' as $$
 declare
   allowed cidr[];
 begin
@@ -197,9 +183,7 @@ revoke all on function vidsync.check_subnet_policy(cidr) from public;
 -- between them and picks a block among all of them at random, so the cost
 -- stays flat however full the user's part of the range is.
 create function vidsync.free_subnet_for(owner uuid) returns cidr
-  language plpgsql volatile
-  set search_path = ''
-as $$
+  language plpgsql volatile set search_path = '' as $$
 declare
   s vidsync.settings;
   base inet;

@@ -68,9 +68,7 @@ grant select, insert, update, delete on vidsync.rate_limits, vidsync.rate_bucket
 -- taken, otherwise the whole seconds until one is there (at least 1); a
 -- class without a configured limit is never limited.
 create function vidsync.take_token(subject uuid, route_class text, scope text) returns integer
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   lim vidsync.rate_limits;
   level double precision;
@@ -117,10 +115,7 @@ $$;
 -- (its own postgres connection, or the service role) calls it: a user could
 -- otherwise drain another's bucket.
 create function vidsync_api.take_rate_token(route_class text, user_id uuid, project_id uuid default null) returns integer
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   if take_rate_token.route_class is null or take_rate_token.route_class not in ('project_create', 'register', 'read', 'write', 'join') then
     raise exception 'unknown route class %', take_rate_token.route_class using errcode = 'VS005';
@@ -139,10 +134,7 @@ $$;
 -- bucket would not). Run it now and then, e.g. hourly with pg_cron:
 --   select cron.schedule('vidsync-rate-buckets', '17 * * * *', 'select vidsync_api.prune_rate_buckets()');
 create function vidsync_api.prune_rate_buckets() returns integer
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 declare
   removed integer;
 begin
@@ -173,10 +165,7 @@ $$;
 create function vidsync_api.check_device_quota(project uuid, device uuid, owner_id uuid default null) returns void
   -- Volatile, not stable: after waiting for a lock it must count with a new
   -- snapshot, which a stable function's statements do not take.
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 declare
   s vidsync.settings;
   member uuid := coalesce(check_device_quota.owner_id, auth.uid());

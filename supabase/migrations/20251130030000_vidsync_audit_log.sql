@@ -56,9 +56,7 @@ revoke all on vidsync.audit_log from public, anon, authenticated, service_role;
 -- Append-only, enforced for every role: updates never, deletes only of rows
 -- older than the retention period, truncation never.
 create function vidsync.audit_log_append_only() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   if tg_op = 'DELETE'
      and old.at < pg_catalog.now() - (select s.audit_retention from vidsync.settings s) then
@@ -73,9 +71,7 @@ create trigger audit_log_append_only
   for each row execute function vidsync.audit_log_append_only();
 
 create function vidsync.audit_log_no_truncate() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   raise exception 'the audit log is append-only: it cannot be truncated' using errcode = 'VS006';
 end
@@ -105,10 +101,7 @@ create function vidsync_api.append_audit(
   source_ip inet,
   request_id text
 ) returns void
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   insert into vidsync.audit_log (action, result, http_status, actor_kind, actor_id, project_id, device_id, source_ip, request_id)
   values (append_audit.action, append_audit.result, append_audit.http_status, append_audit.actor_kind, append_audit.actor_id,
@@ -129,10 +122,7 @@ grant execute on function vidsync_api.append_audit(text, text, integer, text, te
 -- Deletes the rows older than vidsync.settings.audit_retention; returns how
 -- many. Schedule it with pg_cron where available (below), or call it.
 create function vidsync_api.prune_audit_log() returns bigint
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 declare
   pruned bigint;
 begin
@@ -184,11 +174,7 @@ create function public.project_audit_log(
     source_ip inet,
     request_id text
   )
-  language plpgsql
-  stable
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql stable security definer set search_path = '' as $$
 declare
   caller_role text;
 begin

@@ -37,9 +37,7 @@ create index devices_last_seen_idx on vidsync.devices (last_seen_at) where overl
 
 -- Revokes every still-valid certificate of the device; returns how many.
 create function vidsync.revoke_certificates(device_id uuid) returns integer
-  language sql
-  set search_path = ''
-as $$
+  language sql set search_path = '' as $$
   with revoked as (
     update vidsync.issued_certificates c
        set revoked_at = pg_catalog.now()
@@ -57,9 +55,7 @@ $$;
 --  * a revoked device stays revoked: any other change is refused (VS020),
 --    so registering it again fails until revoked_at is cleared.
 create function vidsync.devices_lifecycle() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   if old.revoked_at is not null and new.revoked_at is not null then
     raise exception 'device % is revoked', old.id using errcode = 'VS020';
@@ -78,9 +74,7 @@ create trigger devices_lifecycle
 -- get certificates: VS020 when it is revoked or was released (register it
 -- again). For steps that already checked who may act on the device.
 create function vidsync.require_live_device(device_id uuid) returns vidsync.devices
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   d vidsync.devices;
 begin
@@ -104,9 +98,7 @@ $$;
 -- cools), and it is marked revoked, once (a revoked device keeps the time it
 -- was first revoked). Returns the number of certificates revoked.
 create function vidsync.revoke_and_release(device_id uuid, revoked_by uuid, reason text) returns integer
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   revoked integer;
 begin
@@ -124,10 +116,7 @@ $$;
 -- Idempotent. Returns the number of certificates revoked by this call.
 create function vidsync_api.revoke_device(device uuid, reason text default null)
   returns table (project_id uuid, revoked_certificates integer, released_ip inet)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 begin
   project_id := vidsync.require_device_access(revoke_device.device, auth.uid(), true);
@@ -144,10 +133,7 @@ $$;
 -- trigger above revokes the certificates of the old key.
 create function vidsync_api.prepare_renewal(device uuid, public_key text default null)
   returns table (project_id uuid, name text, ip inet, subnet cidr, is_lighthouse boolean, device_public_key text)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
   d vidsync.devices;
@@ -179,10 +165,7 @@ $$;
 -- privileged): the Ed25519 public key its requests are signed with. Refused
 -- for a revoked device.
 create function vidsync_api.set_device_api_key(device uuid, api_public_key text) returns void
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   perform vidsync.require_device_access(set_device_api_key.device, auth.uid(), true);
   if set_device_api_key.api_public_key is not null and set_device_api_key.api_public_key !~ '^[A-Za-z0-9+/]{43}=$' then
@@ -217,10 +200,7 @@ grant select, insert, delete on vidsync.device_request_nonces to service_role;
 -- (below), by `npm run dev` locally, or by hand: select * from vidsync_api.reclaim_unseen_devices();
 create function vidsync_api.reclaim_unseen_devices()
   returns table (device_id uuid, project_id uuid, released_ip inet, last_seen_at timestamptz, revoked_certificates integer)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
   d record;

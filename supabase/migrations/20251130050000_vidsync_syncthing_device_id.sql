@@ -11,10 +11,7 @@
 -- on one corpus, including IDs made by the real `syncthing` binary.
 
 create function vidsync.is_syncthing_device_id(id text) returns boolean
-  language plpgsql
-  immutable strict parallel safe
-  set search_path = ''
-as $$
+  language plpgsql immutable strict parallel safe set search_path = '' as $$
 declare
   alphabet constant text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   chars text;
@@ -48,9 +45,7 @@ grant execute on function vidsync.is_syncthing_device_id(text) to authenticated,
 -- (VS005, validation_failed) like every other refused input, whoever writes
 -- the row (register_device, the Syncthing route, the SQL editor).
 create function vidsync.devices_syncthing_device_id_valid() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   if new.syncthing_device_id is not null and not vidsync.is_syncthing_device_id(new.syncthing_device_id) then
     raise exception 'not a Syncthing device ID (8 dash-separated groups of 7 A-Z/2-7 with valid check characters): %',
@@ -79,10 +74,7 @@ create unique index devices_syncthing_device_id_unique on vidsync.devices (proje
 -- devices (VS006 here, with a message, rather than a bare 23505). Null
 -- clears it. Returns the value stored.
 create function vidsync_api.set_syncthing_device_id(device uuid, syncthing_device_id text) returns text
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   perform vidsync.require_device_access(set_syncthing_device_id.device, auth.uid(), true);
   begin

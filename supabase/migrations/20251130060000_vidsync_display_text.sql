@@ -22,28 +22,24 @@
 -- (display-text.ts), but for the surrogates and NUL, which a Postgres text
 -- cannot hold.
 create function vidsync.forbidden_text_class() returns text
-  language sql immutable parallel safe
-as $$
+  language sql immutable parallel safe as $$
   select '[\u0001-\u001F\u007F-\u009F\u00AD\u034F\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF0-\uFFFB\U000110BD\U000110CD\U00013430-\U0001343F\U0001BCA0-\U0001BCA3\U0001D173-\U0001D17A\U000E0000-\U000E0FFF]'::text
 $$;
 
 create function vidsync.has_forbidden_text_chars(value text) returns boolean
-  language sql immutable strict parallel safe
-as $$
+  language sql immutable strict parallel safe as $$
   select has_forbidden_text_chars.value operator(pg_catalog.~) vidsync.forbidden_text_class()
 $$;
 
 -- The value without leading and trailing space separators (DISPLAY_TEXT_SPACES).
 create function vidsync.trim_display_text(value text) returns text
-  language sql immutable strict parallel safe
-as $$
+  language sql immutable strict parallel safe as $$
   select pg_catalog.btrim(trim_display_text.value, U&' \00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\202F\205F\3000')
 $$;
 
 -- isDisplayText(value, maxChars) of display-text.ts.
 create function vidsync.is_display_text(value text, max_chars integer) returns boolean
-  language sql immutable parallel safe
-as $$
+  language sql immutable parallel safe as $$
   select is_display_text.value is not null
      and not (is_display_text.value operator(pg_catalog.~) vidsync.forbidden_text_class())
      and pg_catalog.length(is_display_text.value) operator(pg_catalog.<=) is_display_text.max_chars
@@ -55,9 +51,7 @@ $$;
 -- name', 'release reason'). The one refusal of the name triggers below and
 -- of vidsync.release_ip. PL/pgSQL: it raises, so it is no single expression.
 create function vidsync.require_display_text(value text, max_chars integer, what text) returns text
-  language plpgsql immutable parallel safe
-  set search_path = ''
-as $$
+  language plpgsql immutable parallel safe set search_path = '' as $$
 begin
   if not vidsync.is_display_text(require_display_text.value, require_display_text.max_chars) then
     raise exception 'a % has 1 to % characters, none of them a control, bidirectional or invisible character',
@@ -93,8 +87,7 @@ begin
   -- at each such call (about 50 µs; PL/pgSQL keeps its plan: about 4).
   execute pg_catalog.format($fn$
     create function vidsync.device_name_key(name text) returns text
-      language plpgsql immutable strict parallel safe
-      set search_path = ''
+      language plpgsql immutable strict parallel safe set search_path = ''
     as $body$
     begin
       return pg_catalog.btrim(pg_catalog.regexp_replace(
@@ -118,9 +111,7 @@ create unique index devices_live_name_unique on vidsync.devices (project_id, vid
 -- only when it changes, uniqueness only when a device comes to hold an
 -- address or changes its name (an allocation does not re-check the name).
 create function vidsync.devices_name_valid() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   renamed boolean := tg_op = 'INSERT' or new.name is distinct from old.name;
 begin
@@ -144,9 +135,7 @@ create trigger devices_name_valid
   for each row execute function vidsync.devices_name_valid();
 
 create function vidsync.projects_name_valid() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   if tg_op = 'INSERT' or new.name is distinct from old.name then
     new.name := vidsync.require_display_text(new.name, 100, 'project name');

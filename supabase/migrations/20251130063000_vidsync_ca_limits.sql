@@ -10,9 +10,7 @@
 
 -- Trusted CAs per project: MAX_TRUSTED_CAS of supabase/functions/_shared/limits.ts.
 create function vidsync.max_trusted_cas() returns integer
-  language sql immutable parallel safe
-  set search_path = ''
-as $$
+  language sql immutable parallel safe set search_path = '' as $$
   select 8
 $$;
 

@@ -25,10 +25,7 @@
 -- address).
 create function vidsync_api.pin_device_address(device uuid, ip inet)
   returns table (project_id uuid, pinned_ip inet, previous_ip inet)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
   d vidsync.devices;

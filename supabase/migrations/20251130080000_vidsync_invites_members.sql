@@ -61,9 +61,7 @@ grant select, insert, update, delete on vidsync.project_invites to service_role;
 -- is its creator: an invite is worth what they still are (check_invite_usable).
 create function vidsync.new_invite(project uuid, code_hash bytea, kind text, role text, max_uses integer, expires_in_seconds integer)
   returns table (invite_id uuid, expires_at timestamptz)
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 #variable_conflict use_column
 begin
   perform vidsync.require_project_role(new_invite.project, auth.uid(), array['owner', 'admin']);
@@ -92,20 +90,14 @@ $$;
 
 create function vidsync_api.create_invite(project uuid, code_hash bytea, role text, max_uses integer, expires_in_seconds integer)
   returns table (invite_id uuid, expires_at timestamptz)
-  language sql
-  security definer
-  set search_path = ''
-as $$
+  language sql security definer set search_path = '' as $$
   select * from vidsync.new_invite(project, code_hash, 'member', role, max_uses, expires_in_seconds);
 $$;
 
 -- Owners and admins: a device invite. Made by a user, who owns the devices it enrolls.
 create function vidsync_api.create_device_invite(project uuid, code_hash bytea, max_uses integer, expires_in_seconds integer)
   returns table (invite_id uuid, expires_at timestamptz)
-  language sql
-  security definer
-  set search_path = ''
-as $$
+  language sql security definer set search_path = '' as $$
   select * from vidsync.new_invite(project, code_hash, 'device', null, max_uses, expires_in_seconds);
 $$;
 
@@ -113,10 +105,7 @@ $$;
 create function vidsync_api.list_invites(project uuid)
   returns table (invite_id uuid, kind text, role text, max_uses integer, uses integer, expires_at timestamptz,
                  revoked_at timestamptz, created_by uuid, created_at timestamptz)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   perform vidsync.require_project_role(list_invites.project, auth.uid(), array['owner', 'admin']);
   return query
@@ -129,10 +118,7 @@ $$;
 
 -- Owners and admins: the invite can no longer be redeemed. Idempotent.
 create function vidsync_api.revoke_invite(project uuid, invite uuid) returns void
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   perform vidsync.require_project_role(revoke_invite.project, auth.uid(), array['owner', 'admin']);
   update vidsync.project_invites i set revoked_at = coalesce(i.revoked_at, pg_catalog.now())
@@ -149,9 +135,7 @@ $$;
 -- member code to POST /enroll).
 create function vidsync.invite_by_code(code_hash bytea, kind text)
   returns vidsync.project_invites
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   i vidsync.project_invites;
 begin
@@ -174,9 +158,7 @@ $$;
 -- made by the service role or the SQL editor (no creator) are tied to no one.
 create function vidsync.check_invite_usable(i vidsync.project_invites)
   returns void
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   if i.revoked_at is not null then
     raise exception 'this invite was revoked' using errcode = 'VS051';
@@ -200,10 +182,7 @@ $$;
 -- no use is counted (`joined` false). A device invite's code is unknown here.
 create function vidsync_api.redeem_invite(code_hash bytea)
   returns table (project_id uuid, role text, joined boolean)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
   i vidsync.project_invites;
@@ -247,10 +226,7 @@ $$;
 -- new id enrolled or registered by a transaction that committed meanwhile.
 create function vidsync_api.enroll_device(code_hash bytea, device uuid, name text, public_key text, api_public_key text)
   returns table (project_id uuid, owner_id uuid, ip inet, subnet cidr)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
   i vidsync.project_invites;
@@ -286,10 +262,7 @@ $$;
 -- Any member: the project's members, owners first, with their live device counts.
 create function vidsync_api.list_members(project uuid)
   returns table (user_id uuid, role text, joined_at timestamptz, devices integer)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   perform vidsync.require_project_role(list_members.project, auth.uid(), array['owner', 'admin', 'member']);
   return query
@@ -306,9 +279,7 @@ $$;
 -- unless the project has another owner. Called with the project's membership
 -- rows locked, by remove_member and set_member_role.
 create function vidsync.require_other_owner(project uuid, doing text) returns void
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 begin
   if (select pg_catalog.count(*) from vidsync.project_members m
        where m.project_id = require_other_owner.project and m.role = 'owner') <= 1 then
@@ -324,10 +295,7 @@ $$;
 -- register (VS003 like any non-member). The last owner stays (VS054).
 create function vidsync_api.remove_member(project uuid, user_id uuid)
   returns table (revoked_devices integer)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
   caller uuid := auth.uid();

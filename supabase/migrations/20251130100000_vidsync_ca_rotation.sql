@@ -38,9 +38,7 @@ create index issued_certificates_ca_live_idx on vidsync.issued_certificates (ca_
 create index issued_certificates_device_live_idx on vidsync.issued_certificates (device_id, issued_at) where revoked_at is null;
 
 create function vidsync.ca_has_dependents(fingerprint text) returns boolean
-  language plpgsql stable
-  set search_path = ''
-as $$
+  language plpgsql stable set search_path = '' as $$
 begin
   return exists (
     select 1 from vidsync.issued_certificates ic
@@ -60,9 +58,7 @@ grant execute on function vidsync.ca_has_dependents(text) to service_role;
 -- search_path is never inlined, and was planned afresh at every call (more
 -- than the query itself costs); PL/pgSQL keeps the plan for the session.
 create function vidsync.trusted_cas(project uuid) returns setof vidsync.project_cas
-  language plpgsql stable
-  set search_path = ''
-as $$
+  language plpgsql stable set search_path = '' as $$
 begin
   return query
   select c.* from vidsync.project_cas c
@@ -86,9 +82,7 @@ grant execute on function vidsync.trusted_cas(uuid) to service_role;
 -- within the limit of trusted CAs (VS031), counted by the rule above: a
 -- retired or no longer needed CA leaves room for a rotation.
 create function vidsync.project_cas_limits() returns trigger
-  language plpgsql
-  set search_path = ''
-as $$
+  language plpgsql set search_path = '' as $$
 declare
   trusted integer;
 begin
@@ -122,10 +116,7 @@ revoke all on function vidsync.project_cas_limits() from public, anon, authentic
 -- retired CA returns when it was retired.
 create function vidsync_api.retire_ca(project uuid, fingerprint text)
   returns table (retired_at timestamptz)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
   ca record;

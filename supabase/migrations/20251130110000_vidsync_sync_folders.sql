@@ -10,10 +10,7 @@
 
 -- Syncthing's folder states (1.19), `paused`, and `unknown` for any other.
 create function vidsync.sync_folder_states() returns text[]
-  language sql
-  immutable parallel safe
-  set search_path = ''
-as $$
+  language sql immutable parallel safe set search_path = '' as $$
   select array['idle', 'scanning', 'scan-waiting', 'sync-waiting', 'sync-preparing', 'syncing',
                'cleaning', 'clean-waiting', 'error', 'paused', 'unknown']
 $$;
@@ -26,8 +23,7 @@ $$;
 -- The cast only runs for a number (CASE), so a bad value is false, never
 -- an exception.
 create function vidsync.is_json_number(value jsonb, high numeric, whole boolean) returns boolean
-  language sql immutable parallel safe
-as $$
+  language sql immutable parallel safe as $$
   select case when pg_catalog.jsonb_typeof(is_json_number.value) operator(pg_catalog.=) 'number'
               then is_json_number.value::pg_catalog.numeric operator(pg_catalog.>=) 0
                and is_json_number.value::pg_catalog.numeric operator(pg_catalog.<=) is_json_number.high
@@ -47,10 +43,7 @@ grant execute on function vidsync.is_json_number(jsonb, numeric, boolean) to aut
 -- 0-2^53-1. Every cast is guarded by a type check: a bad report is false,
 -- never an exception.
 create function vidsync.is_sync_folder_report(report jsonb) returns boolean
-  language plpgsql
-  immutable strict parallel safe
-  set search_path = ''
-as $$
+  language plpgsql immutable strict parallel safe set search_path = '' as $$
 declare
   r constant jsonb := is_sync_folder_report.report;
 begin
@@ -83,10 +76,7 @@ $$;
 
 -- A whole report: an array of at most 32 folder reports, each folder once.
 create function vidsync.are_sync_folders(folders jsonb) returns boolean
-  language sql
-  immutable strict parallel safe
-  set search_path = ''
-as $$
+  language sql immutable strict parallel safe set search_path = '' as $$
   select pg_catalog.jsonb_typeof(are_sync_folders.folders) = 'array'
      and pg_catalog.jsonb_array_length(are_sync_folders.folders) <= 32
      and (select pg_catalog.bool_and(vidsync.is_sync_folder_report(e)) is not false
@@ -98,10 +88,7 @@ $$;
 -- each folder's state and error count (not its completion, which moves all
 -- the time while syncing), in folder order.
 create function vidsync.sync_folder_transitions(folders jsonb) returns jsonb
-  language sql
-  immutable strict parallel safe
-  set search_path = ''
-as $$
+  language sql immutable strict parallel safe set search_path = '' as $$
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(e ->> 'folderId', e ->> 'state', e -> 'errors') order by e ->> 'folderId'), '[]'::jsonb)
     from pg_catalog.jsonb_array_elements(sync_folder_transitions.folders) e
 $$;
@@ -143,10 +130,7 @@ comment on column vidsync.devices.sync_folders is
 -- one, VS005 for a malformed report (as the edge's 400).
 create function vidsync_api.device_heartbeat(device uuid, info jsonb, min_interval interval default '10 seconds')
   returns table (last_seen_at timestamptz, recorded boolean)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
   d record;

@@ -39,10 +39,7 @@
 -- other cannot both succeed.
 create function vidsync_api.set_member_role(project uuid, user_id uuid, role text)
   returns table (new_role text, previous_role text)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 declare
   caller uuid := auth.uid();
   caller_role text;
@@ -81,10 +78,7 @@ $$;
 -- remove_member keep at least one owner). Not during the project's own
 -- deletion, when its row is already gone.
 create function vidsync.project_owner_follows() returns trigger
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 declare
   successor uuid;
 begin
@@ -154,10 +148,7 @@ comment on column vidsync.user_subnets.held_until is
 -- A user's held subnets whose time is up leave when the user claims an
 -- overlapping subnet, so the exclusion constraint does not refuse it.
 create function vidsync.release_expired_subnet_holds() returns trigger
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 begin
   delete from vidsync.user_subnets u
    where u.user_id = new.user_id and u.held_until is not null and u.held_until <= pg_catalog.now()
@@ -178,10 +169,7 @@ create trigger user_subnets_release_expired_holds
 create function vidsync_api.delete_project(project uuid, confirm_name text)
   returns table (project_id uuid, name text, subnet cidr, revoked_devices integer, revoked_certificates integer,
                  revoked_invites integer, subnet_held_until timestamptz)
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
+  language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_variable
 declare
   p vidsync.projects;

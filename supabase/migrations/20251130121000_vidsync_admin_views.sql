@@ -14,9 +14,7 @@
 -- A window in days is 0..3650 (VS005 otherwise).
 
 create function vidsync.admin_window(days integer) returns interval
-  language plpgsql immutable
-  set search_path = ''
-as $$
+  language plpgsql immutable set search_path = '' as $$
 begin
   if admin_window.days is null or admin_window.days not between 0 and 3650 then
     raise exception 'a window is 0 to 3650 days' using errcode = 'VS005';
@@ -35,10 +33,7 @@ create function vidsync_api.admin_project_usage()
                  pool_size integer, pool_used integer, pool_cooling integer, pool_free integer,
                  owner_projects integer, max_projects_per_user integer,
                  trusted_cas integer, ca_not_after timestamptz, last_seen_at timestamptz)
-  language sql stable
-  security definer
-  set search_path = ''
-as $$
+  language sql stable security definer set search_path = '' as $$
   with s as (select * from vidsync.settings),
   pool as (
     select p.project_id,
@@ -70,10 +65,7 @@ $$;
 create function vidsync_api.admin_unseen_devices(days integer)
   returns table (device_id uuid, project_id uuid, project_name text, name text, owner_id uuid, ip inet,
                  last_seen_at timestamptz, unseen_for interval)
-  language sql stable
-  security definer
-  set search_path = ''
-as $$
+  language sql stable security definer set search_path = '' as $$
   select d.id, d.project_id, p.name, d.name, d.owner_id, d.overlay_ip,
          d.last_seen_at, pg_catalog.now() - coalesce(d.last_seen_at, d.created_at)
     from vidsync.devices d
@@ -90,10 +82,7 @@ $$;
 create function vidsync_api.admin_expiring_certificates(days integer)
   returns table (kind text, project_id uuid, project_name text, device_id uuid, device_name text,
                  fingerprint text, not_after timestamptz, expires_in interval)
-  language sql stable
-  security definer
-  set search_path = ''
-as $$
+  language sql stable security definer set search_path = '' as $$
   with horizon as (select pg_catalog.now() + vidsync.admin_window(admin_expiring_certificates.days) as until),
   newest as (
     select distinct on (c.device_id) c.device_id, c.fingerprint, c.not_after
@@ -123,10 +112,7 @@ $$;
 create function vidsync_api.admin_busiest_projects(days integer, max_rows integer default 20)
   returns table (project_id uuid, name text, deleted boolean, audit_rows integer, registrations integer,
                  renewals integer, refusals integer, last_activity timestamptz)
-  language sql stable
-  security definer
-  set search_path = ''
-as $$
+  language sql stable security definer set search_path = '' as $$
   select a.project_id, coalesce(p.name, t.name), p.id is null,
          pg_catalog.count(*)::integer,
          pg_catalog.count(*) filter (where a.action = 'device.register' and a.result = 'ok')::integer,
