@@ -4,6 +4,7 @@
 // reverse order, Postgres last.
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { isProcessAlive } from '../client/src/index.ts';
 import { defaultDataDir, readStackInfo, removeStackInfo, startLocalStack, writeStackInfo } from './local-stack/index.ts';
 import { localDir } from './local-stack/paths.ts';
 import { DEFAULT_FUNCTIONS_PORT, startLocalFunctions } from './local-functions/start.ts';
@@ -120,18 +121,9 @@ async function main(): Promise<void> {
  */
 async function resetLocalDatabase(log: (line: string) => void): Promise<void> {
   const pid = Number((await readFile(path.join(defaultDataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
-  if (pid > 0 && isAlive(pid)) throw new Error(`a Postgres (pid ${pid}) still runs on ${defaultDataDir}: stop that stack first`);
+  if (pid > 0 && isProcessAlive(pid)) throw new Error(`a Postgres (pid ${pid}) still runs on ${defaultDataDir}: stop that stack first`);
   await rm(defaultDataDir, { recursive: true, force: true });
   log(`reset: ${defaultDataDir} removed; starting on an empty database`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 main().catch((e: unknown) => {

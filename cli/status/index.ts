@@ -3,7 +3,7 @@
 // lighthouses it knows, last renewal, heartbeat and config poll, and when it
 // drives a Syncthing, each shared folder's sync state. Local only:
 // it reads agent.json in the project directory and checks the agent is alive.
-import { readAgentState } from '../../client/src/index.ts';
+import { isProcessAlive, readAgentState } from '../../client/src/index.ts';
 import type { AgentState, SyncFolderState } from '../../client/src/index.ts';
 import type { CliIo } from '../io.ts';
 import { CliError } from '../io.ts';
@@ -22,7 +22,7 @@ const status: ModeDefinition = {
     const { projectId, dir } = agentProject(flags, io);
     const state = await readAgentState(dir);
     if (!state) throw new CliError(`no agent has run for project ${projectId} in ${dir} (start one with: vidsync up -project ${projectId})`);
-    const alive = state.phase === 'running' && isAlive(state.pid);
+    const alive = state.phase === 'running' && isProcessAlive(state.pid);
     const phase = state.phase === 'running' && !alive ? 'not running (agent gone)' : state.phase;
     if (flags.bools.json) {
       io.stdout.write(`${JSON.stringify({ ...state, alive }, null, 2)}\n`);
@@ -65,15 +65,6 @@ export function folderLine(f: SyncFolderState): string {
   if (f.state === 'idle' && f.completion >= 100) return `${label}in sync${errors}`;
   const togo = f.needBytes ? ` (${(f.needBytes / 1e6).toFixed(1)} MB to go)` : '';
   return `${label}${f.state} ${f.completion}%${togo}${errors}`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export const run = (args: string[], io: CliIo): Promise<number> => runMode(status, args, io);

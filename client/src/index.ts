@@ -5,6 +5,7 @@ export type { DeviceStatus, HeartbeatInfo, NebulaClientOptions, Registration, Re
 export { AGENT_STATE_FILE, AGENT_VERSION, API_KEY_FILE, DEFAULT_CONFIG_POLL_SECONDS, NebulaAgent, readAgentState } from './agent/agent.ts';
 export type { AgentPhase, AgentState, NebulaAgentOptions } from './agent/agent.ts';
 export { nebulaVersion } from './agent/nebula-process.ts';
+export { isProcessAlive } from './agent/liveness.ts';
 export { DEFAULT_FOLDER_POLL_SECONDS, DEFAULT_PEERS_POLL_SECONDS, SYNCTHING_BRIDGE_STATE_FILE } from './agent/syncthing-sync.ts';
 export type { AgentSyncthingOptions, SyncthingAgentState } from './agent/syncthing-sync.ts';
 export type { SyncFolderState } from './projects-read.ts';

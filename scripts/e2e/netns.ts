@@ -13,6 +13,7 @@
 // `destroy()`, which also runs on process exit, SIGINT and SIGTERM.
 import { execFile, execFileSync, spawn as spawnChild, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { isProcessAlive } from '../../client/src/index.ts';
 
 /** Prefix of every namespace this harness creates; the pid follows it. */
 export const NAMESPACE_BASE = 'vse2e-';
@@ -225,7 +226,7 @@ export function sweepStale(base: string = NAMESPACE_BASE): string[] {
     const match = pattern.exec(ns);
     if (!match) continue;
     const pid = Number(match[1]);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (pid === process.pid || isProcessAlive(pid)) continue;
     deleteNamespaceSync(ns);
     swept.push(ns);
   }
@@ -332,15 +333,6 @@ function deleteNamespaceSync(ns: string): void {
     execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
   } catch {
     // already gone
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

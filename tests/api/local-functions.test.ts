@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isAlive } from '../support/outcomes.ts';
+import { isProcessAlive } from '../../client/src/index.ts';
 
 const STARTER = `
 import { startLocalFunctions } from './scripts/local-functions/start.ts';
@@ -33,10 +33,10 @@ describe('local functions server', () => {
         if (line.startsWith('{')) resolve((JSON.parse(line) as { pid: number }).pid);
       });
     });
-    expect(isAlive(denoPid)).toBe(true);
+    expect(isProcessAlive(denoPid)).toBe(true);
     parent.kill('SIGKILL');
     const deadline = Date.now() + 10_000;
-    while (isAlive(denoPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(isAlive(denoPid)).toBe(false);
+    while (isProcessAlive(denoPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(isProcessAlive(denoPid)).toBe(false);
   });
 });

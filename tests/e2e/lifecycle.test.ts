@@ -15,22 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_POLL_SECONDS, NebulaAgent, NebulaClient, readAgentState } from '../../client/src/index.ts';
+import { DEFAULT_CONFIG_POLL_SECONDS, isProcessAlive, NebulaAgent, NebulaClient, readAgentState } from '../../client/src/index.ts';
 import { startApi, type ApiHarness } from '../support/api.ts';
 import { addMember, createProject, type CreatedProject } from '../api/helpers.ts';
 import { binary, isRoot, missing } from '../../scripts/e2e/requirements.ts';
 import { canPing, waitForPing } from '../../scripts/e2e/nebula-host.ts';
 import { sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
-import { readFileSync } from 'node:fs';
-
-/** Running, and not a zombie waiting for a parent that may never reap it (a container's PID 1). */
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const reason = missing(isRoot, binary('nebula'), binary('ip'), binary('ping'));
 const LIFETIME_SECONDS = 15;
@@ -181,8 +171,8 @@ describe.runIf(!reason)('device lifecycle e2e: renewal on nebula 1.6.1 (15-secon
     const exited = (child: ReturnType<typeof spawn>) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const gone = async (pid: number) => {
       const until = Date.now() + 5_000;
-      while (isAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-      return !isAlive(pid);
+      while (isProcessAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      return !isProcessAlive(pid);
     };
 
     const first = await up();
@@ -256,7 +246,7 @@ describe.runIf(!reason)('device lifecycle e2e: revocation reaches peers on nebul
     expect(refusedMs).toBeGreaterThan(0);
     expect(refusedMs).toBeLessThan(60_000);
     // A did it: B's nebula still runs and keeps trying, and A keeps refusing its certificate.
-    expect(isAlive(bNebulaPid)).toBe(true);
+    expect(isProcessAlive(bNebulaPid)).toBe(true);
     expect(await canPing(w.hosts.b!, w.ips.a!, 3)).toBe(false);
     expect(w.logs.a!.some((l) => l.includes('blocklist grew on nebula 1.6.1: restarting nebula'))).toBe(true);
     const refusals = (name: string) => w.logs[name]!.filter((l) => l.includes('Invalid certificate from host') && l.includes('certificate has been blocked')).length;
@@ -265,7 +255,7 @@ describe.runIf(!reason)('device lifecycle e2e: revocation reaches peers on nebul
     // B's agent learns it at its next request, stops nebula and does not retry.
     await w.agents.b!.pollNow();
     expect(await w.agents.b!.done).toBe('revoked');
-    expect(isAlive(bNebulaPid)).toBe(false);
+    expect(isProcessAlive(bNebulaPid)).toBe(false);
     expect((await readAgentState(w.dirOf('b')))!.phase).toBe('revoked');
 
     // While the tun device is gone ping cannot even send, and does not count those: 30 s at 0.2 s is 150 pings.

@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { DEFAULT_LIGHTHOUSE_PORT } from '../../supabase/functions/_shared/bundle/index.ts';
-import { NebulaClient, type Registration } from '../../client/src/index.ts';
+import { isProcessAlive, NebulaClient, type Registration } from '../../client/src/index.ts';
 import { NebulaHost } from '../../scripts/e2e/nebula-host.ts';
 import { listNamespaces, sweepStale, Underlay, type UnderlayHost } from '../../scripts/e2e/netns.ts';
-import { isAlive } from './outcomes.ts';
 import { useTempDir } from './temp-dir.ts';
 
 export interface E2eWorld {
@@ -103,7 +102,7 @@ export async function expectTeardownLeavesNothing(world: E2eWorld, pids: readonl
   expect(pids.length).toBe(started);
   await world.underlay.destroy();
   expect(namespaces()).toEqual([]);
-  expect(pids.filter(isAlive)).toEqual([]);
+  expect(pids.filter((pid) => isProcessAlive(pid))).toEqual([]);
 }
 
 export function printNebulaLogsOnFailure(nebula: Readonly<Record<string, NebulaHost>>, lines = 40): void {

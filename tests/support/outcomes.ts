@@ -34,12 +34,3 @@ export function codeOfSync(work: () => unknown): Outcome {
   }
 }
 
-/** Whether a process is still running (signal 0 only checks). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
