@@ -8,22 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Sql } from 'postgres';
-import {
-  MAX_CA_PEM_CHARS,
-  MAX_DEVICE_NAME_CHARS,
-  MAX_LIGHTHOUSE_ENDPOINTS,
-  MAX_PROJECT_NAME_CHARS,
-  MAX_PUBLIC_KEY_CHARS,
-  MAX_RELEASE_REASON_CHARS,
-  MAX_SUBNET_PREFIX,
-  MAX_SYNC_FOLDER_ERROR_CHARS,
-  MAX_SYNC_FOLDER_ERRORS,
-  MAX_SYNC_FOLDER_ID_CHARS,
-  MAX_SYNC_FOLDER_LABEL_CHARS,
-  MAX_SYNC_FOLDERS,
-  MAX_TRUSTED_CAS,
-  MIN_SUBNET_PREFIX,
-} from '../../supabase/functions/_shared/limits.ts';
+import * as limits from '../../supabase/functions/_shared/limits.ts';
 import { HeartbeatBody, SyncFolderReport } from '../../supabase/functions/_shared/http/lifecycle-schemas.ts';
 import { SYNC_FOLDER_STATES } from '../../supabase/functions/_shared/syncthing/index.ts';
 import {
@@ -61,13 +46,13 @@ async function checkBounds(table: string, constraint: string, expression: string
 
 describe('the tables hold the TypeScript limits', () => {
   it.each([
-    ['devices', 'devices_name_length', 'length(btrim(name))', 1, MAX_DEVICE_NAME_CHARS],
-    ['devices', 'devices_public_key_length', 'length(public_key)', 1, MAX_PUBLIC_KEY_CHARS],
-    ['devices', 'devices_lighthouse_endpoints_count', 'cardinality(lighthouse_endpoints)', undefined, MAX_LIGHTHOUSE_ENDPOINTS],
-    ['devices', 'devices_sync_folders_count', 'jsonb_array_length(sync_folders)', undefined, MAX_SYNC_FOLDERS],
-    ['projects', 'projects_name_length', 'length(btrim(name))', 1, MAX_PROJECT_NAME_CHARS],
-    ['projects', 'projects_subnet_size', 'masklen((subnet)::inet)', MIN_SUBNET_PREFIX, MAX_SUBNET_PREFIX],
-    ['project_cas', 'project_cas_certificate_pem_length', 'length(certificate_pem)', undefined, MAX_CA_PEM_CHARS],
+    ['devices', 'devices_name_length', 'length(btrim(name))', 1, limits.MAX_DEVICE_NAME_CHARS],
+    ['devices', 'devices_public_key_length', 'length(public_key)', 1, limits.MAX_PUBLIC_KEY_CHARS],
+    ['devices', 'devices_lighthouse_endpoints_count', 'cardinality(lighthouse_endpoints)', undefined, limits.MAX_LIGHTHOUSE_ENDPOINTS],
+    ['devices', 'devices_sync_folders_count', 'jsonb_array_length(sync_folders)', undefined, limits.MAX_SYNC_FOLDERS],
+    ['projects', 'projects_name_length', 'length(btrim(name))', 1, limits.MAX_PROJECT_NAME_CHARS],
+    ['projects', 'projects_subnet_size', 'masklen((subnet)::inet)', limits.MIN_SUBNET_PREFIX, limits.MAX_SUBNET_PREFIX],
+    ['project_cas', 'project_cas_certificate_pem_length', 'length(certificate_pem)', undefined, limits.MAX_CA_PEM_CHARS],
   ] as const)('vidsync.%s %s', async (table, constraint, expression, min, max) => {
     expect(await checkBounds(table, constraint, expression)).toEqual({ min, max });
   });
@@ -88,19 +73,19 @@ describe('the callable functions refuse one past each limit with VS005', () => {
     );
 
   it('register_device: device name', async () => {
-    expect(await sqlstateOf(register({ name: 'n'.repeat(MAX_DEVICE_NAME_CHARS) }))).toBe('ok');
-    expect(await sqlstateOf(register({ name: 'n'.repeat(MAX_DEVICE_NAME_CHARS + 1) }))).toBe('VS005');
+    expect(await sqlstateOf(register({ name: 'n'.repeat(limits.MAX_DEVICE_NAME_CHARS) }))).toBe('ok');
+    expect(await sqlstateOf(register({ name: 'n'.repeat(limits.MAX_DEVICE_NAME_CHARS + 1) }))).toBe('VS005');
   });
 
   it('register_device: public key', async () => {
-    expect(await sqlstateOf(register({ key: 'k'.repeat(MAX_PUBLIC_KEY_CHARS) }))).toBe('ok');
-    expect(await sqlstateOf(register({ key: 'k'.repeat(MAX_PUBLIC_KEY_CHARS + 1) }))).toBe('VS005');
+    expect(await sqlstateOf(register({ key: 'k'.repeat(limits.MAX_PUBLIC_KEY_CHARS) }))).toBe('ok');
+    expect(await sqlstateOf(register({ key: 'k'.repeat(limits.MAX_PUBLIC_KEY_CHARS + 1) }))).toBe('VS005');
   });
 
   it('register_device: lighthouse endpoints', async () => {
     const endpoints = (n: number) => Array.from({ length: n }, (_, i) => `lh${i}.example.com:4242`);
-    expect(await sqlstateOf(register({ endpoints: endpoints(MAX_LIGHTHOUSE_ENDPOINTS) }))).toBe('ok');
-    expect(await sqlstateOf(register({ endpoints: endpoints(MAX_LIGHTHOUSE_ENDPOINTS + 1) }))).toBe('VS005');
+    expect(await sqlstateOf(register({ endpoints: endpoints(limits.MAX_LIGHTHOUSE_ENDPOINTS) }))).toBe('ok');
+    expect(await sqlstateOf(register({ endpoints: endpoints(limits.MAX_LIGHTHOUSE_ENDPOINTS + 1) }))).toBe('VS005');
     expect(await sqlstateOf(register({ endpoints: ['lh.example.com:04242'] }))).toBe('VS005');
   });
 
@@ -135,18 +120,18 @@ describe('the callable functions refuse one past each limit with VS005', () => {
       await asUser(sql, owner, 'authenticated', (tx) => tx`select * from vidsync_api.register_device(${project}, ${device}, ${`r ${device}`}, 'key')`);
       return sqlstateOf(asUser(sql, owner, 'authenticated', (tx) => tx`select vidsync_api.release_nebula_ip(${device}, ${reason})`));
     };
-    expect(await release('r'.repeat(MAX_RELEASE_REASON_CHARS))).toBe('ok');
-    expect(await release('r'.repeat(MAX_RELEASE_REASON_CHARS + 1))).toBe('VS005');
+    expect(await release('r'.repeat(limits.MAX_RELEASE_REASON_CHARS))).toBe('ok');
+    expect(await release('r'.repeat(limits.MAX_RELEASE_REASON_CHARS + 1))).toBe('VS005');
     expect(await release('two\nlines')).toBe('VS005');
   });
 
   it('create_project: project name and subnet size', async () => {
     const create = (name: string, subnet: string) =>
       asUser(sql, owner, 'authenticated', (tx) => tx`select id from vidsync_api.create_project(${name}, ${subnet}::cidr)`);
-    expect(await sqlstateOf(create('p'.repeat(MAX_PROJECT_NAME_CHARS), '10.78.0.0/30'))).toBe('ok');
-    expect(await sqlstateOf(create('p'.repeat(MAX_PROJECT_NAME_CHARS + 1), '10.78.0.4/30'))).toBe('VS005');
-    expect(await sqlstateOf(create('too big', `10.80.0.0/${MIN_SUBNET_PREFIX - 1}`))).toBe('VS005');
-    expect(await sqlstateOf(create('too small', `10.78.0.8/${MAX_SUBNET_PREFIX + 1}`))).toBe('VS005');
+    expect(await sqlstateOf(create('p'.repeat(limits.MAX_PROJECT_NAME_CHARS), '10.78.0.0/30'))).toBe('ok');
+    expect(await sqlstateOf(create('p'.repeat(limits.MAX_PROJECT_NAME_CHARS + 1), '10.78.0.4/30'))).toBe('VS005');
+    expect(await sqlstateOf(create('too big', `10.80.0.0/${limits.MIN_SUBNET_PREFIX - 1}`))).toBe('VS005');
+    expect(await sqlstateOf(create('too small', `10.78.0.8/${limits.MAX_SUBNET_PREFIX + 1}`))).toBe('VS005');
   });
 });
 
@@ -193,12 +178,12 @@ describe('endpoints: vidsync.is_endpoint and isEndpoint agree', () => {
   });
 });
 
-describe('trusted CAs: vidsync.max_trusted_cas() and MAX_TRUSTED_CAS', () => {
+describe('trusted CAs: vidsync.max_trusted_cas() and limits.MAX_TRUSTED_CAS', () => {
   it('are one number, and a bundle of that many CAs of the largest size passes the SDK\'s limits', async () => {
     const [row] = await sql<{ n: number }[]>`select vidsync.max_trusted_cas() as n`;
-    expect(row!.n).toBe(MAX_TRUSTED_CAS);
-    expect(MAX_TRUSTED_CAS).toBeLessThan(MAX_CAS_IN_BUNDLE);
-    expect(MAX_TRUSTED_CAS * MAX_CA_PEM_CHARS).toBeLessThanOrEqual(MAX_PEM_BYTES / 2);
+    expect(row!.n).toBe(limits.MAX_TRUSTED_CAS);
+    expect(limits.MAX_TRUSTED_CAS).toBeLessThan(MAX_CAS_IN_BUNDLE);
+    expect(limits.MAX_TRUSTED_CAS * limits.MAX_CA_PEM_CHARS).toBeLessThanOrEqual(MAX_PEM_BYTES / 2);
   });
 });
 
@@ -253,10 +238,10 @@ describe('display text: vidsync.is_display_text and display-text.ts agree', () =
   }
 
   it('on a corpus of names, at the device name limit', async () => {
-    const verdicts = await sqlVerdicts(CORPUS, MAX_DEVICE_NAME_CHARS);
-    const disagreements = CORPUS.filter((s, i) => verdicts[i] !== isDisplayText(s, MAX_DEVICE_NAME_CHARS));
+    const verdicts = await sqlVerdicts(CORPUS, limits.MAX_DEVICE_NAME_CHARS);
+    const disagreements = CORPUS.filter((s, i) => verdicts[i] !== isDisplayText(s, limits.MAX_DEVICE_NAME_CHARS));
     expect(disagreements).toEqual([]);
-    expect(CORPUS.filter((s) => isDisplayText(s, MAX_DEVICE_NAME_CHARS)).length).toBe(17); // both answers are exercised
+    expect(CORPUS.filter((s) => isDisplayText(s, limits.MAX_DEVICE_NAME_CHARS)).length).toBe(17); // both answers are exercised
   });
 
   it('on generated strings of letters, spaces, astral and forbidden characters', async () => {
@@ -276,9 +261,9 @@ describe('display text: vidsync.is_display_text and display-text.ts agree', () =
   it('the request schemas apply exactly this rule, with each field\'s limit', () => {
     const valid = { projectId: crypto.randomUUID(), deviceId: crypto.randomUUID(), publicKey: 'k' };
     for (const s of CORPUS) {
-      expect({ s, ok: RegisterBody.safeParse({ ...valid, deviceName: s }).success }).toEqual({ s, ok: isDisplayText(s, MAX_DEVICE_NAME_CHARS) });
-      expect({ s, ok: CreateProjectBody.safeParse({ name: s }).success }).toEqual({ s, ok: isDisplayText(s, MAX_PROJECT_NAME_CHARS) });
-      if (s !== '') expect({ s, ok: ReasonQuery.safeParse({ reason: s }).success }).toEqual({ s, ok: isDisplayText(s, MAX_RELEASE_REASON_CHARS) });
+      expect({ s, ok: RegisterBody.safeParse({ ...valid, deviceName: s }).success }).toEqual({ s, ok: isDisplayText(s, limits.MAX_DEVICE_NAME_CHARS) });
+      expect({ s, ok: CreateProjectBody.safeParse({ name: s }).success }).toEqual({ s, ok: isDisplayText(s, limits.MAX_PROJECT_NAME_CHARS) });
+      if (s !== '') expect({ s, ok: ReasonQuery.safeParse({ reason: s }).success }).toEqual({ s, ok: isDisplayText(s, limits.MAX_RELEASE_REASON_CHARS) });
     }
   });
 });
@@ -288,19 +273,19 @@ describe('heartbeat folder reports: vidsync.is_sync_folder_report / are_sync_fol
   const CORPUS: unknown[] = [
     ok,
     { folderId: 'a', state: 'idle', completion: 100, errors: 0 },
-    { ...ok, folderId: 'x'.repeat(MAX_SYNC_FOLDER_ID_CHARS) },
-    { ...ok, folderId: 'x'.repeat(MAX_SYNC_FOLDER_ID_CHARS + 1) },
+    { ...ok, folderId: 'x'.repeat(limits.MAX_SYNC_FOLDER_ID_CHARS) },
+    { ...ok, folderId: 'x'.repeat(limits.MAX_SYNC_FOLDER_ID_CHARS + 1) },
     { ...ok, folderId: '' },
     { ...ok, folderId: '.hidden' },
     { ...ok, folderId: 'a/b' },
     { ...ok, folderId: 7 },
-    { ...ok, label: 'l'.repeat(MAX_SYNC_FOLDER_LABEL_CHARS) },
-    { ...ok, label: 'l'.repeat(MAX_SYNC_FOLDER_LABEL_CHARS + 1) },
+    { ...ok, label: 'l'.repeat(limits.MAX_SYNC_FOLDER_LABEL_CHARS) },
+    { ...ok, label: 'l'.repeat(limits.MAX_SYNC_FOLDER_LABEL_CHARS + 1) },
     { ...ok, label: 'evil\u202Egpj.exe' },
     { ...ok, label: '   ' },
     { ...ok, label: null },
-    { ...ok, error: 'e'.repeat(MAX_SYNC_FOLDER_ERROR_CHARS) },
-    { ...ok, error: 'e'.repeat(MAX_SYNC_FOLDER_ERROR_CHARS + 1) },
+    { ...ok, error: 'e'.repeat(limits.MAX_SYNC_FOLDER_ERROR_CHARS) },
+    { ...ok, error: 'e'.repeat(limits.MAX_SYNC_FOLDER_ERROR_CHARS + 1) },
     { ...ok, error: 'line\nbreak' },
     ...SYNC_FOLDER_STATES.map((state) => ({ ...ok, state })),
     { ...ok, state: 'Idle' },
@@ -310,8 +295,8 @@ describe('heartbeat folder reports: vidsync.is_sync_folder_report / are_sync_fol
     { ...ok, completion: 100.0001 },
     { ...ok, completion: -0.1 },
     { ...ok, completion: '50' },
-    { ...ok, errors: MAX_SYNC_FOLDER_ERRORS },
-    { ...ok, errors: MAX_SYNC_FOLDER_ERRORS + 1 },
+    { ...ok, errors: limits.MAX_SYNC_FOLDER_ERRORS },
+    { ...ok, errors: limits.MAX_SYNC_FOLDER_ERRORS + 1 },
     { ...ok, errors: 2.5 },
     { ...ok, errors: -1 },
     { ...ok, needBytes: Number.MAX_SAFE_INTEGER },
@@ -338,7 +323,7 @@ describe('heartbeat folder reports: vidsync.is_sync_folder_report / are_sync_fol
 
   it('on whole reports: the count and each folder once', async () => {
     const many = (n: number) => Array.from({ length: n }, (_, i) => ({ ...ok, folderId: `f${i}` }));
-    for (const folders of [[], many(MAX_SYNC_FOLDERS), many(MAX_SYNC_FOLDERS + 1), [ok, ok], [ok, { ...ok, folderId: 'other' }], {}]) {
+    for (const folders of [[], many(limits.MAX_SYNC_FOLDERS), many(limits.MAX_SYNC_FOLDERS + 1), [ok, ok], [ok, { ...ok, folderId: 'other' }], {}]) {
       const [row] = await sql<{ v: boolean }[]>`select vidsync.are_sync_folders(${JSON.stringify(folders)}::text::jsonb) as v`;
       expect({ n: Array.isArray(folders) ? folders.length : -1, sql: row!.v }).toEqual({ n: Array.isArray(folders) ? folders.length : -1, sql: HeartbeatBody.safeParse({ folders }).success });
     }
@@ -349,9 +334,9 @@ describe('heartbeat folder reports: vidsync.is_sync_folder_report / are_sync_fol
     await asUser(sql, owner, 'authenticated', (tx) => tx`select * from vidsync_api.register_device(${project}, ${device.id}, ${`beat ${device.id}`}, 'key', false, '{}'::text[])`);
     const many = (n: number) => JSON.stringify({ folders: Array.from({ length: n }, (_, i) => ({ ...ok, folderId: `f${i}` })) });
     const beat = (info: string) => asUser(sql, owner, 'authenticated', (tx) => tx`select * from vidsync_api.device_heartbeat(${device.id}, ${info}::text::jsonb, '0 seconds')`);
-    expect(await sqlstateOf(beat(many(MAX_SYNC_FOLDERS)))).toBe('ok');
-    expect(await sqlstateOf(beat(many(MAX_SYNC_FOLDERS + 1)))).toBe('VS005');
+    expect(await sqlstateOf(beat(many(limits.MAX_SYNC_FOLDERS)))).toBe('ok');
+    expect(await sqlstateOf(beat(many(limits.MAX_SYNC_FOLDERS + 1)))).toBe('VS005');
     expect(await sqlstateOf(beat(JSON.stringify({ folders: [{ ...ok, state: 'dancing' }] })))).toBe('VS005');
-    expect(await sqlstateOf(sql`update vidsync.devices set sync_folders = ${many(MAX_SYNC_FOLDERS + 1)}::text::jsonb -> 'folders' where id = ${device.id}`)).not.toBe('ok');
+    expect(await sqlstateOf(sql`update vidsync.devices set sync_folders = ${many(limits.MAX_SYNC_FOLDERS + 1)}::text::jsonb -> 'folders' where id = ${device.id}`)).not.toBe('ok');
   });
 });
