@@ -88,7 +88,7 @@ async function createProject(sql: Sql, owner: string, subnet: string): Promise<s
 async function addDevices(sql: Sql, project: string, owner: string, count: number): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     insert into vidsync.devices (id, project_id, owner_id, name, public_key)
-    select gen_random_uuid(), ${project}, ${owner}, 'bench', 'key' from generate_series(1, ${count}::int)
+    select gen_random_uuid(), ${project}, ${owner}, 'bench ' || gen_random_uuid(), 'key' from generate_series(1, ${count}::int)
     returning id`;
   return rows.map((r) => r.id);
 }
@@ -123,14 +123,14 @@ async function fillPool(sql: Sql, project: string, owner: string, fraction: numb
   await sql.begin(async (tx) => {
     await tx`
       insert into vidsync.devices (id, project_id, owner_id, name, public_key)
-      select gen_random_uuid(), ${project}, ${owner}, 'fill', 'key' from generate_series(1, ${count}::int)`;
+      select gen_random_uuid(), ${project}, ${owner}, 'fill ' || g, 'key' from generate_series(1, ${count}::int) g`;
     // Without fresh statistics the planner joins 65k × 65k rows in a nested loop.
     await tx`analyze vidsync.devices, vidsync.ip_pool`;
     await tx`
       update vidsync.ip_pool p set device_id = x.device_id
       from (select a.ip, d.id as device_id
             from (select ip, row_number() over (order by ip) as rn from vidsync.ip_pool where project_id = ${project}) a
-            join (select id, row_number() over (order by id) as rn from vidsync.devices where project_id = ${project} and name = 'fill') d
+            join (select id, row_number() over (order by id) as rn from vidsync.devices where project_id = ${project} and name like 'fill %') d
               using (rn)) x
       where p.project_id = ${project} and p.ip = x.ip`;
     await tx`
