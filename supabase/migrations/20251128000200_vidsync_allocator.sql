@@ -222,6 +222,26 @@ begin
 end
 $$;
 
+-- Writes the first of the chunks `candidates`, in their order, whose lock no
+-- other transaction holds. `written` is that chunk (null: another
+-- transaction held every one); `busy` is the first one held elsewhere, the
+-- one to wait for when nothing else is free.
+create function vidsync.write_first_unlocked_chunk(project_id uuid, subnet cidr, candidates bigint[], out written bigint, out busy bigint)
+  language plpgsql set search_path = '' as $$
+declare
+  k bigint;
+begin
+  foreach k in array write_first_unlocked_chunk.candidates loop
+    if vidsync.try_lock_pool_chunk(write_first_unlocked_chunk.project_id, k) then
+      perform vidsync.populate_pool_chunk(write_first_unlocked_chunk.project_id, write_first_unlocked_chunk.subnet, k);
+      written := k;
+      return;
+    end if;
+    busy := coalesce(busy, k);
+  end loop;
+end
+$$;
+
 -- Allocation ----------------------------------------------------------------
 
 -- A free address of the project's pool for a new holder, its row locked
@@ -271,8 +291,7 @@ declare
   next_reusable timestamptz;
   busy_chunk bigint;
   waited boolean := false;
-  wrote boolean;
-  k bigint;
+  written bigint;
 begin
   select p.subnet into subnet from vidsync.projects p where p.id = free_ip.project_id;
   base := pg_catalog.set_masklen(subnet::inet, 32);
@@ -285,7 +304,6 @@ begin
   -- another transaction is writing.
   for attempt in 1..8 loop
     busy_chunk := null;
-    wrote := false;
     next_reusable := null;
 
     select max(p.ip) into highest_taken
@@ -305,17 +323,10 @@ begin
     -- 1b. The next chunks above the highest written address.
     select max(p.ip) into highest_written from vidsync.ip_pool p where p.project_id = free_ip.project_id;
     top_chunk := case when highest_written is null then -1 else (highest_written - base) / per_chunk end;
-    k := top_chunk + 1;
-    while k < chunks and k <= top_chunk + 8 loop
-      if vidsync.try_lock_pool_chunk(free_ip.project_id, k) then
-        perform vidsync.populate_pool_chunk(free_ip.project_id, subnet, k);
-        wrote := true;
-        exit;
-      end if;
-      busy_chunk := coalesce(busy_chunk, k);
-      k := k + 1;
-    end loop;
-    continue when wrote;
+    select w.written, w.busy into written, busy_chunk
+    from vidsync.write_first_unlocked_chunk(free_ip.project_id, subnet,
+      array(select pg_catalog.generate_series(top_chunk + 1, least(chunks - 1, top_chunk + 8)))) as w;
+    continue when written is not null;
 
     -- 2. Released and cooled down.
     select p.ip, p.reusable_after into candidate, next_reusable
@@ -341,21 +352,15 @@ begin
     exit when candidate is not null;
 
     -- 3b. Chunks below the highest written one that hold no row.
-    for k in
+    select w.written, coalesce(busy_chunk, w.busy) into written, busy_chunk
+    from vidsync.write_first_unlocked_chunk(free_ip.project_id, subnet, array(
       select g.c from pg_catalog.generate_series(0::bigint, least(top_chunk, chunks - 1)) as g(c)
       where not exists (
         select 1 from vidsync.ip_pool p
         where p.project_id = free_ip.project_id
           and p.ip >= base + g.c * per_chunk and p.ip < base + least((g.c + 1) * per_chunk, size))
-    loop
-      if vidsync.try_lock_pool_chunk(free_ip.project_id, k) then
-        perform vidsync.populate_pool_chunk(free_ip.project_id, subnet, k);
-        wrote := true;
-        exit;
-      end if;
-      busy_chunk := coalesce(busy_chunk, k);
-    end loop;
-    continue when wrote;
+      order by g.c)) as w;
+    continue when written is not null;
 
     -- Every missing chunk is being written by another transaction: wait for
     -- one, once; then its addresses are visible, or it is ours to write.

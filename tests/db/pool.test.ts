@@ -81,6 +81,26 @@ describe('a pool in chunks', () => {
     expect(await allocate(p, ids[33]!)).toBe('10.141.0.65');
   });
 
+  it('a chunk whose writer rolled back, below a written one, is written again when nothing else is free', async () => {
+    const p = await project('10.143.0.0/24'); // chunks of 32: .1–.31, .32–.63, .64–.95, ...
+    const ids = await devices(p, 256);
+    for (const id of ids.slice(0, 31)) await allocate(p, id);
+    await whileHeldOpen(
+      sql,
+      async (tx) => expect(await allocate(p, ids[31]!, tx)).toBe('10.143.0.32'), // writes chunk 1, then rolls back
+      async () => expect(await allocate(p, ids[32]!)).toBe('10.143.0.64'), // chunk 1 is busy: writes chunk 2
+      'rollback',
+    );
+    expect(await written(p)).toBe(31 + 32);
+    // Chunks 2–7 first; then chunk 1, which no row marks as written any more.
+    const ips = [];
+    for (const id of ids.slice(33, 255)) ips.push(await allocate(p, id));
+    expect(ips.at(-32)).toBe('10.143.0.32');
+    expect(ips.at(-1)).toBe('10.143.0.63');
+    expect(await written(p)).toBe(254);
+    expect(await sqlstateOf(allocate(p, ids[255]!))).toBe('VS001');
+  });
+
   it('an allocator with no other chunk to write waits for the one being written, and writes it itself if that rolls back', async () => {
     for (const [i, outcome] of (['commit', 'rollback'] as const).entries()) {
       const p = await project(`10.142.${i}.0/26`); // two chunks of 32
