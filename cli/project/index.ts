@@ -12,7 +12,7 @@ const create: ModeDefinition = {
   summary: 'create <flags>: create a project with its own subnet and Nebula CA',
   flags: {
     name: { kind: 'string', usage: 'Required: the project\'s name' },
-    subnet: { kind: 'string', usage: 'Optional: the overlay subnet, e.g. 10.98.1.0/24 (default: the next free /24 of the supernet)' },
+    subnet: { kind: 'string', usage: 'Optional: the overlay subnet, e.g. 10.98.1.0/24 (default: a random free /24 of the supernet)' },
     ...SESSION_FLAGS,
   },
   async action(flags, io) {

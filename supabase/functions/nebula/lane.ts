@@ -1,8 +1,10 @@
 // A lane: work that runs one at a time per function instance, the rest
 // waiting in memory. For callers tenants.ts cannot tell apart before the
 // database has spoken (an enrollment's anonymous caller, a device signature
-// not yet verified): anyone may send those, with any id, so they share one
-// lane and a flood of them holds one connection of the pool, never every one.
+// not yet verified): anyone may send those, with any id, so each kind has
+// one lane per instance (device-auth.ts, routes/enroll.ts) and a flood of
+// one kind holds one connection of the pool, never every one, nor holds up
+// the other kind.
 export class Lane {
   #tail: Promise<unknown> = Promise.resolve();
 
