@@ -9,7 +9,7 @@ import { CliError } from './io.ts';
 export const SESSION_FLAGS: FlagSpecs = {
   url: { kind: 'string', usage: 'Optional: the Supabase project URL (env SUPABASE_URL; default: the running local stack)' },
   'anon-key': { kind: 'string', usage: 'Optional: the project\'s anon/publishable key (env SUPABASE_ANON_KEY)' },
-  token: { kind: 'string', usage: 'Optional: the user\'s access token (env VIDSYNC_ACCESS_TOKEN)' },
+  token: { kind: 'string', usage: 'Optional: the user\'s access token (env VIDSYNC_ACCESS_TOKEN; on the local stack, default: one for -email)' },
   email: { kind: 'string', usage: 'Optional: on the local stack, act as this user', default: 'alice@example.com' },
 };
 
@@ -17,14 +17,29 @@ export async function sessionFrom(flags: ParsedFlags): Promise<SupabaseClient> {
   const url = flags.strings.url || process.env.SUPABASE_URL;
   const anonKey = flags.strings['anon-key'] || process.env.SUPABASE_ANON_KEY;
   const token = flags.strings.token || process.env.VIDSYNC_ACCESS_TOKEN;
-  if (url || anonKey || token) {
-    if (!url || !anonKey || !token) throw new CliError('a hosted project needs -url, -anon-key and -token (or SUPABASE_URL, SUPABASE_ANON_KEY, VIDSYNC_ACCESS_TOKEN)');
-    return supabaseFor(url, anonKey, token);
+  if (url && anonKey && token) return supabaseFor(url, anonKey, token);
+  // What is not given comes from the running local stack, and only for that
+  // stack's own URL: a hosted project's token never goes to the local stack.
+  const partial = Boolean(url || anonKey || token);
+  const noneIfPartial = (error: unknown): undefined => {
+    if (partial) return undefined;
+    throw error;
+  };
+  const local = await localStackTools().catch(noneIfPartial);
+  const stack = await local?.runningStack().catch(noneIfPartial);
+  if (!local || !stack || (url && !sameOrigin(url, stack.supabaseUrl))) {
+    throw new CliError('a hosted project needs -url, -anon-key and -token (or SUPABASE_URL, SUPABASE_ANON_KEY, VIDSYNC_ACCESS_TOKEN)');
   }
-  const local = await localStackTools();
-  const stack = await local.runningStack();
-  const user = await local.mintLocalToken(flags.strings.email || 'alice@example.com');
-  return supabaseFor(stack.supabaseUrl, stack.anonKey, user.accessToken);
+  const accessToken = token || (await local.mintLocalToken(flags.strings.email || 'alice@example.com')).accessToken;
+  return supabaseFor(stack.supabaseUrl, anonKey || stack.anonKey, accessToken);
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
 
 /**
