@@ -16,11 +16,28 @@ import { RECLAIM_INTERVAL_MS, startReclaimJob } from './local-jobs/reclaim.ts';
 interface Running {
   stop(): Promise<void>;
 }
-type Starter = (context: { dbUrl: string; log: (line: string) => void }) => Promise<Running>;
+type Starter = (context: { dbUrl: string; ports: Ports; log: (line: string) => void }) => Promise<Running>;
+
+/**
+ * The stack's three ports, Supabase's local ones by default: the function
+ * (54321), Postgres (54322) and the dashboard (54323). VIDSYNC_PORT_BASE=N
+ * moves them to N, N+1 and N+2, where something else holds Supabase's.
+ */
+interface Ports {
+  readonly functions: number;
+  readonly db: number;
+  readonly dashboard: number;
+}
+
+function portsFrom(base: string | undefined): Ports {
+  const n = base === undefined || base === '' ? DEFAULT_FUNCTIONS_PORT : Number(base);
+  if (!Number.isInteger(n) || n < 1024 || n > 65533) throw new Error(`VIDSYNC_PORT_BASE must be a port from 1024 to 65533 (got ${JSON.stringify(base)})`);
+  return { functions: n, db: n + 1, dashboard: n + 2 };
+}
 
 /** The `nebula` function under Deno at Supabase's local URL, a local JWKS, demo users alice and bob. */
-const startFunctions: Starter = async ({ dbUrl, log }) => {
-  const functions = await startLocalFunctions({ dbUrl, port: DEFAULT_FUNCTIONS_PORT, stateDir: localDir, log });
+const startFunctions: Starter = async ({ dbUrl, ports, log }) => {
+  const functions = await startLocalFunctions({ dbUrl, port: ports.functions, stateDir: localDir, log });
   const { alice, bob } = functions.users;
   await writeStackInfo({
     supabaseUrl: functions.supabaseUrl,
@@ -32,21 +49,18 @@ const startFunctions: Starter = async ({ dbUrl, log }) => {
   return functions;
 };
 
-/** Supabase's local Studio port: this is the local stack's page to look at. */
-const DEFAULT_DASHBOARD_PORT = 54323;
-
 /**
  * The dashboard, built and served on loopback. Its config.json offers the
  * demo users alice and bob (with their tokens): there is no Supabase Auth
  * server locally. A hosted dashboard's config has no such list.
  */
-const startDashboard: Starter = async ({ log }) => {
+const startDashboard: Starter = async ({ ports, log }) => {
   const built = await buildDashboard();
   const stack = await readStackInfo();
   const users = stack.users as Record<string, { accessToken: string }>;
   const server = await serveDashboard({
     dir: built.outDir,
-    port: DEFAULT_DASHBOARD_PORT,
+    port: ports.dashboard,
     config: {
       supabaseUrl: stack.supabaseUrl,
       anonKey: stack.anonKey,
@@ -72,7 +86,8 @@ async function main(): Promise<void> {
   // taken and we fail below): its stack.json stays as it was unless we start.
   const previous = await readStackInfo();
   if (process.argv.includes('--reset')) await resetLocalDatabase(log);
-  const db = await startLocalStack({ log });
+  const ports = portsFrom(process.env.VIDSYNC_PORT_BASE);
+  const db = await startLocalStack({ log, port: ports.db });
   const running: Running[] = [db];
   const startFailed = async (error: unknown) => {
     await (Object.keys(previous).length > 0 ? writeStackInfo(previous, undefined, { replace: true }) : removeStackInfo());
@@ -98,7 +113,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
-    for (const start of starters) running.push(await start({ dbUrl: db.dbUrl, log }));
+    for (const start of starters) running.push(await start({ dbUrl: db.dbUrl, ports, log }));
   } catch (error) {
     await startFailed(error);
   }
@@ -107,8 +122,8 @@ async function main(): Promise<void> {
     [
       '',
       `DATABASE_URL=${db.dbUrl}`,
-      `SUPABASE_URL=http://127.0.0.1:${DEFAULT_FUNCTIONS_PORT}  (functions at /functions/v1/nebula)`,
-      `Dashboard: http://127.0.0.1:${DEFAULT_DASHBOARD_PORT}/`,
+      `SUPABASE_URL=http://127.0.0.1:${ports.functions}  (functions at /functions/v1/nebula)`,
+      `Dashboard: http://127.0.0.1:${ports.dashboard}/`,
       'Tokens, the anon key and URLs are in .local/stack.json; `npm run -s cli -- dev token <email>` mints one for any user.',
       'Ctrl-C stops the stack.',
     ].join('\n'),
@@ -127,6 +142,7 @@ async function resetLocalDatabase(log: (line: string) => void): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e);
+  // What went wrong in one line; the pieces' own log lines above say more.
+  console.error(`[dev] failed: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

@@ -71,12 +71,14 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
       SUPABASE_JWKS: JSON.stringify(issuer.jwks),
       NEBULA_CA_MASTER_KEY: secrets.caMasterKey,
       LOCAL_FUNCTIONS_PORT: String(port),
+      // Its log lines go to a pipe and our log, not a terminal.
+      NO_COLOR: '1',
       ...options.env,
     },
     // stdin stays open for the server's life: its end tells the server we are gone.
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  await waitForListening(child, log);
+  await waitForListening(child, port, log);
   try {
     return await describeRunning(child, issuer, options.dbUrl, supabaseUrl);
   } catch (error) {
@@ -115,13 +117,17 @@ async function describeRunning(child: ChildProcess, issuer: LocalIssuer, dbUrl: 
   };
 }
 
-function waitForListening(child: ChildProcess, log: (line: string) => void): Promise<number> {
+function waitForListening(child: ChildProcess, port: number, log: (line: string) => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const stderr: string[] = [];
     const timer = setTimeout(() => fail(new Error(`the functions server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
+      if (stderr.some((line) => line.includes('AddrInUse'))) {
+        reject(new Error(`port ${port} is taken (another npm run dev, or supabase start?): stop that, or move this stack with VIDSYNC_PORT_BASE=<port>`));
+        return;
+      }
       reject(new Error(`${error.message}\n${stderr.join('\n')}`));
     };
     createInterface({ input: child.stderr! }).on('line', (line) => {

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
 import { isProcessAlive } from '../../client/src/index.ts';
+import { startLocalFunctions } from '../../scripts/local-functions/start.ts';
 
 const STARTER = `
 import { startLocalFunctions } from './scripts/local-functions/start.ts';
@@ -38,5 +41,17 @@ describe('local functions server', () => {
     const deadline = Date.now() + 10_000;
     while (isProcessAlive(denoPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(isProcessAlive(denoPid)).toBe(false);
+  });
+
+  it('on a port something else holds, says so and how to move the stack', async () => {
+    const holder = createServer().listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    onTestFinished(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+    const port = (holder.address() as { port: number }).port;
+    const stateDir = await mkdtemp(join(tmpdir(), 'vidsync-port-'));
+    onTestFinished(() => rm(stateDir, { recursive: true, force: true }));
+    await expect(startLocalFunctions({ dbUrl: inject('dbUrl'), port, stateDir })).rejects.toThrow(
+      `port ${port} is taken (another npm run dev, or supabase start?): stop that, or move this stack with VIDSYNC_PORT_BASE=<port>`,
+    );
   });
 });

@@ -70,6 +70,12 @@ describe('exit status of the programs that start the local stack', () => {
     expect(existsSync(STACK_JSON) ? readFileSync(STACK_JSON, 'utf8') : undefined).toBe(before);
   });
 
+  test('npm run dev refuses a VIDSYNC_PORT_BASE that is not a port, in one line, before it starts anything', () => {
+    const child = run('npm', ['run', '-s', 'dev'], { VIDSYNC_PORT_BASE: '80' });
+    expect(child.status, child.output).not.toBe(0);
+    expect(child.output.trim()).toBe('[dev] failed: VIDSYNC_PORT_BASE must be a port from 1024 to 65533 (got "80")');
+  });
+
   test('the CLI exits non-zero on an error', () => {
     const child = run('npm', ['run', '-s', 'cli', '--', 'cert', 'sign']);
     expect(child.status, child.output).not.toBe(0);
