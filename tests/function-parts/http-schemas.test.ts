@@ -116,6 +116,12 @@ describe('CreateProjectBody', () => {
   ])('rejects %j', (body) => {
     expect(CreateProjectBody.safeParse(body).success).toBe(false);
   });
+  it('a public subnet hears which ranges are private, and that RFC 6598 needs the deployment\'s leave', () => {
+    const parsed = CreateProjectBody.safeParse({ name: 'x', subnet: '8.8.8.0/24' });
+    expect(parsed.error?.issues.map((i) => i.message)).toEqual([
+      'must lie in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16; 100.64.0.0/10 only where the deployment allows it)',
+    ]);
+  });
 });
 
 describe('ImportCaBody and params', () => {

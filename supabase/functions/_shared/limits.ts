@@ -52,7 +52,9 @@ export const MAX_SUBNET_PREFIX = 30;
  * default); vidsync.is_private_range holds the same list
  * (tests/db/private-ranges.test.ts compares the two).
  */
-export const PRIVATE_IPV4_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'] as const;
+export const RFC1918_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
+export const CGNAT_RANGE = '100.64.0.0/10';
+export const PRIVATE_IPV4_RANGES = [...RFC1918_RANGES, CGNAT_RANGE] as const;
 
 /**
  * Folders a heartbeat reports sync state for (POST /heartbeat `folders`).

@@ -18,6 +18,8 @@ import {
   MAX_SUBNET_PREFIX,
   MIN_SUBNET_PREFIX,
   PRIVATE_IPV4_RANGES,
+  RFC1918_RANGES,
+  CGNAT_RANGE,
 } from '../limits.ts';
 import { codePointLength, hasForbiddenTextChars, trimDisplayText } from '../display-text.ts';
 
@@ -65,7 +67,7 @@ export const Ipv4Subnet = z.string().superRefine((s, ctx) => {
     return;
   }
   if (!isPrivateIpv4Prefix(subnet)) {
-    ctx.addIssue({ code: 'custom', message: `must lie in a private range (${PRIVATE_IPV4_RANGES.join(', ')})` });
+    ctx.addIssue({ code: 'custom', message: `must lie in a private range (${RFC1918_RANGES.join(', ')}; ${CGNAT_RANGE} only where the deployment allows it)` });
   }
 });
 
