@@ -71,6 +71,9 @@ describe('buildBundleReadme', () => {
     expect(md).toContain('`host.key`');
     expect(md).toContain('`10.99.3.7`');
     expect(md).toMatch(/not included/);
+    // Also true of the directory the SDK installs it in, with the key beside it and absolute paths in nebula.yml.
+    expect(md).toMatch(/write it here when they install the bundle/);
+    expect(md).toMatch(/absolute paths when it installs the bundle/);
   });
 
   it('tells a lighthouse which UDP port to open', () => {
