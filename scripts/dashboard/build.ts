@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const dashboardDir = path.join(root, 'dashboard');
 export const defaultOutDir = path.join(dashboardDir, 'dist');
-/** The budget for the page's JavaScript, gzipped. */
+/** The budget for the page's JavaScript, gzipped: a page that loads fast on a slow link. */
 export const JS_BUDGET_GZIP_BYTES = 200 * 1024;
 
 export interface DashboardBuild {

@@ -1,8 +1,10 @@
 // A project network whose certificates come from the real `nebula-cert`
 // binary: one CA, one lighthouse (also the relay) and some devices, each on its
-// own underlay host. Stand-in for the API until it exists: the final issue-5
-// test gets certs and configs from our Edge Function instead, and starts them
-// with the same NebulaHost.
+// own underlay host. The harness's own test (tests/e2e/harness.test.ts) uses
+// it to prove namespaces, nebula and isolation independently of our
+// certificate code; the product suites (tests/e2e/overlay.test.ts and on) get
+// certificates and configs from the function instead, and start them with
+// the same NebulaHost.
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';

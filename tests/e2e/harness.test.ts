@@ -1,7 +1,8 @@
 // Proves the e2e network harness with real nebula 1.6.1 and certificates from
 // the real `nebula-cert` (two CAs): lighthouse discovery, isolation between
-// projects, relaying through the lighthouse, and a clean teardown. The final
-// issue-5 suite reuses this harness with bundles from our API instead.
+// projects, relaying through the lighthouse, and a clean teardown, before any
+// of our own code is involved. tests/e2e/overlay.test.ts reuses this harness
+// with bundles from our API instead.
 //
 // Worst case for isolation on purpose: P2 uses the same overlay /24 as P1 and
 // C is told A's and B's real underlay endpoints, so C really sends handshakes

@@ -15,7 +15,7 @@
 //    `vidsync up` to its first file is printed with its parts;
 //  - Syncthing connects only between overlay addresses and listens on nothing else.
 // Sizes: 50 MB + 500 files here (about 25 s in CI on two cores);
-// VIDSYNC_E2E_FULL=1 runs the issue's 200 MB + 2,000 files.
+// VIDSYNC_E2E_FULL=1 runs the full size, 200 MB + 2,000 files.
 //
 // Syncthing's REST API listens on a Unix socket (--gui-address=unix://…):
 // the agents run in the root namespace and reach it through the file system.
