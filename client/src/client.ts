@@ -9,11 +9,11 @@ import { unzipBundle } from '../../supabase/functions/_shared/bundle/index.ts';
 import { isVidsyncError, VidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { base64ToBytes, bytesToBase64 } from '../../supabase/functions/_shared/base64.ts';
 import { BUNDLE_FILES, defaultBaseDir, ensureDir, projectDir, writeFileAtomic } from './files.ts';
-import { loadOrCreateIdentity, readDeviceFile, writeDeviceFile } from './identity.ts';
+import { loadOrCreateIdentity, loadRegisteredIdentity, notRegistered, readDeviceFile, writeDeviceFile } from './identity.ts';
 import { revokeDevice } from './devices-admin.ts';
 import { invokeNebula } from './invoke.ts';
 import { localizeConfig } from './install-config.ts';
-import { verifyBundleCertificate } from './verify-bundle.ts';
+import { verifyBundleCertificate, verifyBundleProject } from './verify-bundle.ts';
 import { fetchPeers, setSyncthingDeviceId } from './syncthing/peers.ts';
 import type { PeersAnswer } from './syncthing/peers.ts';
 
@@ -26,7 +26,11 @@ export interface NebulaClientOptions {
 export interface RegisterOptions {
   readonly projectId: string;
   readonly deviceName: string;
-  /** This project's directory. Default `<baseDir>/<projectId>`. */
+  /**
+   * This project's directory. Default `<baseDir>/<projectId>`. This client's
+   * other calls for the project use it from then on; a new client (after a
+   * restart) finds it only under its `baseDir`, so prefer `baseDir`.
+   */
   readonly dir?: string;
   readonly syncthingDeviceId?: string;
   /** Project admins register lighthouses with their public `host:port` endpoints. */
@@ -74,6 +78,8 @@ export interface RegisterResponse {
 export class NebulaClient {
   readonly #supabase: SupabaseClient;
   readonly #baseDir: string;
+  /** Projects registered into a `dir` of their own (RegisterOptions.dir). */
+  readonly #dirs = new Map<string, string>();
 
   constructor(options: NebulaClientOptions) {
     this.#supabase = options.supabase;
@@ -82,7 +88,7 @@ export class NebulaClient {
 
   /** The directory of a project's files on this device. */
   dirOf(projectId: string): string {
-    return projectDir(this.#baseDir, projectId);
+    return this.#dirs.get(projectId) ?? projectDir(this.#baseDir, projectId);
   }
 
   /**
@@ -103,7 +109,9 @@ export class NebulaClient {
     if (options.lighthouse) body.lighthouse = options.lighthouse;
 
     const response = await invokeNebula<RegisterResponse>(this.#supabase, 'register', { method: 'POST', body });
-    return installBundle(dir, response, identity.publicKey, { projectId: options.projectId, deviceName: options.deviceName });
+    const registration = await installBundle(dir, response, identity.publicKey, { projectId: options.projectId, deviceName: options.deviceName });
+    if (options.dir) this.#dirs.set(options.projectId, dir);
+    return registration;
   }
 
   /**
@@ -113,7 +121,8 @@ export class NebulaClient {
    */
   async renew(projectId: string): Promise<Registration> {
     const dir = this.dirOf(projectId);
-    const identity = await loadOrCreateIdentity(dir, projectId);
+    // Never a new key: a renewal is for the device registered here.
+    const identity = await loadRegisteredIdentity(dir, projectId);
     const device = await readDeviceFile(dir);
     const response = await invokeNebula<RegisterResponse>(this.#supabase, `renew/${identity.deviceId}`, { method: 'POST' });
     return installBundle(dir, response, identity.publicKey, { projectId, deviceName: device?.deviceName ?? '' });
@@ -178,7 +187,7 @@ export class NebulaClient {
 
   async #deviceIdOf(projectId: string): Promise<string> {
     const device = await readDeviceFile(this.dirOf(projectId));
-    if (!device) throw new VidsyncError('not_found', `this device has not registered in project ${projectId} (no ${BUNDLE_FILES.device} in ${this.dirOf(projectId)})`);
+    if (!device) throw notRegistered(this.dirOf(projectId), projectId);
     return device.deviceId;
   }
 }
@@ -196,7 +205,7 @@ export async function installBundle(
   publicKey: Uint8Array,
   device: { projectId: string; deviceName: string },
 ): Promise<Registration> {
-  const bundle = await checkedBundle(response, publicKey);
+  const bundle = await checkedBundle(response, publicKey, device.projectId);
   await ensureDir(dir);
   const paths = pathsIn(dir);
   await writeFileAtomic(paths.ca, bundle.caPem);
@@ -239,7 +248,7 @@ function pathsIn(dir: string): Registration['paths'] {
  * for this device's key, with the IP and fingerprint the server announced.
  * Any fault is `bundle_rejected`, with the reason as its cause.
  */
-async function checkedBundle(response: RegisterResponse, publicKey: Uint8Array) {
+async function checkedBundle(response: RegisterResponse, publicKey: Uint8Array, projectId: string) {
   try {
     const zip = base64ToBytes(response.bundle);
     if (!zip) throw new VidsyncError('validation_failed', 'the bundle is not base64');
@@ -248,7 +257,8 @@ async function checkedBundle(response: RegisterResponse, publicKey: Uint8Array) 
     const certificatePem = requiredFile(files, BUNDLE_FILES.certificate);
     const config = requiredFile(files, BUNDLE_FILES.config);
     const readme = requiredFile(files, BUNDLE_FILES.readme);
-    await verifyBundleCertificate({ caPem, certificatePem }, { cidr: response.cidr, fingerprint: response.fingerprint, publicKey });
+    verifyBundleProject(config, projectId);
+    await verifyBundleCertificate({ caPem, certificatePem }, { ip: response.ip, cidr: response.cidr, fingerprint: response.fingerprint, publicKey });
     return { caPem, certificatePem, config, readme };
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);

@@ -10,6 +10,7 @@ import {
   x25519PublicKeyFromPrivate,
   x25519PublicKeyToPem,
 } from '../../supabase/functions/_shared/nebula-cert/index.ts';
+import { VidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { BUNDLE_FILES, ensureDir, readTextIfExists, writeFileAtomic } from './files.ts';
 
 export interface DeviceIdentity {
@@ -33,6 +34,9 @@ export async function loadOrCreateIdentity(dir: string, projectId: string): Prom
   await ensureDir(dir);
   const privateKeyPath = join(dir, BUNDLE_FILES.privateKey);
   const device = await readDeviceFile(dir);
+  if (device && device.projectId.toLowerCase() !== projectId.toLowerCase()) {
+    throw new VidsyncError('validation_failed', `${dir} holds this machine's device of project ${device.projectId}; give project ${projectId} a directory of its own`);
+  }
   const existingKey = await readTextIfExists(privateKeyPath);
 
   let privateKey: Uint8Array;
@@ -50,6 +54,18 @@ export async function loadOrCreateIdentity(dir: string, projectId: string): Prom
   const deviceId = device?.deviceId ?? randomUUID();
   if (!device) await writeDeviceFile(dir, { deviceId, projectId });
   return { deviceId, publicKey, publicKeyPem, privateKeyPath };
+}
+
+/** The device's registered identity in `dir`, without making one: `not_registered` where there is none. */
+export async function loadRegisteredIdentity(dir: string, projectId: string): Promise<DeviceIdentity> {
+  const device = await readDeviceFile(dir);
+  const key = await readTextIfExists(join(dir, BUNDLE_FILES.privateKey));
+  if (!device || !key) throw notRegistered(dir, projectId);
+  return loadOrCreateIdentity(dir, projectId);
+}
+
+export function notRegistered(dir: string, projectId: string): VidsyncError {
+  return new VidsyncError('not_registered', `this device has not registered in project ${projectId} here (no ${BUNDLE_FILES.device} and ${BUNDLE_FILES.privateKey} in ${dir}): register it first`);
 }
 
 export async function readDeviceFile(dir: string): Promise<DeviceFile | undefined> {

@@ -1,11 +1,14 @@
 // Trust, but verify: before a bundle is installed, the device checks that the
-// certificate is signed by the project's CA, carries this device's public key
-// and the IP the server announced, and is valid now.
+// certificate is signed by the CA the bundle ships, carries this device's
+// public key and the IP the server announced, and is valid now; and that the
+// bundle is for the project it asked for.
 import { VidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { verifyCertificate } from '../../supabase/functions/_shared/nebula-cert/index.ts';
 import { formatPrefix as formatCidr } from '../../supabase/functions/_shared/net/index.ts';
+import YAML from 'yaml';
 
 export interface Announced {
+  readonly ip: string;
   readonly cidr: string;
   readonly fingerprint: string;
 }
@@ -21,11 +24,19 @@ export async function verifyBundleCertificate(
     throw new VidsyncError('validation_failed', 'the certificate in the bundle is not for this device\'s public key');
   }
   const ips = details.ips.map(formatCidr);
-  if (ips.length !== 1 || ips[0] !== expected.cidr) {
-    throw new VidsyncError('validation_failed', `the certificate is for ${ips.join(', ') || 'no IP'}, the server announced ${expected.cidr}`);
+  if (ips.length !== 1 || ips[0] !== expected.cidr || expected.cidr.split('/')[0] !== expected.ip) {
+    throw new VidsyncError('validation_failed', `the certificate is for ${ips.join(', ') || 'no IP'}, the server announced ${expected.ip} (${expected.cidr})`);
   }
   if (verified.fingerprint !== expected.fingerprint) {
     throw new VidsyncError('validation_failed', 'the certificate\'s fingerprint differs from the one the server announced');
+  }
+}
+
+/** The project a bundle's nebula.yml is for (its `vidsync.project`), which must be the one asked for. */
+export function verifyBundleProject(config: string, projectId: string): void {
+  const named = (YAML.parse(config) as { vidsync?: { project?: unknown } } | null)?.vidsync?.project;
+  if (typeof named !== 'string' || named.toLowerCase() !== projectId.toLowerCase()) {
+    throw new VidsyncError('validation_failed', `the bundle is for project ${typeof named === 'string' ? named : '(none named)'}, not ${projectId}`);
   }
 }
 

@@ -56,4 +56,12 @@ describe('the compiled SDK', () => {
     expect(reg.cidr.endsWith('/24')).toBe(true);
     expect(reg.dir).toBe(join(base, project.projectId));
   });
+
+  it('the Node entry exports everything the browser entry does (an app in Node reads its projects too)', async () => {
+    const node = await import('../../client/src/index.ts');
+    const browser = await import('../../client/src/browser.ts');
+    expect(Object.keys(browser).filter((name) => !(name in node))).toEqual([]);
+    expect(typeof node.listProjects).toBe('function');
+    expect(typeof node.getProject).toBe('function');
+  });
 });

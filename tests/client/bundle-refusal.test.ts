@@ -1,7 +1,7 @@
 // The SDK installs only a bundle that verifies for this device. A server (or
 // anything between it and the device) that sends a certificate from another
 // CA, for another key, for another IP than it announced, or under another
-// fingerprint gets `bundle_rejected`, and the files of the previous
+// fingerprint, or a bundle for another project, gets `bundle_rejected`, and the files of the previous
 // registration stay exactly as they were.
 //
 // The device talks to a tampering proxy in front of the real function: it
@@ -114,6 +114,28 @@ const CASES: Array<[string, Tamper]> = [
     },
   ],
   ['another fingerprint than announced', async (answer) => ({ ...answer, fingerprint: answer.fingerprint.replace(/^./, (ch) => (ch === '0' ? '1' : '0')) })],
+  [
+    'an announced IP that is not the certificate\'s',
+    async (answer) => {
+      const [a, b, c, d] = answer.ip.split('.').map(Number) as [number, number, number, number];
+      return { ...answer, ip: `${a}.${b}.${c}.${d === 200 ? 201 : 200}` };
+    },
+  ],
+  [
+    'a sound bundle of another project (its nebula.yml names that project)',
+    async (answer) => {
+      const files = unzipBundle(base64ToBytes(answer.bundle)!);
+      const config = new TextDecoder().decode(files['nebula.yml']);
+      return withFiles(answer, { 'nebula.yml': config.replace(/^(  project: ).*$/m, `$1${crypto.randomUUID()}`) });
+    },
+  ],
+  [
+    'a bundle whose nebula.yml names no project',
+    async (answer) => {
+      const config = new TextDecoder().decode(unzipBundle(base64ToBytes(answer.bundle)!)['nebula.yml']);
+      return withFiles(answer, { 'nebula.yml': config.replace(/^  project: .*\n/m, '') });
+    },
+  ],
   ['a bundle whose node.crt is empty', async (answer) => withFiles(answer, { 'node.crt': '' })],
 ];
 

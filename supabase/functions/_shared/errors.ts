@@ -101,6 +101,9 @@ export const ERROR_CODES = [
   // The SDK refused what the server sent (a bundle that does not verify for
   // this device): nothing was installed. A fault of the server, not the caller.
   'bundle_rejected',
+  // The SDK finds no registration of this device in the project on this
+  // machine (no device.json in the project's directory): register first.
+  'not_registered',
 
   // Something we did not foresee; details are logged, not returned.
   'internal',

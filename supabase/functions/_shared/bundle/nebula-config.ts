@@ -202,7 +202,8 @@ export function buildNebulaConfig(input: NebulaConfigInput): string {
       // here means "any device of this project".
       inbound: [{ port: 'any', proto: 'any', host: 'any' }],
     },
-    ...(trust ? { vidsync: { ca: { signing: trust.signing, trusted: [...trust.trusted] } } } : {}),
+    // Ours, which nebula ignores: the project the file is for (the SDK refuses a bundle for another one) and its CAs.
+    vidsync: { project: input.projectId.toLowerCase(), ...(trust ? { ca: { signing: trust.signing, trusted: [...trust.trusted] } } : {}) },
   };
 
   const header = ` nebula.yml for VidSync project ${input.projectId.toLowerCase()} - generated; edits are lost on renewal.`;

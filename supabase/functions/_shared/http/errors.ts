@@ -74,6 +74,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   master_key_unknown: 500,
   internal: 500,
   bundle_rejected: 502,
+  not_registered: 404,
   unreachable: 503,
   not_configured: 503,
 };
