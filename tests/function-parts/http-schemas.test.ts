@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validate } from '../../supabase/functions/_shared/http/body.ts';
 import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
+import { AnyInviteBody } from '../../supabase/functions/_shared/http/enroll-schemas.ts';
 import {
   CreateProjectBody,
   DeviceParams,
@@ -138,5 +139,17 @@ describe('ImportCaBody and params', () => {
     expect(DeviceParams.safeParse({ deviceId: '..' }).success).toBe(false);
     expect(ProjectParams.safeParse({ projectId: good.projectId }).success).toBe(true);
     expect(ProjectParams.safeParse({ projectId: 'project-1' }).success).toBe(false);
+  });
+});
+
+describe('AnyInviteBody', () => {
+  it('names the field at fault, for the kind of invite meant', () => {
+    const paths = (body: unknown) => AnyInviteBody.safeParse(body).error?.issues.map((i) => i.path.join('.'));
+    expect(paths({ role: 'owner', maxUses: 1, expiresInSeconds: 600 })).toEqual(['role']);
+    expect(paths({ kind: 'member', role: 'admin', maxUses: 0, expiresInSeconds: 600 })).toEqual(['maxUses']);
+    expect(paths({ kind: 'device', maxUses: 1, expiresInSeconds: 0 })).toEqual(['expiresInSeconds']);
+    expect(paths({ kind: 'guest', maxUses: 1, expiresInSeconds: 600 })).toEqual(['kind']);
+    expect(AnyInviteBody.parse({ role: 'admin', maxUses: 1, expiresInSeconds: 600 })).toMatchObject({ role: 'admin' });
+    expect(AnyInviteBody.parse({ kind: 'device', maxUses: 2, expiresInSeconds: 600 })).toMatchObject({ kind: 'device' });
   });
 });

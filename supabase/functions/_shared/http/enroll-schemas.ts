@@ -15,8 +15,11 @@ export const CreateDeviceInviteBody = z.strictObject({
 });
 export type CreateDeviceInviteBody = z.output<typeof CreateDeviceInviteBody>;
 
-/** POST /projects/:projectId/invites: a member invite (`kind` absent or 'member') or a device invite. */
-export const AnyInviteBody = z.union([CreateInviteBody.extend({ kind: z.literal('member').optional() }), CreateDeviceInviteBody]);
+/**
+ * POST /projects/:projectId/invites: a member invite (`kind` absent or 'member') or a device invite.
+ * Told apart by `kind`, so a refusal names the fields of the kind meant (a plain union named none).
+ */
+export const AnyInviteBody = z.discriminatedUnion('kind', [CreateInviteBody.extend({ kind: z.literal('member').optional() }), CreateDeviceInviteBody]);
 export type AnyInviteBody = z.output<typeof AnyInviteBody>;
 
 /** POST /enroll — a device invite's code, and the device: its id, name, X25519 public key and Ed25519 API key. */
