@@ -28,6 +28,7 @@ let counter = 0;
 
 export function confirmAction(options: ConfirmOptions): Promise<boolean> {
   const opener = options.returnFocusTo ?? (document.activeElement as HTMLElement | null);
+  const landing = landingOf(opener);
   const id = `dialog-${++counter}`;
   const errorSlot = h('div', { 'aria-live': 'assertive' });
   const confirm = h('button', { type: 'submit', class: 'danger' }, options.confirmLabel);
@@ -55,7 +56,7 @@ export function confirmAction(options: ConfirmOptions): Promise<boolean> {
       done = true;
       dialog.close();
       dialog.remove();
-      if (opener?.isConnected) opener.focus();
+      returnFocus(opener, landing);
       resolve(result);
     };
     cancel.addEventListener('click', () => close(false));
@@ -79,6 +80,18 @@ export function confirmAction(options: ConfirmOptions): Promise<boolean> {
     dialog.showModal();
     (form.querySelector<HTMLElement>('input, select') ?? cancel).focus();
   });
+}
+
+/** Where focus lands when the action removed its opener (a revoked invite's row): the heading of the opener's section. */
+function landingOf(opener: HTMLElement | null): HTMLElement | null {
+  return opener?.closest('section, main')?.querySelector<HTMLElement>('h1, h2') ?? null;
+}
+
+function returnFocus(opener: HTMLElement | null, landing: HTMLElement | null): void {
+  if (opener?.isConnected) return opener.focus();
+  if (!landing?.isConnected) return;
+  if (!landing.hasAttribute('tabindex')) landing.setAttribute('tabindex', '-1');
+  landing.focus();
 }
 
 export interface Choice {

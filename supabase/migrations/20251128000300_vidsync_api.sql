@@ -107,7 +107,8 @@ begin
     values (pg_catalog.btrim(create_project.name), owner, chosen)
     returning * into created;
   exception when exclusion_violation then
-    raise exception 'subnet % overlaps another of this user''s projects', chosen using errcode = 'VS002';
+    -- A deleted project's subnet stays held while its certificates live (vidsync.user_subnets.held_until).
+    raise exception 'subnet % overlaps another of this user''s projects (or a deleted one whose certificates have not expired yet)', chosen using errcode = 'VS002';
   end;
 
   insert into vidsync.project_members (project_id, user_id, role) values (created.id, owner, 'owner');

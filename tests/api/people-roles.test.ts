@@ -243,7 +243,10 @@ describe('DELETE /projects/:id', () => {
     await register(tokens.owner, gone.projectId);
     expect((await callWith(api, tokens.owner, 'DELETE', `projects/${gone.projectId}`, { confirm: 'Short lived' })).status).toBe(200);
     const again = () => callWith(api, tokens.owner, 'POST', 'projects', { name: 'Reborn', subnet: gone.subnet });
-    expect(await again()).toMatchObject({ status: 409, code: 'subnet_overlap' });
+    const refused = await again();
+    expect(refused).toMatchObject({ status: 409, code: 'subnet_overlap' });
+    // It says why, though the owner no longer sees the deleted project anywhere.
+    expect(refused.json.error).toMatchObject({ message: expect.stringContaining('a deleted one whose certificates have not expired yet') });
     // Another user may take it at once, as any project may overlap another user's.
     expect((await callWith(api, tokens.nonMember, 'POST', 'projects', { name: 'Neighbour', subnet: gone.subnet })).status).toBe(201);
     // Once the hold is over (as if the certificates had expired), the owner may.

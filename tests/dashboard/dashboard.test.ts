@@ -358,10 +358,9 @@ describe.skipIf(missing(binary('chromium')))('the dashboard in Chromium', () => 
       await bobPage.getByRole('button', { name: 'Join', exact: true }).click();
       await expect.poll(() => bobPage.getByRole('status').innerText().catch(() => ''), SOON).toContain('already a member');
       await screenshot(bobPage, 'dashboard-bob-joined-1280');
-      // Alice's people view lists bob (after her next look).
-      await page.reload();
-      await expect.poll(() => page.locator('tr[data-member]').count(), { timeout: 5_000 }).toBe(2);
-      expect((await page.locator('tr[data-invite]').first().innerText()).replace(/\s+/g, ' ')).toMatch(/member 1 of 2 active/);
+      // Alice's people view, left open, lists bob at its next poll, and the invite counts his use.
+      await expect.poll(() => page.locator('tr[data-member]').count(), SOON).toBe(2);
+      await expect.poll(async () => (await page.locator('tr[data-invite]').first().innerText()).replace(/\s+/g, ' '), SOON).toMatch(/member 1 of 2 active/);
     });
 
     it('a device bob registers through the SDK appears on alice’s page within 10 s, with its IP', async () => {
@@ -552,9 +551,16 @@ describe.skipIf(missing(binary('chromium')))('the dashboard in Chromium', () => 
       expect(await confirm.isDisabled()).toBe(true);
       await dialog.getByLabel(`Type “${film}” to confirm`).fill(film);
       await screenshot(page, 'dashboard-delete-confirm-1280');
+      await bobPage.goto(`${server.url}#/projects/${filmId}`);
+      await bobPage.getByRole('heading', { level: 1, name: film }).waitFor();
       await confirm.click();
       await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
+      expect(await page.getByRole('status').filter({ hasText: `${film} is deleted` }).innerText()).toMatch(/stays held until/);
       await expect.poll(() => page.locator(`[data-project="${filmId}"]`).count(), SOON).toBe(0);
+      // Bob had it open: at his next poll the page says it is gone, and shows nothing of it.
+      await bobPage.getByRole('heading', { level: 1, name: 'Project not found' }).waitFor({ timeout: 10_000 });
+      expect(await bobPage.locator('table').count()).toBe(0);
+      await screenshot(bobPage, 'dashboard-project-gone-1280');
       expect(bobSide.blocked).toEqual([]);
       await bobSide.context.close();
     });

@@ -42,7 +42,7 @@ export function manageDevice(ctx: TabContext, project: ProjectOverview, d: Devic
   ], (reason) => releaseDevice(ctx.supabase, d.deviceId, reason));
   const revoke = withReason('Revoke', [
     `Every certificate of ${d.name} goes on the blocklist of every device in ${project.name}: peers drop it within a minute. Its address ${d.ip ?? ''} is released.`,
-    'It can never renew, fetch its config or register again (only an owner can undo this, in the SQL editor). For a lost or stolen device.',
+    'It can never renew, fetch its config or register again under this device id; there is no undo (to come back, the machine registers afresh as a new device). For a lost or stolen device.',
   ], (reason) => revokeDevice(ctx.supabase, d.deviceId, reason));
 
   chooseAction(`Manage ${d.name}`, [

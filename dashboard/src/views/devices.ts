@@ -187,7 +187,10 @@ export function devicesTab(ctx: TabContext): Tab {
   const actionsHead = h('th', { scope: 'col', class: 'actions-head' }, h('span', { class: 'visually-hidden' }, 'Actions'));
   headRow.append(actionsHead);
   const tbody = h('tbody');
-  const empty = h('p', { class: 'empty', hidden: true });
+  const noneYet = h('p', { class: 'empty', hidden: true },
+    'No device has joined yet. A device joins with the desktop app, or from a terminal: ',
+    h('code', {}, `vidsync device register -project ${ctx.projectId} -name NAME`), '.');
+  const noneMatch = h('p', { class: 'empty', hidden: true }, 'No device matches the filter.');
   const table = h('table', { class: 'devices' }, h('caption', { class: 'visually-hidden' }, 'Devices'), h('thead', {}, headRow), tbody);
   const controls = h('div', { class: 'controls' },
     field('Filter', filter),
@@ -195,7 +198,7 @@ export function devicesTab(ctx: TabContext): Tab {
   filter.addEventListener('input', () => ((filterText = filter.value.trim().toLowerCase()), render()));
   showSelect.addEventListener('change', () => ((show = showSelect.value as Show), render()));
   const el = h('section', { class: 'devices-section', 'aria-labelledby': 'devices-heading' },
-    h('h2', { id: 'devices-heading' }, 'Devices'), controls, count, h('div', { class: 'table-wrap' }, table), empty);
+    h('h2', { id: 'devices-heading' }, 'Devices'), controls, count, h('div', { class: 'table-wrap' }, table), noneYet, noneMatch);
 
   const rows = new Map<string, Row>();
   const onManage = (deviceId: string) => (button: HTMLButtonElement) => {
@@ -231,8 +234,8 @@ export function devicesTab(ctx: TabContext): Tab {
     }
     const total = detail.devices.length;
     setText(count, visible.length === total ? `${total} device${total === 1 ? '' : 's'}` : `${visible.length} of ${total} devices`);
-    setAttr(empty, 'hidden', visible.length > 0);
-    setText(empty, total === 0 ? 'No device has joined yet. A device joins with `vidsync device register` or the desktop app.' : 'No device matches the filter.');
+    setAttr(noneYet, 'hidden', total > 0);
+    setAttr(noneMatch, 'hidden', total === 0 || visible.length > 0);
     setAttr(table, 'hidden', visible.length === 0);
   };
 

@@ -49,6 +49,8 @@ export function peopleTab(ctx: TabContext): Tab {
   const uses = h('input', { id: 'invite-uses', type: 'number', min: 1, max: 1000, value: 1, required: true });
   const expiry = h('select', { id: 'invite-expiry' }, ...EXPIRIES.map(([s, label]) => h('option', { value: s, selected: s === 7 * 86400 }, label)));
   const created = h('div', { 'aria-live': 'polite' });
+  /** The invite whose code `created` shows (once), so revoking it takes the code off the page too. */
+  let shownInviteId: string | undefined;
   const invitesError = h('div');
   const invitesBody = h('tbody');
   const invitesStatus = h('p', { class: 'muted' });
@@ -95,7 +97,7 @@ export function peopleTab(ctx: TabContext): Tab {
         h('th', { scope: 'row', class: 'mono' }, nameOf(m), me ? null : h('span', { class: 'visually-hidden' }, ` (${m.userId})`)),
         roleCell,
         h('td', { 'data-label': 'Devices' }, String(m.devices)),
-        h('td', { 'data-label': 'Joined' }, ago(m.joinedAt, now)),
+        h('td', { 'data-label': 'Joined', 'data-since': m.joinedAt }, ago(m.joinedAt, now)),
         h('td', { 'data-label': 'Actions' }, remove ?? '—'));
     }));
   };
@@ -111,10 +113,26 @@ export function peopleTab(ctx: TabContext): Tab {
       return h('tr', { 'data-invite': i.inviteId },
         h('td', { 'data-label': 'Role' }, i.role),
         h('td', { 'data-label': 'Used' }, `${i.uses} of ${i.maxUses}`),
-        h('td', { 'data-label': 'Status' }, status),
-        h('td', { 'data-label': 'Created' }, ago(i.createdAt, now)),
+        h('td', { 'data-label': 'Status', 'data-invite-status': i.inviteId }, status),
+        h('td', { 'data-label': 'Created', 'data-since': i.createdAt }, ago(i.createdAt, now)),
         h('td', { 'data-label': 'Actions' }, revoke ?? '—'));
     }));
+  };
+
+  /**
+   * Between reloads, the times move on in place ("joined 3 min ago", an
+   * invite's time left), touching nothing else; an invite that stops being
+   * active (it expired) is drawn again, without its Revoke button.
+   */
+  const tick = (now: number) => {
+    for (const cell of el.querySelectorAll<HTMLElement>('[data-since]')) setText(cell, ago(cell.dataset.since ?? null, now));
+    for (const cell of el.querySelectorAll<HTMLElement>('[data-invite-status]')) {
+      const invite = invites.find((i) => i.inviteId === cell.dataset.inviteStatus);
+      if (!invite) continue;
+      const status = inviteStatus(invite, now);
+      if (status.startsWith('active') !== (cell.textContent ?? '').startsWith('active')) return drawInvites();
+      setText(cell, status);
+    }
   };
 
   /** Reads one of the tab's lists again: drawn on success, else the failure shown in its error slot. */
@@ -172,6 +190,7 @@ export function peopleTab(ctx: TabContext): Tab {
       returnFocusTo: opener,
       run: async () => {
         await revokeInvite(ctx.supabase, ctx.projectId, i.inviteId);
+        if (shownInviteId === i.inviteId) mount(created);
         await loadInvites();
       },
     });
@@ -200,6 +219,7 @@ export function peopleTab(ctx: TabContext): Tab {
           h('p', {}, h('strong', {}, 'The invite’s code — shown only now: '), `${invite.role}, ${invite.maxUses} use${invite.maxUses === 1 ? '' : 's'}, expires ${new Date(invite.expiresAt).toLocaleString()}.`),
           code,
           h('div', { class: 'buttons' }, copy)));
+        shownInviteId = invite.inviteId;
         copy.focus();
         await loadInvites();
       } catch (error) {
@@ -212,7 +232,9 @@ export function peopleTab(ctx: TabContext): Tab {
     detail = d;
     const admin = canAdminister(d);
     invitesPanel.hidden = !admin;
-    if (kind !== 'same') void loadMembers();
-    if (kind === 'first' && admin) void loadInvites();
+    if (kind === 'same') return tick(Date.now());
+    // The project changed (someone joined, say): its members, and the invites they used.
+    void loadMembers();
+    if (admin) void loadInvites();
   });
 }

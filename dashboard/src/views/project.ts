@@ -3,7 +3,7 @@
 // settings. The shell polls GET /projects/:projectId with its ETag every few
 // seconds for all tabs and hands each answer to the tab on screen; an action
 // pokes the poll so its effect shows at once.
-import { getProject } from '../../../client/src/browser.ts';
+import { getProject, isVidsyncError } from '../../../client/src/browser.ts';
 import type { ProjectDetail } from '../../../client/src/browser.ts';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { h, mount, setAttr, setText } from '../dom.ts';
@@ -92,11 +92,25 @@ export function projectView(root: HTMLElement, supabase: SupabaseClient, userId:
       if (answer.changed) detail = answer.data;
       mount(errorSlot);
     } catch (error) {
+      if (isVidsyncError(error, 'not_found')) return gone(error);
       mount(errorSlot, errorBox(error, 'Loading this project'));
       if (!detail) setText(title, 'Project');
     }
     render();
   }).start();
+
+  // Deleted, or the user is no longer a member: nothing of it stays on screen, and the poll stops.
+  function gone(error: unknown): void {
+    poller.stop();
+    tab.stop?.();
+    detail = undefined;
+    for (const part of [facts, nav]) setAttr(part, 'hidden', true);
+    mount(panel);
+    setText(title, 'Project not found');
+    document.title = 'Project not found · VidSync';
+    mount(errorSlot, errorBox(error, 'Loading this project'),
+      h('p', {}, 'This project does not exist (any more), or you are not one of its members. ', h('a', { href: '#/' }, 'Back to your projects')));
+  }
   return () => {
     poller.stop();
     tab.stop?.();

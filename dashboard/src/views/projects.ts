@@ -12,6 +12,7 @@ import { Poller } from '../poll.ts';
 import { createProjectBox } from './create-project.ts';
 import { joinBox } from './join.ts';
 import { poolBar } from './pool-bar.ts';
+import { takeNotice } from '../notice.ts';
 
 interface Card {
   readonly li: HTMLLIElement;
@@ -52,7 +53,8 @@ export function projectsView(root: HTMLElement, supabase: SupabaseClient): () =>
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading…');
   const errorSlot = h('div');
   const poke = () => poller.poke();
-  mount(root, h('h1', { tabindex: '-1' }, 'Your projects'), status, errorSlot, list, h('div', { class: 'create-join' }, createProjectBox(supabase, poke), joinBox(supabase, poke)));
+  const notice = takeNotice((text) => h('div', { class: 'notice', role: 'status' }, text));
+  mount(root, h('h1', { tabindex: '-1' }, 'Your projects'), notice, status, errorSlot, list, h('div', { class: 'create-join' }, createProjectBox(supabase, poke), joinBox(supabase, poke)));
   const cards = new Map<string, Card>();
   let etag: string | undefined;
   let projects: ProjectOverview[] = [];

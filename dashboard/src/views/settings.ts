@@ -3,6 +3,7 @@
 // deleting the project — confirmed by typing its name, because it takes
 // every device off the overlay for good.
 import { deleteProject, invokeNebula, retireCa, rotateCa } from '../../../client/src/browser.ts';
+import { noticeForNextView } from '../notice.ts';
 import type { ProjectDetail, TrustedCa } from '../../../client/src/browser.ts';
 import { confirmAction } from '../dialog.ts';
 import { h, mount, setText } from '../dom.ts';
@@ -92,13 +93,15 @@ export function settingsTab(ctx: TabContext): Tab {
     void confirmAction({
       title: `Delete ${p.name}?`,
       consequence: [
-        `Every one of its ${live} live device${live === 1 ? '' : 's'} loses its certificate and address and drops off the overlay; its members, invites and CAs are deleted. This cannot be undone.`,
+        `${live === 0 ? 'It has no live device.' : live === 1 ? 'Its one live device loses its certificate and address and drops off the overlay.' : `Every one of its ${live} live devices loses its certificate and address and drops off the overlay.`} Its members, invites and CAs are deleted. This cannot be undone.`,
+        `Its subnet ${p.subnet} stays held for you and its members with devices until the last certificate it issued expires (their devices may still run it): until then, a new project of yours needs another subnet.`,
       ],
       typeToConfirm: p.name,
       confirmLabel: `Delete ${p.name}`,
       returnFocusTo: deleteButton,
       run: async () => {
-        await deleteProject(ctx.supabase, ctx.projectId, p.name);
+        const deleted = await deleteProject(ctx.supabase, ctx.projectId, p.name);
+        noticeForNextView(`${p.name} is deleted: ${deleted.revokedDevices} device${deleted.revokedDevices === 1 ? '' : 's'} revoked, ${deleted.revokedInvites} invite${deleted.revokedInvites === 1 ? '' : 's'} revoked. Its subnet ${deleted.subnet} stays held until ${new Date(deleted.subnetHeldUntil).toLocaleString()}.`);
         ctx.leave();
       },
     });

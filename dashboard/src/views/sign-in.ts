@@ -51,7 +51,7 @@ export function signInView(root: HTMLElement, config: DashboardConfig, onSignedI
   const demo = config.demoUsers?.length
     ? h('section', { class: 'demo', 'aria-labelledby': 'demo-heading' },
         h('h2', { id: 'demo-heading' }, 'Local stack only: sign in as a demo user'),
-        h('p', {}, 'This page is served by `npm run dev`, which has no Supabase Auth server. These users and their tokens exist only in your local stack; a hosted dashboard never shows this box.'),
+        h('p', {}, 'This page is served by ', h('code', {}, 'npm run dev'), ', which has no Supabase Auth server. These users and their tokens exist only in your local stack; a hosted dashboard never shows this box.'),
         h('div', { class: 'buttons' },
           ...config.demoUsers.map((u) => h('button', { type: 'button', class: 'primary', onclick: () => onSignedIn(demoSession(config, u)) }, `Sign in as ${u.name}`))))
     : null;
