@@ -27,11 +27,23 @@ export async function sessionFrom(flags: ParsedFlags): Promise<SupabaseClient> {
   };
   const local = await localStackTools().catch(noneIfPartial);
   const stack = await local?.runningStack().catch(noneIfPartial);
-  if (!local || !stack || (url && !sameOrigin(url, stack.supabaseUrl))) {
+  // Without the URL, a given token or key counts as the local stack's only if its issuer says so: a hosted project's never goes there.
+  const foreign = (jwt: string | undefined) => jwt !== undefined && issuerOf(jwt) !== `${stack?.supabaseUrl}/auth/v1`;
+  if (!local || !stack || (url ? !sameOrigin(url, stack.supabaseUrl) : foreign(token) || foreign(anonKey))) {
     throw new CliError('a hosted project needs -url, -anon-key and -token (or SUPABASE_URL, SUPABASE_ANON_KEY, VIDSYNC_ACCESS_TOKEN)');
   }
   const accessToken = token || (await local.mintLocalToken(flags.strings.email || 'alice@example.com')).accessToken;
   return supabaseFor(stack.supabaseUrl, anonKey || stack.anonKey, accessToken);
+}
+
+/** The `iss` claim of a JWT, read without verifying it (the server verifies); undefined for anything else. */
+function issuerOf(jwt: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
+    return typeof payload.iss === 'string' ? payload.iss : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function sameOrigin(a: string, b: string): boolean {

@@ -54,6 +54,15 @@ describe('vidsync: a session given in part', () => {
     expect(await ownerOfCreated(['-url', `${api.functions.supabaseUrl}/`, '-email', 'dave@example.com'])).toBe(dave.id);
   });
 
+  it('a token or key of another project, without a URL: all three are needed, and none of it goes to the local stack', async () => {
+    const claims = Buffer.from(JSON.stringify({ iss: 'https://abcdefgh.supabase.co/auth/v1', sub: dave.id, role: 'authenticated' })).toString('base64url');
+    const hostedToken = `eyJhbGciOiJFUzI1NiJ9.${claims}.c2lnbmF0dXJl`;
+    for (const args of [['-token', hostedToken], ['-anon-key', 'sb_publishable_hosted'], ['-token', dave.accessToken, '-anon-key', 'sb_publishable_hosted']]) {
+      expect(await runCli(work.path, ['project', 'create', '-name', 'x', ...args]), args[0]).toEqual({ code: 1, stdout: '', stderr: HOSTED_NEEDS_ALL });
+    }
+    expect(localSession.mintLocalToken).not.toHaveBeenCalled();
+  });
+
   it('another URL in part: all three are needed, and nothing of the local stack is sent to it', async () => {
     const result = await runCli(work.path, ['project', 'create', '-name', 'x', '-url', 'http://127.0.0.1:9/', '-token', dave.accessToken]);
     expect(result).toEqual({ code: 1, stdout: '', stderr: HOSTED_NEEDS_ALL });
