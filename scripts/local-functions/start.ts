@@ -125,7 +125,7 @@ function waitForListening(child: ChildProcess, port: number, log: (line: string)
       clearTimeout(timer);
       child.kill('SIGKILL');
       if (stderr.some((line) => line.includes('AddrInUse'))) {
-        reject(new Error(`port ${port} is taken (another npm run dev, or supabase start?): stop that, or move this stack with VIDSYNC_PORT_BASE=<port>`));
+        reject(new Error(`port ${port} is taken (another npm run dev of this checkout, or supabase start?): stop that; if another program needs the port, move this stack with VIDSYNC_PORT_BASE=<port>`));
         return;
       }
       reject(new Error(`${error.message}\n${stderr.join('\n')}`));

@@ -46,9 +46,14 @@ const PASSWORD = 'postgres';
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedCluster> {
   const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
 
-  // A server left running (another `npm run dev`, a crashed run) owns the
-  // data directory's lock; attach to it instead of failing.
-  if (await accepts(adminUrl)) {
+  // A server left running on our data directory (another `npm run dev`, a
+  // crashed run) owns its lock: attach to it instead of failing. Any other
+  // Postgres on the port (`supabase start`'s, say) is not ours to migrate.
+  const running = await dataDirectoryAt(adminUrl);
+  if (running !== undefined) {
+    if (path.resolve(running) !== path.resolve(options.dataDir)) {
+      throw new Error(`port ${options.port} is held by another Postgres (its data in ${running}, not ${options.dataDir}): stop it, or move this stack with VIDSYNC_PORT_BASE=<port>`);
+    }
     options.log(`postgres: attached to the server already running on port ${options.port}`);
     return { adminUrl, started: false, stop: async () => {} };
   }
@@ -118,13 +123,16 @@ function fastShutdown(dataDir: string): void {
   }
 }
 
-async function accepts(url: string): Promise<boolean> {
+/** The data directory of the Postgres answering at `url` with our credentials; undefined where none answers. */
+async function dataDirectoryAt(url: string): Promise<string | undefined> {
   const sql = postgres(url, { max: 1, connect_timeout: 1, onnotice: () => {} });
   try {
-    await sql`select 1`;
-    return true;
-  } catch {
-    return false;
+    const [row] = await sql<{ data_directory: string }[]>`show data_directory`;
+    return row?.data_directory;
+  } catch (error) {
+    // Our credentials work, but this role may not read the setting: not a server of ours.
+    if ((error as { code?: string }).code === '42501') return '(unknown)';
+    return undefined;
   } finally {
     await sql.end({ timeout: 1 });
   }

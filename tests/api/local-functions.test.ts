@@ -51,7 +51,7 @@ describe('local functions server', () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'vidsync-port-'));
     onTestFinished(() => rm(stateDir, { recursive: true, force: true }));
     await expect(startLocalFunctions({ dbUrl: inject('dbUrl'), port, stateDir })).rejects.toThrow(
-      `port ${port} is taken (another npm run dev, or supabase start?): stop that, or move this stack with VIDSYNC_PORT_BASE=<port>`,
+      `port ${port} is taken (another npm run dev of this checkout, or supabase start?): stop that; if another program needs the port, move this stack with VIDSYNC_PORT_BASE=<port>`,
     );
   });
 });
