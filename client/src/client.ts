@@ -88,7 +88,7 @@ export class NebulaClient {
 
   /** The directory of a project's files on this device. */
   dirOf(projectId: string): string {
-    return this.#dirs.get(projectId) ?? projectDir(this.#baseDir, projectId);
+    return this.#dirs.get(projectId.toLowerCase()) ?? projectDir(this.#baseDir, projectId);
   }
 
   /**
@@ -110,7 +110,7 @@ export class NebulaClient {
 
     const response = await invokeNebula<RegisterResponse>(this.#supabase, 'register', { method: 'POST', body });
     const registration = await installBundle(dir, response, identity.publicKey, { projectId: options.projectId, deviceName: options.deviceName });
-    if (options.dir) this.#dirs.set(options.projectId, dir);
+    if (options.dir) this.#dirs.set(options.projectId.toLowerCase(), dir);
     return registration;
   }
 

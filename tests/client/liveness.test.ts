@@ -15,6 +15,10 @@ describe('isProcessAlive', () => {
     expect(isProcessAlive(child.pid!)).toBe(false);
   });
 
+  it('0 and negative pids (process groups to kill()) are no process', () => {
+    for (const pid of [0, -1, -process.pid, 1.5, Number.NaN]) expect(isProcessAlive(pid), String(pid)).toBe(false);
+  });
+
   it('a zombie (exited, its parent never reaps it) is not alive, though signal 0 still reaches it', async () => {
     // sh starts `true` in the background and then becomes `sleep`, which never
     // reaps it: `true` stays a zombie while sleep runs.

@@ -4,7 +4,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isVidsyncError, NebulaClient } from '../../client/src/index.ts';
+import { NebulaClient } from '../../client/src/index.ts';
+import { codeOf } from '../support/outcomes.ts';
 import { useApi } from '../support/api.ts';
 import { useTempDir } from '../support/temp-dir.ts';
 import { createProject } from '../api/helpers.ts';
@@ -24,16 +25,13 @@ beforeAll(async () => {
 
 const clientIn = (baseDir: string) => new NebulaClient({ supabase: api.client(token), baseDir: join(work.path, baseDir) });
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(() => 'no error', (e: unknown) => (isVidsyncError(e) ? e.code : String(e)));
-}
-
 describe('NebulaClient and its directories', () => {
   it('after register({ dir }), its other calls for that project use that directory', async () => {
     const nebula = clientIn('base-a');
     const dir = join(work.path, 'elsewhere');
     const reg = await nebula.register({ projectId, deviceName: 'custom dir', dir });
     expect(nebula.dirOf(projectId)).toBe(dir);
+    expect(nebula.dirOf(projectId.toUpperCase())).toBe(dir);
     expect((await nebula.status(projectId)).ip).toBe(reg.ip);
     const renewed = await nebula.renew(projectId);
     expect({ dir: renewed.dir, deviceId: renewed.deviceId, ip: renewed.ip }).toEqual({ dir, deviceId: reg.deviceId, ip: reg.ip });

@@ -31,7 +31,7 @@ import {
 import { installBundle } from '../client.ts';
 import type { NebulaClient } from '../client.ts';
 import { BUNDLE_FILES, readTextIfExists, writeFileAtomic } from '../files.ts';
-import { loadOrCreateIdentity, readDeviceFile } from '../identity.ts';
+import { loadRegisteredIdentity, readDeviceFile } from '../identity.ts';
 import { localizeConfig } from '../install-config.ts';
 import { DeviceApi } from './device-api.ts';
 import { CaRotation } from './ca-rotation.ts';
@@ -269,7 +269,8 @@ export class NebulaAgent {
     if (this.#state.phase !== 'running') return;
     try {
       const response = await this.#api.renew();
-      const identity = await loadOrCreateIdentity(this.#o.dir, this.#o.projectId);
+      // The key the certificate was renewed for; never a new one.
+      const identity = await loadRegisteredIdentity(this.#o.dir, this.#o.projectId);
       const device = await readDeviceFile(this.#o.dir);
       await installBundle(this.#o.dir, response, identity.publicKey, { projectId: this.#o.projectId, deviceName: device?.deviceName ?? '' });
       const before = new Set(this.#blocklist);

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
  * PID 1 may never do so).
  */
 export function isProcessAlive(pid: number): boolean {
+  // 0 and negative numbers name process groups to kill(), not a process.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch (error) {

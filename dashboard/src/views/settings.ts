@@ -94,14 +94,16 @@ export function settingsTab(ctx: TabContext): Tab {
       title: `Delete ${p.name}?`,
       consequence: [
         `${live === 0 ? 'It has no live device.' : live === 1 ? 'Its one live device loses its certificate and address and drops off the overlay.' : `Every one of its ${live} live devices loses its certificate and address and drops off the overlay.`} Its members, invites and CAs are deleted. This cannot be undone.`,
-        `Its subnet ${p.subnet} stays held for you and its members with devices until the last certificate it issued expires (their devices may still run it): until then, a new project of yours needs another subnet.`,
+        `If it issued certificates, its subnet ${p.subnet} stays held for you and its members with devices until the last of them expires (their devices may still run it): until then, a new project of yours needs another subnet.`,
       ],
       typeToConfirm: p.name,
       confirmLabel: `Delete ${p.name}`,
       returnFocusTo: deleteButton,
       run: async () => {
         const deleted = await deleteProject(ctx.supabase, ctx.projectId, p.name);
-        noticeForNextView(`${p.name} is deleted: ${deleted.revokedDevices} device${deleted.revokedDevices === 1 ? '' : 's'} revoked, ${deleted.revokedInvites} invite${deleted.revokedInvites === 1 ? '' : 's'} revoked. Its subnet ${deleted.subnet} stays held until ${new Date(deleted.subnetHeldUntil).toLocaleString()}.`);
+        // A project that issued no certificate frees its subnet at once.
+        const held = Date.parse(deleted.subnetHeldUntil) > Date.now() ? ` Its subnet ${deleted.subnet} stays held until ${new Date(deleted.subnetHeldUntil).toLocaleString()}.` : '';
+        noticeForNextView(`${p.name} is deleted: ${deleted.revokedDevices} device${deleted.revokedDevices === 1 ? '' : 's'} revoked, ${deleted.revokedInvites} invite${deleted.revokedInvites === 1 ? '' : 's'} revoked.${held}`);
         ctx.leave();
       },
     });
