@@ -82,7 +82,8 @@ begin
     raise exception 'address % is taken by another device', pin_device_address.ip using errcode = 'VS040';
   end if;
   if slot.reusable_after > pg_catalog.clock_timestamp() then
-    raise exception 'address % is cooling until %', pin_device_address.ip, slot.reusable_after
+    raise exception 'address % was released recently and is cooling until % UTC: choose another address',
+      pin_device_address.ip, pg_catalog.to_char(pg_catalog.timezone('UTC', slot.reusable_after), 'YYYY-MM-DD HH24:MI:SS')
       using errcode = 'VS041', hint = 'reusable after ' || slot.reusable_after::text;
   end if;
 

@@ -64,7 +64,10 @@ describe('POST /devices/:deviceId/address', () => {
     const b = await register();
     expect(await pin(team.tokens.owner, a.deviceId, { ip: b.ip })).toMatchObject({ status: 409, code: 'address_taken' });
     expect(await pin(team.tokens.owner, b.deviceId, { ip: '10.88.77.7' })).toMatchObject({ status: 200 });
-    expect(await pin(team.tokens.owner, a.deviceId, { ip: b.ip })).toMatchObject({ status: 409, code: 'address_cooling' });
+    const cooling = await pin(team.tokens.owner, a.deviceId, { ip: b.ip });
+    expect(cooling).toMatchObject({ status: 409, code: 'address_cooling' });
+    // A time a person reads (UTC, to the second), and what to do.
+    expect((cooling.json.error as { message: string }).message).toMatch(/^address [\d.]+ was released recently and is cooling until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: choose another address$/);
     expect(await pin(team.tokens.owner, a.deviceId, { ip: '10.89.0.1' })).toMatchObject({ status: 400, code: 'address_out_of_pool' });
     expect(await pin(team.tokens.owner, a.deviceId, { ip: '10.88.0.0' })).toMatchObject({ status: 400, code: 'address_reserved' });
     expect(await pin(team.tokens.owner, a.deviceId, { ip: '10.88.255.255' })).toMatchObject({ status: 400, code: 'address_reserved' });
