@@ -16,7 +16,14 @@ export function pathIn(io: CliIo, path: string): string {
   return resolve(io.cwd ?? process.cwd(), path);
 }
 
-/** An error whose message is the one line the user sees after "Error: ". */
+/** An error whose message is the one line the user sees after "Error: "; the program exits with `exitCode` (1). */
 export class CliError extends Error {
   override readonly name = 'CliError';
+
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
 }

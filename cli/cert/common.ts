@@ -15,8 +15,8 @@ export interface ModeDefinition {
   name: string;
   summary: string;
   flags: FlagSpecs;
-  /** Does the work; throws CliError (or VidsyncError) with the user's one-line message. */
-  action: (flags: ParsedFlags, io: CliIo) => Promise<void>;
+  /** Does the work; throws CliError (or VidsyncError) with the user's one-line message. May answer its exit code (default 0). */
+  action: (flags: ParsedFlags, io: CliIo) => Promise<void | number>;
 }
 
 export function modeHelp(mode: ModeDefinition): string {
@@ -26,15 +26,14 @@ export function modeHelp(mode: ModeDefinition): string {
 export async function runMode(mode: ModeDefinition, args: string[], io: CliIo): Promise<number> {
   try {
     const flags = parseFlags(mode.flags, args);
-    await mode.action(flags, io);
-    return 0;
+    return (await mode.action(flags, io)) ?? 0;
   } catch (e) {
     if (e instanceof HelpRequested) {
       io.stdout.write(modeHelp(mode));
       return 0;
     }
     io.stderr.write(`Error: ${oneLine(e)}\n`);
-    return 1;
+    return e instanceof CliError ? e.exitCode : 1;
   }
 }
 

@@ -10,6 +10,9 @@ import { CliError } from '../io.ts';
 import { agentProject, PROJECT_DIR_FLAGS } from '../agent-dir.ts';
 import { type ModeDefinition, runMode } from '../cert/common.ts';
 
+/** The exit code of `vidsync status` when the agent does not run. */
+export const EXIT_NOT_RUNNING = 3;
+
 const status: ModeDefinition = {
   program: 'vidsync',
   name: 'status',
@@ -24,19 +27,22 @@ const status: ModeDefinition = {
     if (!state) throw new CliError(`no agent has run for project ${projectId} in ${dir} (start one with: vidsync up -project ${projectId})`);
     const alive = state.phase === 'running' && isProcessAlive(state.pid);
     const phase = state.phase === 'running' && !alive ? 'not running (agent gone)' : state.phase;
+    // As `systemctl status` does: 0 while the agent runs, 3 when it does not (stopped, gone, revoked).
+    const exitCode = alive ? 0 : EXIT_NOT_RUNNING;
     if (flags.bools.json) {
       io.stdout.write(`${JSON.stringify({ ...state, alive }, null, 2)}\n`);
-      return;
+      return exitCode;
     }
+    // What only a running agent knows (its nebula's pid, which lighthouses answer, the next renewal) is not shown for one that is not.
     const rows: [string, string | number | undefined][] = [
       ['agent', `${phase}${alive ? ` (pid ${state.pid})` : ''}`],
       ['device', state.deviceId],
       ['overlay IP', state.ip],
       ['certificate', state.fingerprint ? `${state.fingerprint.slice(0, 16)}… until ${state.notAfter}` : undefined],
-      ['next renewal', state.nextRenewalAt],
+      ['next renewal', alive ? state.nextRenewalAt : undefined],
       ['last renewal', state.lastRenewalAt],
-      ['nebula', state.nebulaVersion ? `${state.nebulaVersion}${state.nebulaPid ? ` (pid ${state.nebulaPid}, started ${state.nebulaStarts}×)` : ''}` : undefined],
-      ['lighthouses', state.lighthouses?.length ? state.lighthouses.map((ip) => `${ip}${state.lighthousesReachable?.includes(ip) ? ' (reachable)' : ' (not reached)'}`).join(', ') : 'none'],
+      ['nebula', state.nebulaVersion ? `${state.nebulaVersion}${alive && state.nebulaPid ? ` (pid ${state.nebulaPid}, started ${state.nebulaStarts}×)` : ''}` : undefined],
+      ['lighthouses', state.lighthouses?.length ? state.lighthouses.map((ip) => `${ip}${!alive ? '' : state.lighthousesReachable?.includes(ip) ? ' (reachable)' : ' (not reached)'}`).join(', ') : 'none'],
       ['blocklist', state.blocklist],
       ['last heartbeat', state.lastHeartbeatAt],
       ['last config poll', state.lastConfigAt],
@@ -44,6 +50,7 @@ const status: ModeDefinition = {
       ...syncthingRows(state.syncthing),
     ];
     io.stdout.write(rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${`${k}:`.padEnd(18)}${v}`).join('\n') + '\n');
+    return exitCode;
   },
 };
 

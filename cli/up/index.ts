@@ -62,10 +62,7 @@ const up: ModeDefinition = {
     try {
       await agent.start();
       const phase = await agent.done;
-      if (phase === 'revoked') {
-        process.exitCode = EXIT_REVOKED;
-        throw new CliError('the device was revoked; not retrying');
-      }
+      if (phase === 'revoked') throw new CliError('the device was revoked; not retrying', EXIT_REVOKED);
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

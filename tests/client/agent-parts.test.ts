@@ -1,7 +1,7 @@
 // Parts of the device agent that need no server: the nebula version check
 // (a clear refusal for a missing or too old binary) and `vidsync status`,
 // which reads what the agent last recorded.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.ts';
@@ -65,10 +65,32 @@ describe('vidsync status', () => {
   });
 
   it('says when the agent that wrote it is gone, and when none ever ran', async () => {
-    await writeFile(join(dir.path, AGENT_STATE_FILE), JSON.stringify({ ...state, pid: 2 ** 22 + 17 }));
-    expect((await cli(['status', '-project', projectId, '-dir', dir.path])).stdout).toContain('agent:            not running (agent gone)');
+    await writeFile(join(dir.path, AGENT_STATE_FILE), JSON.stringify({ ...state, pid: 2 ** 22 + 17, nextRenewalAt: '2026-12-06T12:00:00.000Z' }));
+    const gone = await cli(['status', '-project', projectId, '-dir', dir.path]);
+    // Exit 3, as systemctl status for a unit that does not run; and nothing only a running agent would know.
+    expect(gone.code).toBe(3);
+    expect(gone.stdout).toContain('agent:            not running (agent gone)');
+    expect(gone.stdout).toContain('nebula:           1.6.1\n');
+    expect(gone.stdout).toContain('lighthouses:      10.99.3.1, 10.99.3.2\n');
+    expect(gone.stdout).not.toContain('next renewal');
     const none = await cli(['status', '-project', projectId, '-dir', join(dir.path, 'empty')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toBe(`Error: no agent has run for project ${projectId} in ${join(dir.path, 'empty')} (start one with: vidsync up -project ${projectId})\n`);
+  });
+});
+
+describe('vidsync up, first run', () => {
+  it('names what it lacks to register: the device name, or a signed-in user', async () => {
+    const project = '11111111-2222-4333-8444-555555555555';
+    // Not a developer's own session from the environment.
+    vi.stubEnv('VIDSYNC_ACCESS_TOKEN', '');
+    vi.stubEnv('SUPABASE_ANON_KEY', '');
+    // A port nothing listens on: the refusal comes before any request.
+    const hosted = ['-url', 'http://127.0.0.1:9', '-nebula', await fakeNebula('1.9.2')];
+    const noName = await cli(['up', '-project', project, '-dir', join(dir.path, 'first-a'), ...hosted, '-anon-key', 'k', '-token', 't']);
+    expect(noName).toMatchObject({ code: 1, stderr: 'Error: this device is not registered yet: its first run needs a device name (-name)\n' });
+    const noUser = await cli(['up', '-project', project, '-dir', join(dir.path, 'first-b'), ...hosted, '-name', 'n']);
+    expect(noUser).toMatchObject({ code: 1, stderr: 'Error: this device is not registered yet: its first run needs a signed-in user (a token)\n' });
+    vi.unstubAllEnvs();
   });
 });

@@ -55,7 +55,8 @@ describe('vidsync status and Syncthing', () => {
     };
     await writeFile(join(dir.path, AGENT_STATE_FILE), JSON.stringify(state));
     const r = await cli('status', '-project', 'p', '-dir', dir.path);
-    expect(r.code).toBe(0);
+    // A stopped agent: its last state is printed, and the exit code says it does not run.
+    expect(r.code).toBe(3);
     expect(r.stdout).toContain('syncthing:        ABCDEFG… (2 peers)\n');
     expect(r.stdout).toContain('folder vidsync-p: Videos: syncing 10% (5.0 MB to go)\n');
   });

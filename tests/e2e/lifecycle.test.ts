@@ -264,4 +264,15 @@ describe.runIf(!reason)('device lifecycle e2e: revocation reaches peers on nebul
     console.log(`A's nebula restart (blocklist grew on 1.6.1): ${lost} of 150 pings to the lighthouse lost or unsent, 0.2 s apart → about ${(lost * 0.2).toFixed(1)} s without overlay`);
     expect(lost).toBeLessThan(25);
   }, 90_000);
+
+  it('vidsync up on the revoked device exits 3, so a supervisor knows not to restart it', async () => {
+    const child = spawn(process.execPath, [join(process.cwd(), 'cli/bin.mjs'), 'up', '-project', w.project.projectId, '-dir', w.dirOf('b'), '-headless', '-url', w.api.functions.supabaseUrl], {
+      env: { ...process.env, VIDSYNC_NEBULA_WRAPPER: `ip netns exec ${w.hosts.b!.ns}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect({ code, err }).toEqual({ code: 3, err: 'Error: the device was revoked; not retrying\n' });
+  }, 30_000);
 });

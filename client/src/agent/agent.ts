@@ -222,7 +222,11 @@ export class NebulaAgent {
     if (device && installed) {
       this.#event(`resuming device ${device.deviceId} (${device.ip})`);
     } else {
-      if (!this.#o.client || !this.#o.deviceName) throw new VidsyncError('validation_failed', 'this device is not registered yet: a signed-in user and -name are needed for the first run');
+      if (!this.#o.client || !this.#o.deviceName) {
+        // Name what is missing: a first run needs both.
+        const missing = [this.#o.client ? null : 'a signed-in user (a token)', this.#o.deviceName ? null : 'a device name (-name)'].filter(Boolean).join(' and ');
+        throw new VidsyncError('validation_failed', `this device is not registered yet: its first run needs ${missing}`);
+      }
       const reg = await this.#o.client.register({ projectId: this.#o.projectId, deviceName: this.#o.deviceName, dir });
       this.#event(`registered device ${reg.deviceId} as ${reg.cidr}`);
     }
