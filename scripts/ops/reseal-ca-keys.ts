@@ -12,6 +12,7 @@
 // local users can read in the process list); the DB URL from --db-url or
 // DATABASE_URL. Idempotent and resumable: see reseal.ts.
 import postgres from 'postgres';
+import { postgresTlsFor } from '../../supabase/functions/nebula/settings.ts';
 import { importMasterKeys } from '../../supabase/functions/_shared/secrets/index.ts';
 import { isVidsyncError } from '../../supabase/functions/_shared/errors.ts';
 import { resealCaKeys, sealedKeyCounts } from './reseal.ts';
@@ -45,6 +46,13 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, out:
     errOut(`missing --db-url (or DATABASE_URL)\n${USAGE}`);
     return 2;
   }
+  let ssl: 'require' | undefined;
+  try {
+    ssl = postgresTlsFor(dbUrl);
+  } catch {
+    errOut(`--db-url is not a URL\n${USAGE}`);
+    return 2;
+  }
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     errOut('--batch must be a positive integer');
     return 2;
@@ -60,7 +68,8 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, out:
   out(`master keys: ${keyring.keys.map((k, i) => `${k.id}${i === 0 ? ' (newest, seals)' : ''}`).join(', ')}`);
 
   // No prepared statements: the URL may be Supavisor's transaction mode (port 6543), which keeps none.
-  const sql = postgres(dbUrl, { max: 1, prepare: false, onnotice: () => {} });
+  // TLS as the function has it: required for every host that is not this machine.
+  const sql = postgres(dbUrl, { max: 1, prepare: false, ssl, onnotice: () => {} });
   try {
     if (!statusOnly) {
       const report = await resealCaKeys(sql, keyring, {

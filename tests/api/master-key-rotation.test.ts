@@ -12,6 +12,7 @@ import type { FreshDatabase } from '../support/db.ts';
 import { generateMasterKey, importMasterKeys, masterKeyId, sealCaKey, sealedKeyId } from '../../supabase/functions/_shared/secrets/index.ts';
 import { resealCaKeys, sealedKeyCounts } from '../../scripts/ops/reseal.ts';
 import { main as resealCommand } from '../../scripts/ops/reseal-ca-keys.ts';
+import { createServer, type AddressInfo } from 'node:net';
 import { newDeviceKey } from './helpers.ts';
 
 const OLD = generateMasterKey();
@@ -102,6 +103,25 @@ describe('master-key rotation', () => {
     expect(await resealCommand(['--db-url', db.url], { NEBULA_CA_MASTER_KEYS: 'short' }, (l) => out.push(l), (l) => err.push(l))).toBe(2);
     expect(await resealCommand([], env, (l) => out.push(l), (l) => err.push(l))).toBe(2);
     expect(err.join('\n')).toContain('missing --db-url');
+    expect(await resealCommand(['--db-url', 'not a url'], env, (l) => out.push(l), (l) => err.push(l))).toBe(2);
+    expect(err.join('\n')).toContain('--db-url is not a URL');
+    // TLS as the function has it: to a host that is not this machine, the first message asks for TLS
+    // (Postgres's SSLRequest: length 8, code 80877103). 127.0.0.2 is loopback, but not a name the rule
+    // treats as this machine; a listener there reads that message and answers 'N' (no TLS here), so the
+    // command must give up rather than go on in plain text.
+    const firstMessages: Buffer[] = [];
+    const listener = createServer((socket) => socket.once('data', (data: Buffer) => {
+      firstMessages.push(data);
+      socket.end('N');
+    }));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.2', resolve));
+    try {
+      const remote = `postgres://postgres:x@127.0.0.2:${(listener.address() as AddressInfo).port}/postgres`;
+      await resealCommand(['--db-url', remote, '--status'], env, (l) => out.push(l), (l) => err.push(l)).catch(() => undefined);
+    } finally {
+      listener.close();
+    }
+    expect(firstMessages[0]?.subarray(0, 8).toString('hex')).toBe('0000000804d2162f');
 
     // A CA sealed under a key the command was not given: reported by id, exit 1, the row left alone.
     const stray = generateMasterKey();

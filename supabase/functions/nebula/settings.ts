@@ -85,7 +85,7 @@ export function loadSettings(env: Env): NebulaSettings {
   return {
     dbUrl,
     dbUrlSource,
-    dbSsl: sslFor(dbUrl),
+    dbSsl: postgresTlsFor(dbUrl),
     supabaseUrl: required(env, 'SUPABASE_URL').replace(/\/+$/, ''),
     jwks: jwksText ? parseJwks(jwksText) : undefined,
     legacyJwtSecret: env('NEBULA_LEGACY_JWT_SECRET') || undefined,
@@ -151,7 +151,8 @@ function portOf(dbUrl: string): string | undefined {
 /** Hosts that are this machine: the local stack and tests, where TLS is the URL's business. */
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
-function sslFor(dbUrl: string): 'require' | undefined {
+/** postgres.js's `ssl` for a database URL; also what the operator's scripts use (scripts/ops/). */
+export function postgresTlsFor(dbUrl: string): 'require' | undefined {
   let url: URL;
   try {
     url = new URL(dbUrl);
