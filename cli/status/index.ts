@@ -47,21 +47,27 @@ const status: ModeDefinition = {
       ['last heartbeat', state.lastHeartbeatAt],
       ['last config poll', state.lastConfigAt],
       ['last error', state.lastError],
-      ...syncthingRows(state.syncthing),
+      ...syncthingRows(state.syncthing, alive),
     ];
     io.stdout.write(rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${`${k}:`.padEnd(18)}${v}`).join('\n') + '\n');
     return exitCode;
   },
 };
 
-/** Syncthing's part, when the agent drives one: its ID, peers, and a line per shared folder. */
-function syncthingRows(st: AgentState['syncthing']): [string, string | number | undefined][] {
+/**
+ * Syncthing's part, when the agent drives one: its ID, peers, and a line per
+ * shared folder. A folder's state is Syncthing's of this device's copy: with
+ * no peer it is not "in sync" with anyone; and an agent that does not run
+ * knows none of it any more.
+ */
+function syncthingRows(st: AgentState['syncthing'], alive: boolean): [string, string | number | undefined][] {
   if (!st) return [];
+  if (!alive) return [['syncthing', st.deviceId ? `${st.deviceId.slice(0, 7)}…` : undefined]];
   const rows: [string, string | number | undefined][] = [
     ['syncthing', st.deviceId ? `${st.deviceId.slice(0, 7)}… (${st.peers ?? 0} peers${st.configuredAt ? '' : ', not configured yet'})` : 'waiting for its REST API'],
     ['syncthing error', st.lastError],
   ];
-  for (const f of st.folders) rows.push([`folder ${f.folderId}`, folderLine(f)]);
+  for (const f of st.folders) rows.push([`folder ${f.folderId}`, st.peers ? folderLine(f) : `${f.label && f.label !== f.folderId ? `${f.label}: ` : ''}no peer to sync with yet`]);
   return rows;
 }
 

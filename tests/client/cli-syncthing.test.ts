@@ -42,8 +42,8 @@ describe('vidsync status and Syncthing', () => {
 
   it('prints the agent\'s Syncthing state from agent.json', async () => {
     const state: AgentState = {
-      phase: 'stopped',
-      pid: 1,
+      phase: 'running',
+      pid: process.pid,
       projectId: 'p',
       ip: '10.1.0.2',
       syncthing: {
@@ -53,11 +53,24 @@ describe('vidsync status and Syncthing', () => {
         folders: [{ folderId: 'vidsync-p', label: 'Videos', state: 'syncing', completion: 10, errors: 0, needBytes: 5_000_000 }],
       },
     };
-    await writeFile(join(dir.path, AGENT_STATE_FILE), JSON.stringify(state));
-    const r = await cli('status', '-project', 'p', '-dir', dir.path);
-    // A stopped agent: its last state is printed, and the exit code says it does not run.
-    expect(r.code).toBe(3);
+    const status = async (s: AgentState) => {
+      await writeFile(join(dir.path, AGENT_STATE_FILE), JSON.stringify(s));
+      return cli('status', '-project', 'p', '-dir', dir.path);
+    };
+    const r = await status(state);
+    expect(r.code).toBe(0);
     expect(r.stdout).toContain('syncthing:        ABCDEFG… (2 peers)\n');
     expect(r.stdout).toContain('folder vidsync-p: Videos: syncing 10% (5.0 MB to go)\n');
+
+    // With no peer, an idle folder is in sync with no one.
+    const alone = await status({ ...state, syncthing: { ...state.syncthing!, peers: 0, folders: [{ folderId: 'vidsync-p', label: 'Videos', state: 'idle', completion: 100, errors: 0 }] } });
+    expect(alone.stdout).toContain('folder vidsync-p: Videos: no peer to sync with yet\n');
+    expect(alone.stdout).not.toContain('in sync');
+
+    // A stopped agent: exit 3, and no folder state it no longer knows.
+    const stopped = await status({ ...state, phase: 'stopped' });
+    expect(stopped.code).toBe(3);
+    expect(stopped.stdout).toContain('syncthing:        ABCDEFG…\n');
+    expect(stopped.stdout).not.toContain('folder vidsync-p');
   });
 });
