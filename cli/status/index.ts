@@ -8,10 +8,8 @@ import type { AgentState, SyncFolderState } from '../../client/src/index.ts';
 import type { CliIo } from '../io.ts';
 import { CliError } from '../io.ts';
 import { agentProject, PROJECT_DIR_FLAGS } from '../agent-dir.ts';
+import { EXIT_NOT_RUNNING } from '../exit-codes.ts';
 import { type ModeDefinition, runMode } from '../cert/common.ts';
-
-/** The exit code of `vidsync status` when the agent does not run. */
-export const EXIT_NOT_RUNNING = 3;
 
 const status: ModeDefinition = {
   program: 'vidsync',

@@ -13,12 +13,11 @@ import { type ModeDefinition, runMode } from '../cert/common.ts';
 import { localStackTools, SESSION_FLAGS, supabaseFor } from '../session.ts';
 import type { ParsedFlags } from '../flags.ts';
 import { agentProject, PROJECT_DIR_FLAGS } from '../agent-dir.ts';
+import { EXIT_REVOKED } from '../exit-codes.ts';
 import type { AgentSyncthingOptions } from '../../client/src/index.ts';
 import { join } from 'node:path';
 
 /** Exit code when the server revoked the device: a supervisor should not restart it. */
-export const EXIT_REVOKED = 3;
-
 const up: ModeDefinition = {
   program: 'vidsync',
   name: 'up',
