@@ -65,14 +65,15 @@ function syncthingRows(st: AgentState['syncthing'], alive: boolean): [string, st
     ['syncthing', st.deviceId ? `${st.deviceId.slice(0, 7)}… (${st.peers ?? 0} peers${st.configuredAt ? '' : ', not configured yet'})` : 'waiting for its REST API'],
     ['syncthing error', st.lastError],
   ];
-  for (const f of st.folders) rows.push([`folder ${f.folderId}`, st.peers ? folderLine(f) : `${f.label && f.label !== f.folderId ? `${f.label}: ` : ''}no peer to sync with yet`]);
+  for (const f of st.folders) rows.push([`folder ${f.folderId}`, folderLine(f, st.peers ?? 0)]);
   return rows;
 }
 
-/** "in sync", "syncing 42.5% (1.2 MB to go)", "error: …" */
-export function folderLine(f: SyncFolderState): string {
-  const errors = f.errors ? `, ${f.errors} error${f.errors === 1 ? '' : 's'}${f.error ? ` (${f.error})` : ''}` : '';
+/** "in sync", "syncing 42.5% (1.2 MB to go)", "error: …"; with no peer, "no peer to sync with yet". */
+export function folderLine(f: SyncFolderState, peers = 1): string {
   const label = f.label && f.label !== f.folderId ? `${f.label}: ` : '';
+  if (peers === 0) return `${label}no peer to sync with yet`;
+  const errors = f.errors ? `, ${f.errors} error${f.errors === 1 ? '' : 's'}${f.error ? ` (${f.error})` : ''}` : '';
   if (f.state === 'idle' && f.completion >= 100) return `${label}in sync${errors}`;
   const togo = f.needBytes ? ` (${(f.needBytes / 1e6).toFixed(1)} MB to go)` : '';
   return `${label}${f.state} ${f.completion}%${togo}${errors}`;

@@ -30,14 +30,24 @@ interface DeviceFile {
   notAfter?: string;
 }
 
-export async function loadOrCreateIdentity(dir: string, projectId: string): Promise<DeviceIdentity> {
-  await ensureDir(dir);
+export function loadOrCreateIdentity(dir: string, projectId: string): Promise<DeviceIdentity> {
+  return identityIn(dir, projectId, true);
+}
+
+/** The device's registered identity in `dir`, without making one: `not_registered` where there is none. */
+export function loadRegisteredIdentity(dir: string, projectId: string): Promise<DeviceIdentity> {
+  return identityIn(dir, projectId, false);
+}
+
+async function identityIn(dir: string, projectId: string, create: boolean): Promise<DeviceIdentity> {
+  if (create) await ensureDir(dir);
   const privateKeyPath = join(dir, BUNDLE_FILES.privateKey);
   const device = await readDeviceFile(dir);
   if (device && device.projectId.toLowerCase() !== projectId.toLowerCase()) {
     throw new VidsyncError('validation_failed', `${dir} holds this machine's device of project ${device.projectId}; give project ${projectId} a directory of its own`);
   }
   const existingKey = await readTextIfExists(privateKeyPath);
+  if (!create && (!device || !existingKey)) throw notRegistered(dir, projectId);
 
   let privateKey: Uint8Array;
   if (existingKey) {
@@ -49,19 +59,11 @@ export async function loadOrCreateIdentity(dir: string, projectId: string): Prom
   }
   const publicKey = await x25519PublicKeyFromPrivate(privateKey);
   const publicKeyPem = x25519PublicKeyToPem(publicKey);
-  await writeFileAtomic(join(dir, BUNDLE_FILES.publicKey), publicKeyPem);
+  if (create) await writeFileAtomic(join(dir, BUNDLE_FILES.publicKey), publicKeyPem);
 
   const deviceId = device?.deviceId ?? randomUUID();
   if (!device) await writeDeviceFile(dir, { deviceId, projectId });
   return { deviceId, publicKey, publicKeyPem, privateKeyPath };
-}
-
-/** The device's registered identity in `dir`, without making one: `not_registered` where there is none. */
-export async function loadRegisteredIdentity(dir: string, projectId: string): Promise<DeviceIdentity> {
-  const device = await readDeviceFile(dir);
-  const key = await readTextIfExists(join(dir, BUNDLE_FILES.privateKey));
-  if (!device || !key) throw notRegistered(dir, projectId);
-  return loadOrCreateIdentity(dir, projectId);
 }
 
 export function notRegistered(dir: string, projectId: string): VidsyncError {
