@@ -88,7 +88,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (stale.length > 0) {
         throw new Error(
           `the local database (${options.dataDir ?? defaultDataDir}) was migrated from migration files that have since been reshaped ` +
-            `(applied, no longer in supabase/migrations/: ${stale.join(', ')}). It holds only local data: ` +
+            `(applied, and since removed from supabase/migrations/ or rewritten: ${stale.join(', ')}). It holds only local data: ` +
             'start again on a fresh one with `npm run dev -- --reset`.',
         );
       }

@@ -2,7 +2,7 @@
 // package.json), which records them in supabase_migrations.schema_migrations
 // exactly as on a hosted project.
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Sql } from 'postgres';
@@ -27,14 +27,30 @@ export async function applyMigrations(dbUrl: string, log: (line: string) => void
 
 /**
  * Versions the database has applied that supabase/migrations/ no longer
- * holds. Until the first deployment the migrations are reshaped in place
- * (README), so a local database migrated before a pull can hold some; the
- * CLI then refuses to go on with a message about remote databases.
+ * holds as applied: gone, or rewritten since. Until the first deployment the
+ * migrations are reshaped in place (README), so a local database migrated
+ * before a pull can hold some. For a gone one the CLI refuses to go on with
+ * a message about remote databases; a rewritten one it would skip in
+ * silence, leaving the database on the old SQL. The CLI keeps each
+ * version's statements: they are compared with the file's, comments and
+ * white space aside.
  */
 export async function staleMigrationVersions(sql: Sql): Promise<string[]> {
   const [table] = await sql<{ exists: boolean }[]>`select to_regclass('supabase_migrations.schema_migrations') is not null as exists`;
   if (!table?.exists) return [];
-  const applied = await sql<{ version: string }[]>`select version from supabase_migrations.schema_migrations order by version`;
-  const local = new Set((await readdir(path.join(repoRoot, 'supabase', 'migrations'))).map((f) => f.split('_')[0]));
-  return applied.map((r) => r.version).filter((v) => !local.has(v));
+  const applied = await sql<{ version: string; statements: string | null }[]>`
+    select version, array_to_string(statements, '') as statements from supabase_migrations.schema_migrations order by version`;
+  const dir = path.join(repoRoot, 'supabase', 'migrations');
+  const files = new Map((await readdir(dir)).filter((f) => f.endsWith('.sql')).map((f) => [f.split('_')[0]!, f]));
+  const stale: string[] = [];
+  for (const { version, statements } of applied) {
+    const file = files.get(version);
+    if (!file || (statements !== null && sqlText(statements) !== sqlText(await readFile(path.join(dir, file), 'utf8')))) stale.push(version);
+  }
+  return stale;
+}
+
+/** SQL without its comments, white space and statement ends: what a reformatting or a new comment does not change. */
+function sqlText(sql: string): string {
+  return sql.replace(/--[^\n]*/g, '').replace(/[\s;]+/g, '');
 }

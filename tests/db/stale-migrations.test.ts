@@ -27,6 +27,15 @@ it('a database migrated from the files as they are has no stale version', async 
   expect(await staleMigrationVersions(db.sql)).toEqual([]);
 });
 
+it('a version applied from a file since rewritten is named (the CLI would skip it in silence); comments and white space do not count', async () => {
+  const [first] = await db.sql<{ version: string; statements: string[] }[]>`select version, statements from supabase_migrations.schema_migrations order by version limit 1`;
+  await db.sql`update supabase_migrations.schema_migrations set statements = ${first!.statements.map((s) => `-- a comment\n  ${s.replace(/ +/g, '   ')}`)} where version = ${first!.version}`;
+  expect(await staleMigrationVersions(db.sql)).toEqual([]);
+  await db.sql`update supabase_migrations.schema_migrations set statements = ${[...first!.statements, 'create table x (y int)']} where version = ${first!.version}`;
+  expect(await staleMigrationVersions(db.sql)).toEqual([first!.version]);
+  await db.sql`update supabase_migrations.schema_migrations set statements = ${first!.statements} where version = ${first!.version}`;
+});
+
 it('a version applied but no longer among the files is named', async () => {
   await db.sql`insert into supabase_migrations.schema_migrations (version, name) values ('20251130999999', 'reshaped_away')`;
   expect(await staleMigrationVersions(db.sql)).toEqual(['20251130999999']);
