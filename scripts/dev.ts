@@ -2,11 +2,11 @@
 // (migrated), then each further starter in order; writes what tools need to
 // find it to .local/stack.json; on Ctrl-C or SIGTERM stops everything in
 // reverse order, Postgres last.
-import { readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { isProcessAlive } from '../client/src/index.ts';
 import { defaultDataDir, readStackInfo, removeStackInfo, startLocalStack, writeStackInfo } from './local-stack/index.ts';
 import { localDir } from './local-stack/paths.ts';
+import { postmasterPid } from './local-stack/embedded.ts';
 import { DEFAULT_FUNCTIONS_PORT, startLocalFunctions } from './local-functions/start.ts';
 import { buildDashboard } from './dashboard/build.ts';
 import { serveDashboard } from './dashboard/serve.ts';
@@ -135,8 +135,8 @@ async function main(): Promise<void> {
  * data is local only). Refused while a server still runs on it.
  */
 async function resetLocalDatabase(log: (line: string) => void): Promise<void> {
-  const pid = Number((await readFile(path.join(defaultDataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
-  if (pid > 0 && isProcessAlive(pid)) throw new Error(`a Postgres (pid ${pid}) still runs on ${defaultDataDir}: stop that stack first`);
+  const pid = postmasterPid(defaultDataDir);
+  if (pid !== undefined && isProcessAlive(pid)) throw new Error(`a Postgres (pid ${pid}) still runs on ${defaultDataDir}: stop that stack first`);
   await rm(defaultDataDir, { recursive: true, force: true });
   log(`reset: ${defaultDataDir} removed; starting on an empty database`);
 }

@@ -115,11 +115,21 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
  * server's own postmaster.pid.
  */
 function fastShutdown(dataDir: string): void {
+  const pid = postmasterPid(dataDir);
   try {
-    const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGINT');
+    if (pid !== undefined) process.kill(pid, 'SIGINT');
   } catch {
     // Already stopped: nothing to do.
+  }
+}
+
+/** The pid in the data directory's postmaster.pid (the server that holds it, or held it last); undefined without one. */
+export function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 

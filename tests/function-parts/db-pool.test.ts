@@ -3,7 +3,7 @@
 // replacement happens once per broken pool and leaves later callers on the new one.
 import { describe, expect, it } from 'vitest';
 import type { Sql } from 'postgres';
-import { isConnectionLoss, isWriteAfterClose, openPool } from '../../supabase/functions/nebula/db.ts';
+import { isConnectionLoss, isWriteAfterClose, lossReporterOf, openPool } from '../../supabase/functions/nebula/db.ts';
 
 describe('the function\'s database pool', () => {
   it('tells a lost connection from a refused statement', () => {
@@ -28,32 +28,31 @@ describe('the function\'s database pool', () => {
     expect(isWriteAfterClose(new Error('nextWrite'))).toBe(false);
   });
 
-  it('replaces the pool when a transaction fails because its connection is gone, once, and not for other failures', async () => {
-    const opened: { ended: boolean; fail: unknown }[] = [];
+  it('replaces the pool when a transaction reports its connection gone, once, and a stale report leaves the new pool alone', async () => {
+    const opened: { ended: boolean }[] = [];
     const open = () => {
-      const state = { ended: false, fail: undefined as unknown };
+      const state = { ended: false };
       opened.push(state);
-      const pool = Object.assign(() => 'query', {
-        begin: () => (state.fail ? Promise.reject(state.fail) : Promise.resolve('committed')),
-        end: () => ((state.ended = true), Promise.resolve()),
-      });
+      const pool = Object.assign(() => 'query', { end: () => ((state.ended = true), Promise.resolve()) });
       return pool as unknown as Sql;
     };
     const logged: string[] = [];
     const sql = openPool(open, { error: (m) => logged.push(m) });
-    expect(await sql.begin(async () => 'x')).toBe('committed');
-
-    opened[0]!.fail = Object.assign(new Error('refused'), { code: '23505' });
-    await expect(sql.begin(async () => 'x')).rejects.toThrow('refused');
+    // What store/transaction.ts takes before reserving a connection; it calls it only when that connection is gone.
+    const first = lossReporterOf(sql);
+    const second = lossReporterOf(sql);
     expect(opened).toHaveLength(1);
 
-    opened[0]!.fail = Object.assign(new Error('gone'), { code: 'CONNECTION_CLOSED' });
-    await expect(sql.begin(async () => 'x')).rejects.toThrow('gone');
+    first();
     expect(opened).toHaveLength(2);
     expect(opened[0]!.ended).toBe(true);
     expect(logged).toHaveLength(1);
-    // Later callers are on the new pool.
-    expect(await sql.begin(async () => 'x')).toBe('committed');
+    // Another transaction of the old pool reports too: the new pool stays.
+    second();
+    expect(opened).toHaveLength(2);
+    expect(logged).toHaveLength(1);
+    // Later callers are on the new pool; a plain pool has nothing to replace.
     expect((sql as unknown as () => string)()).toBe('query');
+    expect(() => lossReporterOf((() => 'query') as unknown as Sql)()).not.toThrow();
   });
 });

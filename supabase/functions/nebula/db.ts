@@ -1,8 +1,8 @@
 // The function's Postgres pool, and how it survives a dropped connection.
 //
 // postgres.js 3.4.9 goes on writing to a connection that has closed under a
-// transaction: the ROLLBACK that sql.begin sends after a failed step, or a
-// statement pipelined just before, is buffered for a socket that is gone
+// transaction: the ROLLBACK sent after a failed step, or a statement
+// pipelined just before, is buffered for a socket that is gone
 // (porsager/postgres#1154, #1208; no release fixes it). Two things follow:
 //   - the write is scheduled with setImmediate and throws a TypeError outside
 //     any request, which, uncaught, ends the whole process: one connection
@@ -56,13 +56,6 @@ export function openPool(open: () => Sql, log: PoolLogger): Sql {
     broken.end({ timeout: DRAIN_SECONDS }).catch(() => {});
   };
 
-  const begin = (...args: unknown[]) => {
-    const pool = current;
-    return (pool.begin as (...a: unknown[]) => Promise<unknown>)(...args).catch((error: unknown) => {
-      if (pool === current && isConnectionLoss(error)) replace('a connection closed under a transaction');
-      throw error;
-    });
-  };
   // For transactions on a reserved connection (store/transaction.ts): the pool it came from is replaced, if still in use.
   const reporter = () => {
     const pool = current;
@@ -73,7 +66,7 @@ export function openPool(open: () => Sql, log: PoolLogger): Sql {
   const target = function () {} as unknown as Sql;
   const sql = new Proxy(target, {
     apply: (_target, _this, args: unknown[]) => (current as unknown as (...a: unknown[]) => unknown)(...args),
-    get: (_target, property) => (property === 'begin' ? begin : property === LOSS_REPORTER ? reporter : Reflect.get(current, property)),
+    get: (_target, property) => (property === LOSS_REPORTER ? reporter : Reflect.get(current, property)),
   });
 
   if (typeof globalThis.addEventListener === 'function' && 'Deno' in globalThis) {
@@ -91,8 +84,8 @@ const LOSS_REPORTER = Symbol('vidsync.db.lossReporter');
 /**
  * For a transaction about to reserve a connection of `sql`: what to call
  * when that connection turns out to be gone (it closed, or could not take
- * the ROLLBACK), so that the pool it came from is replaced as for sql.begin
- * above. A plain postgres.js pool has nothing to replace.
+ * the ROLLBACK), so that the pool it came from is replaced (openPool above).
+ * A plain postgres.js pool has nothing to replace.
  */
 export function lossReporterOf(sql: Sql): () => void {
   const reporter = (sql as unknown as Record<symbol, unknown>)[LOSS_REPORTER];

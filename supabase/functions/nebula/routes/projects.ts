@@ -12,6 +12,7 @@ import type { RequestContext } from '../context.ts';
 import { asServiceRole, caLimits, createProject as insertProject, endWith, inTransaction, insertSigningCa } from '../store/index.ts';
 import { deleteProject as erase } from '../store/projects.ts';
 import { requireUser } from './guards.ts';
+import { inAuditedTransaction } from './scope.ts';
 
 export async function createProject(ctx: RequestContext): Promise<Response> {
   const userId = requireUser(ctx.caller, 'create a project');
@@ -41,11 +42,7 @@ export async function deleteProject(ctx: RequestContext): Promise<Response> {
   requireUser(ctx.caller, 'delete a project');
   const { projectId } = validate(ProjectParams, ctx.params);
   const { confirm } = await readJsonBody(ctx.request, DeleteProjectBody);
-  const deleted = await inTransaction(ctx.sql, ctx.caller, async (tx) => {
-    const deleted = await erase(tx, projectId, confirm);
-    endWith(tx, ctx.audit.record(tx, { projectId }));
-    return deleted;
-  });
+  const deleted = await inAuditedTransaction(ctx, { projectId }, (tx) => erase(tx, projectId, confirm));
   return jsonResponse({
     projectId,
     deleted: true,
